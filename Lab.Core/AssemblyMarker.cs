@@ -1,0 +1,1 @@
+namespace Lab.Core; internal static class AssemblyMarker { }

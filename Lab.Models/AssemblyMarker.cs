@@ -1,0 +1,1 @@
+namespace Lab.Models; internal static class AssemblyMarker { }
