@@ -1,1 +1,0 @@
-namespace Lab.Core; internal static class AssemblyMarker { }

@@ -1,0 +1,96 @@
+using System.Numerics.Tensors;
+
+namespace Lab.Core.Backends;
+
+/// <summary>
+/// The host backend: managed arrays, TensorPrimitives for vectorised element-wise work, our own
+/// GEMM and convolution kernels. Kernels trust the shapes that the ops validated.
+/// </summary>
+public sealed partial class CpuBackend : IBackend
+{
+    public static readonly CpuBackend Instance = new();
+
+    private CpuBackend() { }
+
+    public Device Device => Device.Cpu;
+
+    public Storage Allocate(int length, bool zero) => new CpuStorage(length);
+
+    public void Upload(ReadOnlySpan<float> src, Tensor dst) => src.CopyTo(dst.Span);
+    public void Download(Tensor src, Span<float> dst) => src.Span.CopyTo(dst);
+    public void Copy(Tensor src, Tensor dst) => src.Span.CopyTo(dst.Span);
+    public void Fill(Tensor dst, float value) => dst.Span.Fill(value);
+    public void Axpy(float alpha, Tensor x, Tensor y)
+    {
+        if (alpha == 1f) TensorPrimitives.Add(y.Span, x.Span, y.Span);
+        else TensorPrimitives.MultiplyAdd(x.Span, alpha, y.Span, y.Span);
+    }
+
+    public void Unary(UnaryOp op, Tensor x, Tensor y, float alpha = 0, float beta = 0)
+    {
+        ReadOnlySpan<float> s = x.Span;
+        Span<float> d = y.Span;
+        switch (op)
+        {
+            case UnaryOp.Neg: TensorPrimitives.Negate(s, d); break;
+            case UnaryOp.Exp: TensorPrimitives.Exp(s, d); break;
+            case UnaryOp.Log: TensorPrimitives.Log(s, d); break;
+            case UnaryOp.Sqrt: TensorPrimitives.Sqrt(s, d); break;
+            case UnaryOp.Abs: TensorPrimitives.Abs(s, d); break;
+            case UnaryOp.Sigmoid: TensorPrimitives.Sigmoid(s, d); break;
+            case UnaryOp.Tanh: TensorPrimitives.Tanh(s, d); break;
+            case UnaryOp.Relu: TensorPrimitives.Max(s, 0f, d); break;
+            case UnaryOp.Affine:
+                if (beta == 0) TensorPrimitives.Multiply(s, alpha, d);
+                else { TensorPrimitives.Multiply(s, alpha, d); TensorPrimitives.Add(d, beta, d); }
+                break;
+            case UnaryOp.Clamp:
+                TensorPrimitives.Max(s, alpha, d);
+                TensorPrimitives.Min(d, beta, d);
+                break;
+            case UnaryOp.Pow:
+                if (alpha == 2) TensorPrimitives.Multiply(s, s, d);
+                else if (alpha == 0) d.Fill(1f);
+                else for (int i = 0; i < d.Length; i++) d[i] = MathF.Pow(s[i], alpha);
+                break;
+            case UnaryOp.Sign:
+                for (int i = 0; i < d.Length; i++) d[i] = s[i] > 0 ? 1f : s[i] < 0 ? -1f : s[i]; // keeps 0 and NaN
+                break;
+            case UnaryOp.LeakyRelu:
+                for (int i = 0; i < d.Length; i++) { float v = s[i]; d[i] = v > 0 ? v : alpha * v; }
+                break;
+            case UnaryOp.Softplus:
+                // max(x, 0) + log1p(exp(-|x|)): exact for large |x| where log(1 + exp(x)) overflows.
+                for (int i = 0; i < d.Length; i++) { float v = s[i]; d[i] = MathF.Max(v, 0) + (float)Math.Log(1 + Math.Exp(-Math.Abs(v))); }
+                break;
+            default: throw new ArgumentOutOfRangeException(nameof(op), op, "Unknown unary op.");
+        }
+    }
+
+    public void UnaryGrad(UnaryOp op, Tensor x, Tensor y, Tensor dy, Tensor dx, float alpha = 0, float beta = 0)
+    {
+        ReadOnlySpan<float> xs = x.Span, ys = y.Span, g = dy.Span;
+        Span<float> d = dx.Span;
+        switch (op)
+        {
+            case UnaryOp.Exp: TensorPrimitives.Multiply(g, ys, d); break;
+            case UnaryOp.Log: TensorPrimitives.Divide(g, xs, d); break;
+            case UnaryOp.Sqrt: for (int i = 0; i < d.Length; i++) d[i] = g[i] * 0.5f / ys[i]; break;
+            case UnaryOp.Abs: for (int i = 0; i < d.Length; i++) d[i] = xs[i] > 0 ? g[i] : xs[i] < 0 ? -g[i] : 0f; break;
+            case UnaryOp.Sign: d.Clear(); break;
+            case UnaryOp.Relu: for (int i = 0; i < d.Length; i++) d[i] = xs[i] > 0 ? g[i] : 0f; break;
+            case UnaryOp.LeakyRelu: for (int i = 0; i < d.Length; i++) d[i] = xs[i] > 0 ? g[i] : alpha * g[i]; break;
+            case UnaryOp.Sigmoid: for (int i = 0; i < d.Length; i++) d[i] = g[i] * ys[i] * (1 - ys[i]); break;
+            case UnaryOp.Tanh: for (int i = 0; i < d.Length; i++) d[i] = g[i] * (1 - ys[i] * ys[i]); break;
+            case UnaryOp.Softplus: for (int i = 0; i < d.Length; i++) d[i] = g[i] / (1 + MathF.Exp(-xs[i])); break;
+            case UnaryOp.Pow:
+                if (alpha == 2) for (int i = 0; i < d.Length; i++) d[i] = 2 * xs[i] * g[i];
+                else for (int i = 0; i < d.Length; i++) d[i] = g[i] * alpha * MathF.Pow(xs[i], alpha - 1);
+                break;
+            case UnaryOp.Clamp: for (int i = 0; i < d.Length; i++) d[i] = xs[i] >= alpha && xs[i] <= beta ? g[i] : 0f; break;
+            case UnaryOp.Neg: TensorPrimitives.Negate(g, d); break;
+            case UnaryOp.Affine: TensorPrimitives.Multiply(g, alpha, d); break;
+            default: throw new ArgumentOutOfRangeException(nameof(op), op, "Unknown unary op.");
+        }
+    }
+}

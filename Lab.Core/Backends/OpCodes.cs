@@ -1,0 +1,46 @@
+namespace Lab.Core.Backends;
+
+/// <summary>Element-wise functions y = f(x; alpha, beta). One enum, so that every backend has one switch.</summary>
+public enum UnaryOp
+{
+    Neg, Exp, Log, Sqrt, Abs, Sign, Relu,
+    /// <summary>x for x &gt; 0, alpha * x otherwise.</summary>
+    LeakyRelu,
+    Sigmoid, Tanh,
+    /// <summary>log(1 + exp(x)), computed as max(x, 0) + log1p(exp(-|x|)) so it never overflows.</summary>
+    Softplus,
+    /// <summary>x ^ alpha.</summary>
+    Pow,
+    /// <summary>alpha * x + beta.</summary>
+    Affine,
+    /// <summary>min(max(x, alpha), beta).</summary>
+    Clamp,
+}
+
+/// <summary>Broadcasting binary functions. Comparisons produce 1 or 0.</summary>
+public enum BinaryOp { Add, Sub, Mul, Div, Pow, Maximum, Minimum, Eq, Ne, Lt, Le, Gt, Ge }
+
+/// <summary>Reductions over the middle axis of an [outer, n, inner] view. Arg* write indices as floats.</summary>
+public enum ReduceOp { Sum, Max, Min, ArgMax, ArgMin }
+
+/// <summary>Shape of a 2-D convolution (or of the convolution whose adjoint a transposed convolution is).</summary>
+/// <param name="N">Batch.</param><param name="C">Input channels of the convolution.</param>
+/// <param name="H">Input height.</param><param name="W">Input width.</param>
+/// <param name="K">Output channels of the convolution.</param>
+/// <param name="R">Kernel height.</param><param name="S">Kernel width.</param>
+/// <param name="StrideH">Vertical stride.</param><param name="StrideW">Horizontal stride.</param>
+/// <param name="PadH">Zero padding top and bottom.</param><param name="PadW">Zero padding left and right.</param>
+public readonly record struct ConvGeometry(int N, int C, int H, int W, int K, int R, int S,
+    int StrideH, int StrideW, int PadH, int PadW)
+{
+    public int OutH => (H + 2 * PadH - R) / StrideH + 1;
+    public int OutW => (W + 2 * PadW - S) / StrideW + 1;
+}
+
+/// <summary>Shape of a 2-D pooling window over an N x C x H x W input.</summary>
+public readonly record struct PoolGeometry(int N, int C, int H, int W, int KernelH, int KernelW,
+    int StrideH, int StrideW, int PadH, int PadW)
+{
+    public int OutH => (H + 2 * PadH - KernelH) / StrideH + 1;
+    public int OutW => (W + 2 * PadW - KernelW) / StrideW + 1;
+}

@@ -1,0 +1,19 @@
+namespace Lab.Core;
+
+public sealed partial class Tensor
+{
+    /// <summary>
+    /// Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1-p), with the
+    /// mask drawn from <paramref name="generator"/> (so a seeded run drops the same units every time).
+    /// The identity when not training or p is 0. Composite: its gradient flows through the multiply.
+    /// </summary>
+    public Tensor Dropout(float p, Generator generator, bool training = true)
+    {
+        if (!(p >= 0 && p < 1)) throw new ArgumentException($"Dropout: probability must be in [0, 1), got {p}.");
+        if (!training || p == 0) return this;
+        var mask = new float[Numel];
+        float keep = 1f / (1 - p);
+        for (int i = 0; i < mask.Length; i++) mask[i] = generator.NextFloat() < p ? 0f : keep;
+        return this * FromArray(mask, ShapeArray(), Device);
+    }
+}

@@ -1,0 +1,48 @@
+using Lab.Core.Autograd;
+
+namespace Lab.Core;
+
+public sealed partial class Tensor
+{
+    public Tensor Softmax(int axis = -1) => SoftmaxNode.Apply(this, axis, log: false);
+    /// <summary>log(softmax(x)) computed as x - max - log(sum(exp(x - max))): no overflow, no log(0).</summary>
+    public Tensor LogSoftmax(int axis = -1) => SoftmaxNode.Apply(this, axis, log: true);
+}
+
+internal sealed class SoftmaxNode : Node
+{
+    private readonly int _axis;
+    private readonly bool _log;
+    private Tensor _output = null!;
+
+    private SoftmaxNode(Tensor x, int axis, bool log) : base(x) { _axis = axis; _log = log; }
+
+    public override string Name => _log ? "LogSoftmaxBackward" : "SoftmaxBackward";
+
+    public static Tensor Apply(Tensor x, int axis, bool log)
+    {
+        string name = log ? "LogSoftmax" : "Softmax";
+        int ax = ShapeUtil.Axis(name, axis, x.Rank);
+        var (outer, n, inner) = ShapeUtil.Split(x.Shape, ax);
+        var y = Tensor.Empty(x.Shape, x.Device);
+        x.Backend.Softmax(x, y, outer, n, inner, log);
+        Anomaly.Check(name, y);
+        if (Tensor.ShouldRecord(x)) y.Record(new SoftmaxNode(x, ax, log) { _output = y });
+        return y;
+    }
+
+    public override Tensor?[] Backward(Tensor g)
+    {
+        var y = _output;
+        if (!GradMode.IsEnabled)
+        {
+            var (outer, n, inner) = ShapeUtil.Split(y.Shape, _axis);
+            var dx = Tensor.Empty(y.Shape, y.Device);
+            y.Backend.SoftmaxGrad(y, g, dx, outer, n, inner, _log);
+            return [dx];
+        }
+        return _log
+            ? [g - y.Exp() * g.Sum(_axis, keepDim: true)]
+            : [y * (g - (g * y).Sum(_axis, keepDim: true))];
+    }
+}

@@ -1,0 +1,88 @@
+using Lab.Core.Autograd;
+using Lab.Core.Backends;
+
+namespace Lab.Core;
+
+public sealed partial class Tensor
+{
+    public Tensor Neg() => UnaryNode.Apply(UnaryOp.Neg, this);
+    public Tensor Exp() => UnaryNode.Apply(UnaryOp.Exp, this);
+    public Tensor Log() => UnaryNode.Apply(UnaryOp.Log, this);
+    public Tensor Sqrt() => UnaryNode.Apply(UnaryOp.Sqrt, this);
+    public Tensor Abs() => UnaryNode.Apply(UnaryOp.Abs, this);
+    public Tensor Sign() => UnaryNode.Apply(UnaryOp.Sign, this);
+    public Tensor Relu() => UnaryNode.Apply(UnaryOp.Relu, this);
+    public Tensor LeakyRelu(float negativeSlope = 0.01f) => UnaryNode.Apply(UnaryOp.LeakyRelu, this, negativeSlope);
+    public Tensor Sigmoid() => UnaryNode.Apply(UnaryOp.Sigmoid, this);
+    public Tensor Tanh() => UnaryNode.Apply(UnaryOp.Tanh, this);
+    /// <summary>log(1 + exp(x)), stable for large |x|.</summary>
+    public Tensor Softplus() => UnaryNode.Apply(UnaryOp.Softplus, this);
+    public Tensor Pow(float exponent) => exponent == 1 ? this : UnaryNode.Apply(UnaryOp.Pow, this, exponent);
+    public Tensor Square() => UnaryNode.Apply(UnaryOp.Pow, this, 2);
+    /// <summary>scale * x + shift in one kernel (the scalar forms of + - * / use it).</summary>
+    public Tensor Affine(float scale, float shift) => UnaryNode.Apply(UnaryOp.Affine, this, scale, shift);
+    public Tensor Clamp(float min, float max)
+    {
+        if (float.IsNaN(min) || float.IsNaN(max) || min > max)
+            throw new ArgumentException($"Clamp: min {min} must not exceed max {max}.");
+        return UnaryNode.Apply(UnaryOp.Clamp, this, min, max);
+    }
+}
+
+/// <summary>Element-wise primitives y = f(x) and their derivatives, side by side.</summary>
+internal sealed class UnaryNode : Node
+{
+    private readonly UnaryOp _op;
+    private readonly float _alpha, _beta;
+    private Tensor? _output;
+
+    private UnaryNode(UnaryOp op, Tensor x, float alpha, float beta) : base(x) { _op = op; _alpha = alpha; _beta = beta; }
+
+    public override string Name => _op + "Backward";
+
+    public static Tensor Apply(UnaryOp op, Tensor x, float alpha = 0, float beta = 0)
+    {
+        var y = Tensor.Empty(x.Shape, x.Device);
+        x.Backend.Unary(op, x, y, alpha, beta);
+        Anomaly.Check(op.ToString(), y);
+        if (Tensor.ShouldRecord(x) && op != UnaryOp.Sign)
+        {
+            var node = new UnaryNode(op, x, alpha, beta);
+            // Only rules that read the output keep it (a cycle the GC handles; no copy).
+            if (op is UnaryOp.Exp or UnaryOp.Sqrt or UnaryOp.Sigmoid or UnaryOp.Tanh) node._output = y;
+            y.Record(node);
+        }
+        return y;
+    }
+
+    public override Tensor?[] Backward(Tensor g)
+    {
+        var x = Inputs[0];
+        if (!GradMode.IsEnabled && _op is not (UnaryOp.Neg or UnaryOp.Affine))
+        {
+            // First-order pass: one fused kernel computes f'(x) * g.
+            var dx = Tensor.Empty(x.Shape, x.Device);
+            x.Backend.UnaryGrad(_op, x, _output ?? x, g, dx, _alpha, _beta);
+            return [dx];
+        }
+        // Differentiable rules, used when the backward pass itself is recorded (createGraph).
+        Tensor grad = _op switch
+        {
+            UnaryOp.Neg => g.Neg(),
+            UnaryOp.Affine => g * _alpha,
+            UnaryOp.Exp => g * _output!,
+            UnaryOp.Log => g / x,
+            UnaryOp.Sqrt => g / (_output! * 2f),
+            UnaryOp.Abs => g * x.Sign(),
+            UnaryOp.Relu => g * x.Gt(0f),
+            UnaryOp.LeakyRelu => g * Tensor.Where(x.Gt(0f), Tensor.Scalar(1f, x.Device), Tensor.Scalar(_alpha, x.Device)),
+            UnaryOp.Sigmoid => g * _output! * (1f - _output!),
+            UnaryOp.Tanh => g * (1f - _output!.Square()),
+            UnaryOp.Softplus => g * x.Sigmoid(),
+            UnaryOp.Pow => g * x.Pow(_alpha - 1) * _alpha,
+            UnaryOp.Clamp => g * (x.Ge(_alpha) * x.Le(_beta)),
+            _ => throw new InvalidOperationException($"{_op} has no gradient rule."),
+        };
+        return [grad];
+    }
+}

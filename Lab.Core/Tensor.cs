@@ -1,0 +1,203 @@
+using System.Globalization;
+using System.Text;
+using Lab.Core.Autograd;
+using Lab.Core.Backends;
+
+namespace Lab.Core;
+
+/// <summary>
+/// A float32, contiguous, row-major array on a device, with optional gradient tracking.
+/// A tensor is a view (offset + shape) of a <see cref="Storage"/>; reshapes and leading-axis slices share it.
+/// </summary>
+public sealed partial class Tensor
+{
+    private readonly int[] _shape;
+
+    internal Tensor(Storage storage, int offset, int[] shape)
+    {
+        Storage = storage;
+        Offset = offset;
+        _shape = shape;
+        Numel = ShapeUtil.Numel(shape);
+    }
+
+    public Storage Storage { get; }
+    /// <summary>Index of this tensor's first element in its storage.</summary>
+    public int Offset { get; }
+    public ReadOnlySpan<int> Shape => _shape;
+    public int Rank => _shape.Length;
+    public int Numel { get; }
+    public Device Device => Storage.Device;
+    public IBackend Backend => Storage.Backend;
+
+    /// <summary>The size of one dimension; negative dims count from the end.</summary>
+    public int Size(int dim) => _shape[ShapeUtil.Axis("Size", dim, Rank)];
+
+    /// <summary>A copy of the shape (the span <see cref="Shape"/> is for reading in place).</summary>
+    public int[] ShapeArray() => (int[])_shape.Clone();
+
+    internal int[] ShapeRef => _shape;
+
+    /// <summary>The elements in host memory, for kernels of the CPU backend.</summary>
+    internal Span<float> Span => Storage is CpuStorage cpu
+        ? cpu.Data.AsSpan(Offset, Numel)
+        : throw new InvalidOperationException($"Tensor on {Device} has no host span; call ToArray() or To(Device.Cpu).");
+
+    // ---- construction ----
+
+    /// <summary>An uninitialised-or-zero tensor: contents are unspecified unless <paramref name="zero"/>.</summary>
+    public static Tensor Empty(ReadOnlySpan<int> shape, Device? device = null, bool zero = false)
+    {
+        ShapeUtil.Validate("Tensor.Empty", shape);
+        var backend = BackendRegistry.For(device ?? Device.Cpu);
+        var s = shape.ToArray();
+        return new Tensor(backend.Allocate(ShapeUtil.Numel(s), zero), 0, s);
+    }
+
+    public static Tensor Zeros(params int[] shape) => Empty(shape, null, zero: true);
+    public static Tensor Zeros(int[] shape, Device device) => Empty(shape, device, zero: true);
+    public static Tensor Ones(params int[] shape) => Full(shape, 1f);
+    public static Tensor Full(int[] shape, float value, Device? device = null)
+    {
+        var t = Empty(shape, device);
+        t.Backend.Fill(t, value);
+        return t;
+    }
+
+    public static Tensor Scalar(float value, Device? device = null) => Full([], value, device);
+
+    /// <summary>A tensor holding a copy of <paramref name="data"/> with the given shape.</summary>
+    public static Tensor FromArray(ReadOnlySpan<float> data, int[] shape, Device? device = null)
+    {
+        ShapeUtil.Validate("Tensor.FromArray", shape);
+        int n = ShapeUtil.Numel(shape);
+        if (n != data.Length)
+            throw new ArgumentException($"Tensor.FromArray: {data.Length} values cannot fill shape {ShapeUtil.Format(shape)} ({n} elements).");
+        var t = Empty(shape, device);
+        t.Backend.Upload(data, t);
+        return t;
+    }
+
+    /// <summary>A 1-D tensor holding a copy of <paramref name="data"/>.</summary>
+    public static Tensor FromArray(params float[] data) => FromArray(data, [data.Length]);
+
+    public static Tensor FromArray(float[,] data)
+    {
+        int r = data.GetLength(0), c = data.GetLength(1);
+        var flat = new float[r * c];
+        Buffer.BlockCopy(data, 0, flat, 0, flat.Length * sizeof(float));
+        return FromArray(flat, [r, c]);
+    }
+
+    /// <summary>0, step, 2 step, ... below <paramref name="end"/> starting at <paramref name="start"/>.</summary>
+    public static Tensor Arange(float start, float end, float step = 1, Device? device = null)
+    {
+        if (step == 0 || float.IsNaN(step)) throw new ArgumentException("Tensor.Arange: step must be non-zero.", nameof(step));
+        int n = Math.Max(0, (int)Math.Ceiling((end - start) / step));
+        var data = new float[n];
+        for (int i = 0; i < n; i++) data[i] = start + i * step;
+        return FromArray(data, [n], device);
+    }
+
+    public static Tensor Arange(int end) => Arange(0, end);
+
+    /// <summary>Normal(mean, std) samples drawn from <paramref name="generator"/> on the host.</summary>
+    public static Tensor RandN(Generator generator, int[] shape, float mean = 0, float std = 1, Device? device = null)
+    {
+        ShapeUtil.Validate("Tensor.RandN", shape);
+        var data = new float[ShapeUtil.Numel(shape)];
+        generator.FillNormal(data, mean, std);
+        return FromArray(data, shape, device);
+    }
+
+    /// <summary>Uniform [low, high) samples drawn from <paramref name="generator"/> on the host.</summary>
+    public static Tensor Rand(Generator generator, int[] shape, float low = 0, float high = 1, Device? device = null)
+    {
+        ShapeUtil.Validate("Tensor.Rand", shape);
+        var data = new float[ShapeUtil.Numel(shape)];
+        generator.FillUniform(data, low, high);
+        return FromArray(data, shape, device);
+    }
+
+    public static Tensor ZerosLike(Tensor t) => Zeros(t.ShapeArray(), t.Device);
+    public static Tensor OnesLike(Tensor t) => Full(t.ShapeArray(), 1f, t.Device);
+
+    // ---- reading ----
+
+    public float[] ToArray()
+    {
+        var result = new float[Numel];
+        Backend.Download(this, result);
+        return result;
+    }
+
+    public void CopyTo(Span<float> destination)
+    {
+        if (destination.Length < Numel)
+            throw new ArgumentException($"CopyTo: destination holds {destination.Length} floats, tensor {ShapeUtil.Format(Shape)} has {Numel}.");
+        Backend.Download(this, destination[..Numel]);
+    }
+
+    /// <summary>The value of a one-element tensor.</summary>
+    public float Item()
+    {
+        if (Numel != 1) throw new InvalidOperationException($"Item: tensor of shape {ShapeUtil.Format(Shape)} has {Numel} elements, expected 1.");
+        Span<float> one = stackalloc float[1];
+        Backend.Download(this, one);
+        return one[0];
+    }
+
+    /// <summary>The element at a multi-index (slow: for tests and inspection).</summary>
+    [System.Runtime.CompilerServices.IndexerName("At")]
+    public float this[params int[] index]
+    {
+        get
+        {
+            if (index.Length != Rank) throw new ArgumentException($"Indexer: {index.Length} indices for a tensor of rank {Rank}.");
+            int flat = 0;
+            for (int i = 0; i < Rank; i++)
+            {
+                if ((uint)index[i] >= (uint)_shape[i])
+                    throw new ArgumentOutOfRangeException(nameof(index), $"Indexer: index {index[i]} out of range for dimension {i} of size {_shape[i]}.");
+                flat = flat * _shape[i] + index[i];
+            }
+            return Storage is CpuStorage cpu ? cpu.Data[Offset + flat] : ToArray()[flat];
+        }
+    }
+
+    public override string ToString()
+    {
+        var sb = new StringBuilder();
+        sb.Append("tensor(");
+        var data = Numel <= 1000 ? ToArray() : null;
+        if (data is null) sb.Append("...");
+        else if (Rank == 0) sb.Append(Fmt(data[0]));
+        else AppendNested(sb, data, 0, 0, 7);
+        sb.Append(", shape=").Append(ShapeUtil.Format(Shape));
+        if (Device != Device.Cpu) sb.Append(", device=").Append(Device);
+        if (GradFn is not null) sb.Append(", grad_fn=").Append(GradFn.Name);
+        else if (RequiresGrad) sb.Append(", requires_grad=True");
+        return sb.Append(')').ToString();
+    }
+
+    private static string Fmt(float v) => v.ToString("0.####", CultureInfo.InvariantCulture);
+
+    private int AppendNested(StringBuilder sb, float[] data, int dim, int offset, int indent)
+    {
+        sb.Append('[');
+        int n = _shape[dim];
+        if (dim == Rank - 1)
+        {
+            for (int i = 0; i < n; i++) { if (i > 0) sb.Append(", "); sb.Append(Fmt(data[offset + i])); }
+            sb.Append(']');
+            return offset + n;
+        }
+        for (int i = 0; i < n; i++)
+        {
+            if (i > 0) sb.Append(",\n").Append(' ', indent + dim + 1);
+            offset = AppendNested(sb, data, dim + 1, offset, indent);
+        }
+        sb.Append(']');
+        return offset;
+    }
+}
