@@ -1,4 +1,4 @@
-using Lab.Core.Autograd;
+using Lab.Core.Autodiff;
 
 namespace Lab.Core;
 
@@ -34,7 +34,7 @@ public sealed partial class Tensor
 
     /// <summary>Reverse-mode differentiation from this tensor into the Grad of every leaf it depends on.</summary>
     public void Backward(Tensor? gradient = null, bool retainGraph = false, bool createGraph = false)
-        => Autograd.Autograd.Backward(this, gradient, retainGraph, createGraph);
+        => Autograd.Backward(this, gradient, retainGraph, createGraph);
 
     /// <summary>Attaches <paramref name="node"/> as this tensor's origin when recording is on and an input needs it.</summary>
     internal Tensor Record(Node node)

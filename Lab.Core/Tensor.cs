@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using Lab.Core.Autograd;
+using Lab.Core.Autodiff;
 using Lab.Core.Backends;
 
 namespace Lab.Core;

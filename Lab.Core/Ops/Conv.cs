@@ -1,4 +1,4 @@
-using Lab.Core.Autograd;
+using Lab.Core.Autodiff;
 using Lab.Core.Backends;
 
 namespace Lab.Core;
@@ -25,8 +25,10 @@ public sealed partial class Tensor
         => ConvNode.Conv(x, weight, bias, stride, padding);
 
     /// <summary>Transposed convolution of N x Cin x H x W input with Cin x Cout x R x S weights (the adjoint of Conv2d).</summary>
-    public static Tensor ConvTranspose2d(Tensor x, Tensor weight, Tensor? bias = null, int stride = 1, int padding = 0)
-        => ConvNode.ConvTranspose(x, weight, bias, stride, padding);
+    /// <remarks><paramref name="outputPadding"/> adds rows and columns at the bottom/right, choosing among the input
+    /// sizes that a strided convolution maps to the same output size (PyTorch's output_padding).</remarks>
+    public static Tensor ConvTranspose2d(Tensor x, Tensor weight, Tensor? bias = null, int stride = 1, int padding = 0, int outputPadding = 0)
+        => ConvNode.ConvTranspose(x, weight, bias, stride, padding, outputPadding, outputPadding);
 }
 
 /// <summary>Conv2d and ConvTranspose2d: each is the other's input gradient, so both live here.</summary>
@@ -69,7 +71,7 @@ internal sealed class ConvNode : Node
         return y;
     }
 
-    public static Tensor ConvTranspose(Tensor x, Tensor w, Tensor? bias, int stride, int padding)
+    public static Tensor ConvTranspose(Tensor x, Tensor w, Tensor? bias, int stride, int padding, int extraH, int extraW)
     {
         const string op = "ConvTranspose2d";
         if (x.Rank != 4) throw new ArgumentException($"{op}: expected input N x C x H x W, got shape {ShapeUtil.Format(x.Shape)}.");
@@ -77,8 +79,10 @@ internal sealed class ConvNode : Node
         if (w.Shape[0] != x.Shape[1])
             throw new ArgumentException($"{op}: input has {x.Shape[1]} channels but weight {ShapeUtil.Format(w.Shape)} expects {w.Shape[0]}.");
         if (stride < 1 || padding < 0) throw new ArgumentException($"{op}: stride {stride} must be >= 1 and padding {padding} >= 0.");
+        if (extraH < 0 || extraW < 0 || extraH >= stride || extraW >= stride)
+            throw new ArgumentException($"{op}: output padding {extraH}x{extraW} must be smaller than the stride {stride}.");
         int r = w.Shape[2], s = w.Shape[3];
-        int outH = (x.Shape[2] - 1) * stride - 2 * padding + r, outW = (x.Shape[3] - 1) * stride - 2 * padding + s;
+        int outH = (x.Shape[2] - 1) * stride - 2 * padding + r + extraH, outW = (x.Shape[3] - 1) * stride - 2 * padding + s + extraW;
         if (outH <= 0 || outW <= 0) throw new ArgumentException($"{op}: padding {padding} leaves no output for input {ShapeUtil.Format(x.Shape)}.");
         // The convolution this is the adjoint of: from Cout channels at outH x outW to Cin channels at H x W.
         var g = new ConvGeometry(x.Shape[0], w.Shape[1], outH, outW, w.Shape[0], r, s, stride, stride, padding, padding);
@@ -113,7 +117,7 @@ internal sealed class ConvNode : Node
         if (!_transposed)
         {
             // dx is the transposed convolution of dy (differentiable again); dw and db come from kernels.
-            if (Needs(0)) grads[0] = Tensor.ConvTranspose2d(gy, w, null, stride, pad);
+            if (Needs(0)) grads[0] = ConvTranspose(gy, w, null, stride, pad, _g.H - ((_g.OutH - 1) * stride - 2 * pad + _g.R), _g.W - ((_g.OutW - 1) * stride - 2 * pad + _g.S));
             if (Needs(1)) grads[1] = KernelGradWeight(x, gy, w.ShapeRef);
             if (Inputs.Length == 3 && Needs(2)) grads[2] = ChannelSum(gy, _g.K);
         }

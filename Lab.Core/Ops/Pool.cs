@@ -1,4 +1,4 @@
-using Lab.Core.Autograd;
+using Lab.Core.Autodiff;
 using Lab.Core.Backends;
 
 namespace Lab.Core;
@@ -28,7 +28,7 @@ internal sealed class PoolNode : Node
         if (kernel < 1 || stride < 1 || padding < 0 || padding * 2 > kernel)
             throw new ArgumentException($"{op}: invalid kernel {kernel}, stride {stride}, padding {padding} (padding may be at most half the kernel).");
         var g = new PoolGeometry(x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3], kernel, kernel, stride, stride, padding, padding);
-        if (g.OutH < 1 || g.OutW < 1)
+        if (g.H + 2 * padding < kernel || g.W + 2 * padding < kernel)
             throw new ArgumentException($"{op}: kernel {kernel} does not fit input {ShapeUtil.Format(x.Shape)} with padding {padding}.");
         var y = Tensor.Empty([g.N, g.C, g.OutH, g.OutW], x.Device);
         Tensor? indices = null;

@@ -1,4 +1,4 @@
-using Lab.Core.Autograd;
+using Lab.Core.Autodiff;
 
 namespace Lab.Core;
 

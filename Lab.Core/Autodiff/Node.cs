@@ -1,4 +1,4 @@
-namespace Lab.Core.Autograd;
+namespace Lab.Core.Autodiff;
 
 /// <summary>
 /// The backward half of a primitive op, created by its forward in the same file. It holds the inputs

@@ -1,4 +1,4 @@
-namespace Lab.Core.Autograd;
+namespace Lab.Core.Autodiff;
 
 /// <summary>Raised in anomaly mode by the first op whose result holds NaN or infinity.</summary>
 public sealed class AnomalyException(string message) : Exception(message);

@@ -1,6 +1,7 @@
 using Lab.Core.Backends;
+using Lab.Core.Autodiff;
 
-namespace Lab.Core.Autograd;
+namespace Lab.Core;
 
 /// <summary>The reverse-mode engine: a topological sort of the recorded graph and one reverse walk.</summary>
 public static class Autograd

@@ -1,4 +1,4 @@
-namespace Lab.Core.Autograd;
+namespace Lab.Core.Autodiff;
 
 /// <summary>Whether ops record autograd nodes on this thread (PyTorch's grad mode).</summary>
 public static class GradMode
