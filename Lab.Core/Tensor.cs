@@ -15,15 +15,30 @@ public sealed partial class Tensor
 
     internal Tensor(Storage storage, int offset, int[] shape)
     {
-        Storage = storage;
+        _storage = storage;
         Offset = offset;
         _shape = shape;
         Numel = ShapeUtil.Numel(shape);
     }
 
-    public Storage Storage { get; }
+    private Storage _storage;
+
+    public Storage Storage => _storage;
+
+    /// <summary>
+    /// Moves a leaf's elements to another device in place (Module.To uses it, so that layers keep their
+    /// parameter objects). Views of the old storage are not moved.
+    /// </summary>
+    internal void MoveStorage(Device device)
+    {
+        if (GradFn is not null) throw new InvalidOperationException("MoveStorage: only leaf tensors can move in place.");
+        if (device == Device) return;
+        var moved = To(device).Detach();
+        _storage = moved._storage;
+        Offset = 0;
+    }
     /// <summary>Index of this tensor's first element in its storage.</summary>
-    public int Offset { get; }
+    public int Offset { get; private set; }
     public ReadOnlySpan<int> Shape => _shape;
     public int Rank => _shape.Length;
     public int Numel { get; }

@@ -65,6 +65,20 @@ public interface IBackend
     /// <summary>dx[r, index[r]] += dy[r] (dx is accumulated).</summary>
     void ScatterAdd(Tensor dy, Tensor index, Tensor dx, int rows, int n);
 
+    // ---- optimizer updates (fused: one pass over each parameter, no temporaries) ----
+    /// <summary>
+    /// Adam/AdamW: m = b1 m + (1-b1) g; v = b2 v + (1-b2) g²; then p -= lr_t m / (sqrt(v) + eps_t), where
+    /// lr_t and eps_t carry the bias corrections (see <see cref="AdamArgs"/>). Weight decay is added to g
+    /// (Adam) or applied to p directly (AdamW, decoupled).
+    /// </summary>
+    void AdamStep(Tensor param, Tensor grad, Tensor m, Tensor v, in AdamArgs args);
+    /// <summary>SGD: g += wd p; buf = momentum buf + g; p -= lr (nesterov ? g + momentum buf : buf).</summary>
+    void SgdStep(Tensor param, Tensor grad, Tensor? velocity, float lr, float momentum, bool nesterov, float weightDecay);
+    /// <summary>RMSprop: s = rho s + (1-rho) g²; p -= lr g / (sqrt(s) + eps) (with optional momentum buffer).</summary>
+    void RmsPropStep(Tensor param, Tensor grad, Tensor square, Tensor? momentumBuffer, float lr, float rho, float eps, float momentum, float weightDecay);
+    /// <summary>Sum of squares of all elements, as a one-element tensor (gradient clipping by norm).</summary>
+    void SumOfSquares(Tensor x, Tensor result);
+
     // ---- convolution and pooling (NCHW; weight K x C x R x S) ----
     void Conv2d(Tensor x, Tensor w, Tensor? bias, Tensor y, in ConvGeometry g);
     void Conv2dGradInput(Tensor dy, Tensor w, Tensor dx, in ConvGeometry g);

@@ -44,3 +44,9 @@ public readonly record struct PoolGeometry(int N, int C, int H, int W, int Kerne
     public int OutH => (H + 2 * PadH - KernelH) / StrideH + 1;
     public int OutW => (W + 2 * PadW - KernelW) / StrideW + 1;
 }
+
+/// <summary>
+/// One Adam step's scalars. StepSize already includes the bias corrections; with Keras's convention
+/// epsilon is added to sqrt(v) as it is, with PyTorch's it is scaled by sqrt(1 - b2^t) (both are exact forms).
+/// </summary>
+public readonly record struct AdamArgs(float StepSize, float Beta1, float Beta2, float Epsilon, float WeightDecay, bool Decoupled, float DecoupledFactor);

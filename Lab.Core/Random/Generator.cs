@@ -96,6 +96,17 @@ public sealed class Generator
         }
     }
 
+    /// <summary>The complete state (for checkpoints: a resumed run continues the same stream).</summary>
+    public ulong[] GetState() => [_s0, _s1, _s2, _s3, BitConverter.DoubleToUInt64Bits(_spareNormal), _hasSpare ? 1UL : 0UL];
+
+    public void SetState(ReadOnlySpan<ulong> state)
+    {
+        if (state.Length != 6) throw new ArgumentException($"Generator.SetState: expected 6 words, got {state.Length}.");
+        (_s0, _s1, _s2, _s3) = (state[0], state[1], state[2], state[3]);
+        _spareNormal = BitConverter.UInt64BitsToDouble(state[4]);
+        _hasSpare = state[5] != 0;
+    }
+
     /// <summary>A new independent generator derived from this one (for a sub-task that must not perturb this stream).</summary>
     public Generator Fork() => new(NextUInt64());
 }

@@ -1,0 +1,55 @@
+namespace Lab.Core.Backends;
+
+public sealed partial class CpuBackend
+{
+    public void AdamStep(Tensor param, Tensor grad, Tensor m, Tensor v, in AdamArgs a)
+    {
+        Span<float> p = param.Span, ms = m.Span, vs = v.Span;
+        ReadOnlySpan<float> g = grad.Span;
+        float b1 = a.Beta1, b2 = a.Beta2, c1 = 1 - b1, c2 = 1 - b2, step = a.StepSize, eps = a.Epsilon;
+        float wd = a.Decoupled ? 0 : a.WeightDecay, keep = a.Decoupled ? a.DecoupledFactor : 1f;
+        for (int i = 0; i < p.Length; i++)
+        {
+            float gi = g[i] + wd * p[i];
+            float mi = ms[i] = b1 * ms[i] + c1 * gi;
+            float vi = vs[i] = b2 * vs[i] + c2 * gi * gi;
+            p[i] = p[i] * keep - step * mi / (MathF.Sqrt(vi) + eps);
+        }
+    }
+
+    public void SgdStep(Tensor param, Tensor grad, Tensor? velocity, float lr, float momentum, bool nesterov, float weightDecay)
+    {
+        Span<float> p = param.Span;
+        ReadOnlySpan<float> g = grad.Span;
+        if (velocity is null)
+        {
+            for (int i = 0; i < p.Length; i++) p[i] -= lr * (g[i] + weightDecay * p[i]);
+            return;
+        }
+        Span<float> b = velocity.Span;
+        for (int i = 0; i < p.Length; i++)
+        {
+            float gi = g[i] + weightDecay * p[i];
+            float bi = b[i] = momentum * b[i] + gi;
+            p[i] -= lr * (nesterov ? gi + momentum * bi : bi);
+        }
+    }
+
+    public void RmsPropStep(Tensor param, Tensor grad, Tensor square, Tensor? momentumBuffer, float lr, float rho, float eps, float momentum, float weightDecay)
+    {
+        Span<float> p = param.Span, s = square.Span;
+        Span<float> mb = momentumBuffer is null ? default : momentumBuffer.Span;
+        ReadOnlySpan<float> g = grad.Span;
+        for (int i = 0; i < p.Length; i++)
+        {
+            float gi = g[i] + weightDecay * p[i];
+            float si = s[i] = rho * s[i] + (1 - rho) * gi * gi;
+            float update = gi / (MathF.Sqrt(si) + eps);
+            if (momentumBuffer is not null) update = mb[i] = momentum * mb[i] + update;
+            p[i] -= lr * update;
+        }
+    }
+
+    public void SumOfSquares(Tensor x, Tensor result)
+        => result.Span[0] = System.Numerics.Tensors.TensorPrimitives.SumOfSquares(x.Span);
+}

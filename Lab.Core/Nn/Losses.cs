@@ -1,0 +1,89 @@
+namespace Lab.Core.Nn;
+
+public enum Reduction { Mean, Sum, None }
+
+/// <summary>
+/// Loss functions, composed from differentiable primitives (their gradients come for free).
+/// Class labels are a 1-D tensor of integral floats, one per row.
+/// </summary>
+public static class Losses
+{
+    /// <summary>Keras's clipping constant for probabilities fed to a logarithm.</summary>
+    public const float ProbabilityEpsilon = 1e-7f;
+
+    private static Tensor Reduce(Tensor perSample, Reduction r) => r switch
+    {
+        Reduction.Mean => perSample.Mean(),
+        Reduction.Sum => perSample.Sum(),
+        _ => perSample,
+    };
+
+    private static void CheckClassification(string name, Tensor scores, Tensor labels)
+    {
+        if (scores.Rank != 2) throw new ArgumentException($"{name}: expected predictions [batch, classes], got {ShapeUtil.Format(scores.Shape)}.");
+        if (labels.Rank != 1 || labels.Shape[0] != scores.Shape[0])
+            throw new ArgumentException($"{name}: expected {scores.Shape[0]} labels as a 1-D tensor, got {ShapeUtil.Format(labels.Shape)}.");
+    }
+
+    /// <summary>Keras's sparse categorical cross-entropy on probabilities (a softmax output): -log(clip(p[label])).</summary>
+    public static Tensor SparseCategoricalCrossEntropy(Tensor probabilities, Tensor labels, Reduction reduction = Reduction.Mean)
+    {
+        CheckClassification(nameof(SparseCategoricalCrossEntropy), probabilities, labels);
+        var p = probabilities.Gather(labels).Clamp(ProbabilityEpsilon, 1 - ProbabilityEpsilon);
+        return Reduce(-p.Log(), reduction);
+    }
+
+    /// <summary>Cross-entropy on logits through a stable log-softmax (PyTorch's CrossEntropyLoss).</summary>
+    public static Tensor CrossEntropy(Tensor logits, Tensor labels, Reduction reduction = Reduction.Mean)
+    {
+        CheckClassification(nameof(CrossEntropy), logits, labels);
+        return Reduce(-logits.LogSoftmax(1).Gather(labels), reduction);
+    }
+
+    /// <summary>Negative log-likelihood of log-probabilities.</summary>
+    public static Tensor Nll(Tensor logProbabilities, Tensor labels, Reduction reduction = Reduction.Mean)
+    {
+        CheckClassification(nameof(Nll), logProbabilities, labels);
+        return Reduce(-logProbabilities.Gather(labels), reduction);
+    }
+
+    /// <summary>Mean squared error over all elements (per sample with Reduction.None).</summary>
+    public static Tensor Mse(Tensor prediction, Tensor target, Reduction reduction = Reduction.Mean)
+    {
+        if (!prediction.Shape.SequenceEqual(target.Shape))
+            throw new ArgumentException($"Mse: prediction {ShapeUtil.Format(prediction.Shape)} and target {ShapeUtil.Format(target.Shape)} differ in shape.");
+        var d = prediction - target;
+        var sq = d * d;
+        return reduction switch
+        {
+            Reduction.Mean => sq.Mean(),
+            Reduction.Sum => sq.Sum(),
+            _ => sq.Rank > 1 ? sq.Flatten(1).Mean(1) : sq,
+        };
+    }
+
+    /// <summary>Binary cross-entropy on logits in its softplus form: softplus(x) - x t (never overflows).</summary>
+    public static Tensor BinaryCrossEntropyWithLogits(Tensor logits, Tensor targets, Reduction reduction = Reduction.Mean)
+    {
+        if (!logits.Shape.SequenceEqual(targets.Shape))
+            throw new ArgumentException($"BinaryCrossEntropyWithLogits: logits {ShapeUtil.Format(logits.Shape)} and targets {ShapeUtil.Format(targets.Shape)} differ in shape.");
+        return Reduce(logits.Softplus() - logits * targets, reduction);
+    }
+
+    /// <summary>
+    /// KL(N(mu, exp(logVar)) || N(0, I)) per element, (exp(l) + mu² - 1 - l) / 2, reduced over everything:
+    /// the seeds' VAE term mean(-l - 1 + exp(l) + mu²)/2.
+    /// </summary>
+    public static Tensor GaussianKl(Tensor mu, Tensor logVar, Reduction reduction = Reduction.Mean)
+    {
+        if (!mu.Shape.SequenceEqual(logVar.Shape))
+            throw new ArgumentException($"GaussianKl: mu {ShapeUtil.Format(mu.Shape)} and logVar {ShapeUtil.Format(logVar.Shape)} differ in shape.");
+        var kl = (logVar.Exp() + mu * mu - logVar - 1f) * 0.5f;
+        return reduction switch
+        {
+            Reduction.Mean => kl.Mean(),
+            Reduction.Sum => kl.Sum(),
+            _ => kl.Sum(1),
+        };
+    }
+}

@@ -1,0 +1,128 @@
+using Lab.Core.Autodiff;
+
+namespace Lab.Core.Nn;
+
+/// <summary>
+/// A model part with parameters, buffers and submodules, named with dots as in PyTorch
+/// ("encoder.0.weight"). Layers override <see cref="Forward"/>; callers use <see cref="Call"/>, which
+/// also lets <see cref="Summary"/> see every layer's output shape.
+/// </summary>
+public abstract class Module
+{
+    private readonly List<(string Name, Tensor Tensor)> _parameters = [];
+    private readonly List<(string Name, Tensor Tensor)> _buffers = [];
+    private readonly List<(string Name, Module Module)> _children = [];
+
+    public bool Training { get; private set; } = true;
+
+    /// <summary>The module's computation on one tensor. Models with other signatures add their own methods.</summary>
+    public virtual Tensor Forward(Tensor x) =>
+        throw new NotSupportedException($"{GetType().Name} has no single-tensor Forward; call its own methods.");
+
+    /// <summary>Runs <see cref="Forward"/>; the entry point containers and trainers use.</summary>
+    public Tensor Call(Tensor x)
+    {
+        var y = Forward(x);
+        SummaryRecorder.Current?.Record(this, y);
+        return y;
+    }
+
+    protected Tensor RegisterParameter(string name, Tensor tensor)
+    {
+        CheckName(name);
+        tensor.RequiresGrad = true;
+        _parameters.Add((name, tensor));
+        return tensor;
+    }
+
+    protected Tensor RegisterBuffer(string name, Tensor tensor)
+    {
+        CheckName(name);
+        _buffers.Add((name, tensor));
+        return tensor;
+    }
+
+    protected T RegisterModule<T>(string name, T module) where T : Module
+    {
+        CheckName(name);
+        _children.Add((name, module));
+        return module;
+    }
+
+    private void CheckName(string name)
+    {
+        if (string.IsNullOrEmpty(name) || name.Contains('.'))
+            throw new ArgumentException($"{GetType().Name}: invalid member name '{name}' (non-empty, no dots).");
+        if (_parameters.Any(p => p.Name == name) || _buffers.Any(b => b.Name == name) || _children.Any(c => c.Name == name))
+            throw new ArgumentException($"{GetType().Name}: member '{name}' registered twice.");
+    }
+
+    public IEnumerable<(string Name, Module Module)> NamedChildren() => _children;
+
+    public IEnumerable<(string Name, Module Module)> NamedModules(string prefix = "")
+    {
+        yield return (prefix, this);
+        foreach (var (name, child) in _children)
+            foreach (var m in child.NamedModules(Join(prefix, name))) yield return m;
+    }
+
+    public IEnumerable<(string Name, Tensor Tensor)> NamedParameters(string prefix = "")
+    {
+        foreach (var (name, p) in _parameters) yield return (Join(prefix, name), p);
+        foreach (var (name, child) in _children)
+            foreach (var p in child.NamedParameters(Join(prefix, name))) yield return p;
+    }
+
+    public IEnumerable<(string Name, Tensor Tensor)> NamedBuffers(string prefix = "")
+    {
+        foreach (var (name, b) in _buffers) yield return (Join(prefix, name), b);
+        foreach (var (name, child) in _children)
+            foreach (var b in child.NamedBuffers(Join(prefix, name))) yield return b;
+    }
+
+    public IEnumerable<Tensor> Parameters() => NamedParameters().Select(p => p.Tensor);
+
+    /// <summary>Parameters and buffers: what a checkpoint stores.</summary>
+    public IEnumerable<(string Name, Tensor Tensor)> StateDict() => NamedParameters().Concat(NamedBuffers());
+
+    private static string Join(string prefix, string name) => prefix.Length == 0 ? name : prefix + "." + name;
+
+    public long ParameterCount() => Parameters().Sum(p => (long)p.Numel);
+
+    /// <summary>Training mode (dropout active, batch statistics) for this module and all below it.</summary>
+    public Module Train(bool training = true)
+    {
+        foreach (var (_, m) in NamedModules()) m.Training = training;
+        return this;
+    }
+
+    public Module Eval() => Train(false);
+
+    /// <summary>Zeroes every parameter's gradient in place (keeping the buffers for the next step).</summary>
+    public void ZeroGrad()
+    {
+        foreach (var p in Parameters()) p.Grad?.Zero();
+    }
+
+    /// <summary>Moves parameters and buffers to a device in place; gradients are dropped.</summary>
+    public Module To(Device device)
+    {
+        using var _ = new NoGrad();
+        foreach (var (_, t) in StateDict())
+        {
+            t.MoveStorage(device);
+            t.Grad = null;
+        }
+        return this;
+    }
+
+    public Device Device => Parameters().FirstOrDefault()?.Device ?? NamedBuffers().FirstOrDefault().Tensor?.Device ?? Device.Cpu;
+
+    /// <summary>A short description of the layer for summaries, e.g. "Linear(2 -> 10, relu)".</summary>
+    public virtual string Describe() => GetType().Name;
+
+    /// <summary>A Keras-style table of layers, output shapes and parameter counts for one input shape.</summary>
+    public string Summary(params int[] inputShape) => ModelSummary.Render(this, inputShape);
+
+    public override string ToString() => Describe();
+}
