@@ -1,0 +1,163 @@
+using Lab.Core.Autodiff;
+using Lab.Core.Data;
+using Lab.Core.Nn;
+using Lab.Core.Optim;
+
+namespace Lab.Core.Training;
+
+/// <summary>
+/// Keras's Model API over a <see cref="Module"/>: Compile, Fit, Evaluate, Predict, with metrics,
+/// callbacks and a progress line. Subclass and override <see cref="TrainStep"/> / <see cref="TestStep"/>
+/// (and <see cref="Metrics"/>) for custom steps such as a VAE's two loss terms or a GAN's two optimizers.
+/// </summary>
+public class Trainer
+{
+    private readonly List<Metric> _compiled = [];
+
+    public Trainer(Module model) => Model = model;
+
+    public Module Model { get; }
+    public Optimizer? Optimizer { get; protected set; }
+    public Func<Tensor, Tensor, Tensor>? Loss { get; protected set; }
+    /// <summary>The batch loss as a running mean, shown as "loss".</summary>
+    protected Mean LossTracker { get; } = new("loss");
+    public bool StopTraining { get; set; }
+    public TextWriter Output { get; set; } = Console.Out;
+    /// <summary>Redraw the progress line in place (defaults to whether the console is a terminal).</summary>
+    public bool LiveProgress { get; set; } = ProgressLine.ConsoleIsLive;
+    /// <summary>Device batches are moved to (the model's by default).</summary>
+    public Device Device => Model.Device;
+
+    /// <summary>The metrics shown and reset each epoch: the loss tracker and the compiled metrics.</summary>
+    public virtual IReadOnlyList<Metric> Metrics => [LossTracker, .. _compiled];
+
+    public void Compile(Optimizer optimizer, Func<Tensor, Tensor, Tensor> loss, params Metric[] metrics)
+    {
+        Optimizer = optimizer;
+        Loss = loss;
+        _compiled.Clear();
+        _compiled.AddRange(metrics);
+    }
+
+    /// <summary>One optimisation step on a batch (Keras's train_step). The default: forward, loss, backward, step.</summary>
+    protected virtual void TrainStep(Batch batch)
+    {
+        var (optimizer, loss) = (RequireCompiled().Optimizer!, Loss!);
+        optimizer.ZeroGrad();
+        var pred = Model.Call(batch.X);
+        var l = loss(pred, batch.Y);
+        l.Backward();
+        optimizer.Step();
+        LossTracker.Update(l.Item(), batch.Size);
+        using var _ = new NoGrad();
+        foreach (var m in _compiled) m.Update(batch.Y, pred.Detach());
+    }
+
+    /// <summary>One evaluation step (Keras's test_step): forward and metrics, no update.</summary>
+    protected virtual void TestStep(Batch batch)
+    {
+        var pred = Model.Call(batch.X);
+        if (Loss is not null) LossTracker.Update(Loss(pred, batch.Y).Item(), batch.Size);
+        foreach (var m in _compiled) m.Update(batch.Y, pred);
+    }
+
+    private Trainer RequireCompiled() =>
+        Optimizer is null || Loss is null ? throw new InvalidOperationException("Trainer: call Compile(optimizer, loss, metrics) before Fit, or override TrainStep.") : this;
+
+    public History Fit(Dataset train, int epochs, int batchSize = 32, Dataset? validationData = null, double validationSplit = 0,
+        IEnumerable<Callback>? callbacks = null, bool shuffle = true, Generator? generator = null, int verbose = 1, int initialEpoch = 0)
+    {
+        if (epochs < 0) throw new ArgumentException($"Fit: epochs must be non-negative, got {epochs}.");
+        if (validationSplit > 0)
+        {
+            if (validationData is not null) throw new ArgumentException("Fit: give validationData or validationSplit, not both.");
+            if (validationSplit >= 1) throw new ArgumentException($"Fit: validationSplit must be in [0, 1), got {validationSplit}.");
+            // Keras takes the last fraction of the samples, before any shuffling.
+            int nVal = (int)Math.Round(train.Count * validationSplit);
+            var all = Enumerable.Range(0, train.Count).ToArray();
+            validationData = train.Subset(all.AsSpan(train.Count - nVal));
+            train = train.Subset(all.AsSpan(0, train.Count - nVal));
+        }
+        var loader = new DataLoader(train, batchSize, shuffle, shuffle ? generator ?? new Generator(0) : generator, device: Device);
+        var cbs = (callbacks ?? []).ToList();
+        foreach (var cb in cbs) cb.Trainer = this;
+        var history = new History();
+        StopTraining = false;
+        foreach (var cb in cbs) cb.OnTrainBegin();
+        for (int epoch = initialEpoch; epoch < epochs && !StopTraining; epoch++)
+        {
+            foreach (var cb in cbs) cb.OnEpochBegin(epoch);
+            if (verbose > 0) Output.WriteLine($"Epoch {epoch + 1}/{epochs}");
+            var logs = RunEpoch(loader, cbs, verbose, out var progress);
+            if (validationData is not null)
+                foreach (var (k, v) in Evaluate(validationData, batchSize, verbose: 0)) logs["val_" + k] = v;
+            progress?.Finish(logs);
+            history.Add(epoch, logs);
+            foreach (var cb in cbs) cb.OnEpochEnd(epoch, logs);
+        }
+        foreach (var cb in cbs) cb.OnTrainEnd();
+        return history;
+    }
+
+    private Dictionary<string, double> RunEpoch(DataLoader loader, List<Callback> cbs, int verbose, out ProgressLine? progress)
+    {
+        Model.Train();
+        foreach (var m in Metrics) m.Reset();
+        progress = verbose > 0 ? new ProgressLine(Output, loader.Count, LiveProgress) : null;
+        int step = 0;
+        foreach (var batch in loader.Epoch())
+        {
+            TrainStep(batch);
+            step++;
+            if (progress is not null || cbs.Count > 0)
+            {
+                var batchLogs = Logs();
+                progress?.Update(step, batchLogs);
+                foreach (var cb in cbs) cb.OnBatchEnd(batch.Index, batchLogs);
+            }
+        }
+        return Logs();
+    }
+
+    private Dictionary<string, double> Logs() => Metrics.ToDictionary(m => m.Name, m => m.Result());
+
+    /// <summary>Metrics over a dataset in eval mode (dropout off, running batch statistics), as a dictionary.</summary>
+    public Dictionary<string, double> Evaluate(Dataset data, int batchSize = 32, int verbose = 1)
+    {
+        bool wasTraining = Model.Training;
+        Model.Eval();
+        try
+        {
+            using var _ = new NoGrad();
+            foreach (var m in Metrics) m.Reset();
+            var loader = new DataLoader(data, batchSize, device: Device);
+            var progress = verbose > 0 ? new ProgressLine(Output, loader.Count, LiveProgress) : null;
+            int step = 0;
+            foreach (var batch in loader.Epoch())
+            {
+                TestStep(batch);
+                progress?.Update(++step, Logs());
+            }
+            var logs = Logs();
+            progress?.Finish(logs);
+            return logs;
+        }
+        finally { Model.Train(wasTraining); }
+    }
+
+    /// <summary>Model outputs for every row of <paramref name="x"/>, computed in batches in eval mode.</summary>
+    public Tensor Predict(Tensor x, int batchSize = 32)
+    {
+        bool wasTraining = Model.Training;
+        Model.Eval();
+        try
+        {
+            using var _ = new NoGrad();
+            var parts = new List<Tensor>();
+            for (int start = 0; start < x.Shape[0]; start += batchSize)
+                parts.Add(Model.Call(x.Narrow(0, start, Math.Min(batchSize, x.Shape[0] - start)).To(Device)));
+            return parts.Count == 1 ? parts[0] : Tensor.Concat(parts, 0);
+        }
+        finally { Model.Train(wasTraining); }
+    }
+}
