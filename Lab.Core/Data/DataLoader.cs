@@ -46,7 +46,13 @@ public sealed class DataLoader
     /// <summary>One epoch: reshuffles (when shuffling), then yields the batches.</summary>
     public IEnumerable<Batch> Epoch()
     {
-        if (Shuffle) _generator!.Shuffle(_order.AsSpan());
+        if (Shuffle)
+        {
+            // Each epoch shuffles the identity order, so the generator's state alone fixes every later epoch
+            // (a run resumed from a checkpoint with that state sees the same batches).
+            for (int i = 0; i < _order.Length; i++) _order[i] = i;
+            _generator!.Shuffle(_order.AsSpan());
+        }
         for (int b = 0; b < Count; b++) yield return Fill(b);
     }
 
@@ -83,15 +89,5 @@ public sealed class DataLoader
             y.Backend.Upload(hy, y);
         }
         return new Batch(x, y, size, b);
-    }
-
-    /// <summary>Shuffle state for checkpoints: the generator and the current order.</summary>
-    public (ulong[]? Generator, int[] Order) GetState() => (_generator?.GetState(), (int[])_order.Clone());
-
-    public void SetState(ulong[]? generator, int[] order)
-    {
-        if (order.Length != _order.Length) throw new ArgumentException($"DataLoader.SetState: order has {order.Length} entries, dataset {_order.Length}.");
-        if (generator is not null) _generator?.SetState(generator);
-        order.CopyTo(_order, 0);
     }
 }
