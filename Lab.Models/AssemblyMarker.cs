@@ -1,1 +1,0 @@
-namespace Lab.Models; internal static class AssemblyMarker { }
