@@ -1,1 +1,101 @@
-namespace Lab.Experiments; public static class Program { public static int Main(string[] args) { System.Console.WriteLine("GenLab experiments"); return 0; } }
+using Lab.Core.Backends;
+using Lab.Experiments.Cli;
+using Lab.Experiments.Experiments;
+
+namespace Lab.Experiments;
+
+public static class Program
+{
+    public static readonly IExperiment[] Experiments =
+    [
+        new ToyExperiment(),
+    ];
+
+    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+
+    /// <summary>The whole command line: 0 on success, 2 for a bad command line or missing device, 1 when an experiment fails.</summary>
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
+        {
+            output.Write(Usage());
+            return args.Length == 0 ? 2 : 0;
+        }
+        var experiment = Experiments.FirstOrDefault(e => e.Name == args[0]);
+        if (experiment is null)
+        {
+            error.WriteLine($"Unknown experiment '{args[0]}'. Experiments: {string.Join(", ", Experiments.Select(e => e.Name))}. See --help.");
+            return 2;
+        }
+        if (args.Skip(1).Any(a => a is "--help" or "-h"))
+        {
+            output.Write(Usage(experiment));
+            return 0;
+        }
+        ExperimentContext ctx;
+        try
+        {
+            var options = Options.Parse(experiment.Name, args[1..], experiment.Options);
+            ctx = new ExperimentContext(experiment.Name, options, output);
+            if (ctx.Device.Type != Lab.Core.DeviceType.Cpu) _ = BackendRegistry.For(ctx.Device);
+        }
+        catch (Exception e) when (e is UsageException or ArgumentException or DeviceUnavailableException)
+        {
+            error.WriteLine(e.Message);
+            return 2;
+        }
+        try
+        {
+            experiment.Run(ctx);
+            ctx.Commit();
+            output.WriteLine($"Results in {ctx.FinalDir}");
+            return 0;
+        }
+        catch (Exception e) when (e is UsageException or DeviceUnavailableException)
+        {
+            ctx.Abandon();
+            error.WriteLine(e.Message);
+            return 2;
+        }
+        catch (Exception e)
+        {
+            ctx.Abandon();
+            error.WriteLine($"{experiment.Name} failed: {e.GetType().Name}: {e.Message}");
+            error.WriteLine(e.StackTrace);
+            error.WriteLine($"Earlier results in {ctx.FinalDir} were left untouched.");
+            return 1;
+        }
+    }
+
+    public static string Usage(IExperiment? only = null)
+    {
+        var sb = new System.Text.StringBuilder();
+        if (only is null)
+        {
+            sb.AppendLine("GenLab experiments: the course's exercises, reproduced on GenLab's own core.");
+            sb.AppendLine();
+            sb.AppendLine("usage: dotnet run -c Release --project Lab.Experiments -- <experiment> [options]");
+            sb.AppendLine();
+            sb.AppendLine("experiments:");
+            foreach (var e in Experiments) sb.AppendLine($"  {e.Name,-14}{e.Description}");
+            sb.AppendLine();
+            sb.AppendLine("common options:");
+        }
+        else
+        {
+            sb.AppendLine($"{only.Name}: {only.Description}");
+            sb.AppendLine();
+            sb.AppendLine("options:");
+            foreach (var o in only.Options) AppendOption(sb, o);
+        }
+        foreach (var o in Options.Common) AppendOption(sb, o);
+        if (only is null) sb.AppendLine("\n<experiment> --help lists an experiment's own options.");
+        return sb.ToString();
+    }
+
+    private static void AppendOption(System.Text.StringBuilder sb, OptionSpec o)
+    {
+        var head = $"--{o.Name}{(o.Value.Length > 0 ? " " + o.Value : "")}";
+        sb.AppendLine($"  {head,-34}{o.Help}{(o.Default is null ? "" : $" (default: {o.Default})")}");
+    }
+}

@@ -20,17 +20,17 @@ public sealed class ToyMlp : Module
     public override Tensor Forward(Tensor x) => _net.Call(x);
 }
 
-/// <summary>Seed 000's regression network for noisy sin on [-3, 3]: Dense(1->32, tanh) -> Dense(32->32, tanh) -> Dense(32->1).</summary>
+/// <summary>Seed 000's regression network for noisy sin on [-3, 3]: Dense(1->10, relu) -> Dense(10->8, relu) -> Dense(8->1).</summary>
 public sealed class RegressionMlp : Module
 {
     private readonly Sequential _net;
 
-    public RegressionMlp(Generator? generator = null, int hidden = 32)
+    public RegressionMlp(Generator? generator = null)
     {
         _net = RegisterModule("net", new Sequential(
-            new Linear(1, hidden, Activation.Tanh, generator: generator),
-            new Linear(hidden, hidden, Activation.Tanh, generator: generator),
-            new Linear(hidden, 1, generator: generator)));
+            new Linear(1, 10, Activation.Relu, generator: generator),
+            new Linear(10, 8, Activation.Relu, generator: generator),
+            new Linear(8, 1, generator: generator)));
     }
 
     public override Tensor Forward(Tensor x) => _net.Call(x);

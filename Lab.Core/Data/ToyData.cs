@@ -40,3 +40,27 @@ public sealed class ToyData
         return Dataset.WithLabels(x, [2], labels);
     }
 }
+
+/// <summary>
+/// Seed 000's regression data: x ~ U(-3, 3), y = sin(x), and half the points (chosen at random) get
+/// N(0, 0.2²) noise added. One stream, seed 1.
+/// </summary>
+public sealed class NoisySin(ulong seed = 1)
+{
+    private readonly Generator _g = new(seed);
+
+    public Dataset Sample(int n)
+    {
+        if (n < 1) throw new ArgumentException($"NoisySin.Sample: n must be positive, got {n}.");
+        var x = new float[n];
+        var y = new float[n];
+        for (int i = 0; i < n; i++) x[i] = -3 + 6 * _g.NextFloat();
+        for (int i = 0; i < n; i++) y[i] = MathF.Sin(x[i]);
+        for (int i = 0; i < n; i++)
+        {
+            float noise = 0.2f * (float)_g.NextNormal();
+            if (_g.NextFloat() < 0.5f) y[i] += noise;
+        }
+        return new Dataset(x, [1], y, [1]);
+    }
+}
