@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using Lab.Core.Cpu;
+
+namespace Lab.Bench;
+
+/// <summary>
+/// A fast side-by-side measurement (seconds, not BenchmarkDotNet's minutes): GenLab vs OpenBLAS GFLOP/s for
+/// the square sizes and the seed shapes, best of several timed runs, the two libraries interleaved so clock
+/// and neighbour noise hit both alike. Run with `dotnet run -c Release --project Lab.Bench -- gemm-quick`.
+/// </summary>
+public static class GemmQuickBench
+{
+    public static void Run(string[] args)
+    {
+        var shapes = new List<(GemmShape Shape, int Threads)>();
+        bool squaresOnly = args.Contains("squares"), seedsOnly = args.Contains("seeds");
+        if (!seedsOnly)
+            foreach (int size in new[] { 64, 128, 256, 512, 1024 })
+                foreach (int threads in new[] { 1, 2 })
+                    shapes.Add((GemmShape.Square(size), threads));
+        if (!squaresOnly)
+            foreach (var seed in GemmShape.Seeds)
+                foreach (int threads in new[] { 1, 2 })
+                    shapes.Add((seed, threads));
+
+        Console.WriteLine($"OpenBLAS: {(GemmOpenBlas.Available ? "loaded" : "not found, column skipped")}");
+        Console.WriteLine($"{"shape",-26} {"thr",3} {"GenLab",9} {"OpenBLAS",9} {"ratio",6}");
+        foreach (var (shape, threads) in shapes)
+        {
+            var run = new GemmRun(shape);
+            double ours = 0, theirs = 0;
+            for (int round = 0; round < 3; round++)
+            {
+                ours = Math.Max(ours, Measure(shape, () => run.GenLab(threads)));
+                if (GemmOpenBlas.Available) theirs = Math.Max(theirs, Measure(shape, () => run.OpenBlas(threads)));
+            }
+            string blas = GemmOpenBlas.Available ? $"{theirs,9:F1} {ours / theirs,6:P0}" : "";
+            Console.WriteLine($"{shape.Name,-26} {threads,3} {ours,9:F1} {blas}");
+        }
+        Gemm.MaxThreads = Environment.ProcessorCount;
+    }
+
+    /// <summary>Best GFLOP/s over timed batches of about 50 ms.</summary>
+    private static double Measure(GemmShape shape, Action action)
+    {
+        action();
+        var sw = Stopwatch.StartNew();
+        int reps = 0;
+        while (sw.ElapsedMilliseconds < 20) { action(); reps++; }
+        reps = Math.Max(1, reps * 50 / Math.Max(1, (int)sw.ElapsedMilliseconds));
+        double best = double.MaxValue;
+        for (int trial = 0; trial < 3; trial++)
+        {
+            sw.Restart();
+            for (int r = 0; r < reps; r++) action();
+            best = Math.Min(best, sw.Elapsed.TotalSeconds / reps);
+        }
+        return shape.Flops / best / 1e9;
+    }
+}
