@@ -23,6 +23,20 @@ public static class GemmQuickBench
                 foreach (int threads in new[] { 1, 2 })
                     shapes.Add((seed, threads));
 
+        foreach (var arg in args.Where(x => x.StartsWith("small=")))
+            Gemm.SmallPathMaxMacs = long.Parse(arg["small=".Length..]);
+        foreach (var arg in args.Where(x => x.StartsWith("mpt=")))
+            Gemm.MinMacsPerThread = long.Parse(arg["mpt=".Length..]);
+        if (args.Contains("tune"))
+        {
+            shapes.Clear();
+            foreach (var (m, n, k) in new[] { (10, 10, 2), (16, 64, 36), (32, 64, 64), (48, 48, 48), (64, 64, 64), (32, 128, 64), (96, 96, 96), (128, 128, 64), (128, 128, 128), (21632, 32, 9), (1000, 32, 16), (64, 64, 256) })
+                foreach (bool tb in new[] { false, true })
+                    shapes.Add((new GemmShape($"{m}x{n}x{k}{(tb ? " tB" : "")}", m, n, k, TransB: tb), 1));
+        }
+        if (args.Contains("t1")) shapes.RemoveAll(x => x.Threads != 1);
+        if (args.Contains("t2")) shapes.RemoveAll(x => x.Threads != 2);
+        if (args.Contains("big")) shapes.RemoveAll(x => x.Shape.Flops < 2e8);
         Console.WriteLine($"OpenBLAS: {(GemmOpenBlas.Available ? "loaded" : "not found, column skipped")}");
         Console.WriteLine($"{"shape",-26} {"thr",3} {"GenLab",9} {"OpenBLAS",9} {"ratio",6}");
         foreach (var (shape, threads) in shapes)

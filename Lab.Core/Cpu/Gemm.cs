@@ -24,8 +24,19 @@ public static unsafe class Gemm
 
     [ThreadStatic] private static GemmIsa? t_forcedIsa; // per thread, so a test forcing scalar slows no one else
 
+    /// <summary>Skips the no-packing path on this thread, so tests reach the packed path with small shapes too.</summary>
+    internal static bool ForcePackedPath { get => t_forcePacked; set => t_forcePacked = value; }
+
+    [ThreadStatic] private static bool t_forcePacked;
+
     /// <summary>Each extra thread must get at least this many multiply-adds, or waking it costs more than it saves.</summary>
     internal static long MinMacsPerThread { get; set; } = 1L << 20;
+
+    /// <summary>Products up to this many multiply-adds skip packing (see <see cref="GemmSmall"/>); 0 disables.</summary>
+    internal static long SmallPathMaxMacs { get; set; } = 1L << 18;
+
+    /// <summary>Products no deeper than this skip packing whatever their size; -1 disables.</summary>
+    internal static int SmallPathMaxDepth { get; set; } = 32;
 
     /// <summary>C[M x N] = alpha * op(A) * op(B) + beta * C. With beta == 0, C is overwritten (NaNs included).</summary>
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
@@ -77,10 +88,11 @@ public static unsafe class Gemm
             ScaleC(m, n, beta, c, ldc);
             return;
         }
-        int threads = Threads((long)m * n * k);
+        long macs = (long)m * n * k;
+        int threads = Threads(macs);
         var job = NewJob(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
         if (threads > 1 && GemmParallel.TryRun(job)) return;
-        GemmDriver.Run(job.Kernel, m, n, k, alpha, job.A, job.B, beta, c, ldc);
+        GemmParallel.RunPart(job with { Parts = 1 }, 0);
     }
 
     private static bool TrivialProduct(int m, int n, int k, float alpha) => k == 0 || alpha == 0f;
@@ -88,10 +100,19 @@ public static unsafe class Gemm
     private static int Threads(long macs) =>
         (int)Math.Clamp(macs / MinMacsPerThread, 1, s_maxThreads);
 
+    /// <summary>
+    /// Whether the no-packing path wins (measured with `gemm-quick tune`): small products, where packing and edge
+    /// tiles cost as much as the math, and shallow ones (k up to 32, the im2col of a first conv layer), where the
+    /// kernel's C update dominates and packing A would double the memory traffic.
+    /// </summary>
+    private static bool UseSmallPath(GemmKernel kernel, int m, int n, int k) =>
+        kernel.Isa == GemmIsa.Avx512 && !t_forcePacked && ((long)m * n * k <= SmallPathMaxMacs || k <= SmallPathMaxDepth);
+
     private static GemmParallel.Job NewJob(bool transA, bool transB, int m, int n, int k, float alpha,
         float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, int parts) => new()
     {
         Kernel = GemmKernel.For(ForcedIsa ?? GemmKernel.Best),
+        Small = UseSmallPath(GemmKernel.For(ForcedIsa ?? GemmKernel.Best), m, n, k),
         M = m, N = n, K = k, Alpha = alpha, Beta = beta, Parts = parts, Batch = 1,
         A = GemmMatrix.Of(a, lda, transA),
         B = GemmMatrix.Of(b, ldb, transB),

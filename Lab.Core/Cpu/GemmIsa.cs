@@ -35,7 +35,7 @@ internal readonly unsafe struct GemmKernel
         return isa switch
         {
             GemmIsa.Avx512 => new(isa, &GemmKernelAvx512.Run, GemmKernelAvx512.MR, GemmKernelAvx512.NR,
-                kc: 256, mc: 12 * GemmKernelAvx512.MR, nc: 4096),
+                kc: 256, mc: 20 * GemmKernelAvx512.MR, nc: 4096),
             GemmIsa.Avx2 => new(isa, &GemmKernelAvx2.Run, GemmKernelAvx2.MR, GemmKernelAvx2.NR,
                 kc: 256, mc: 24 * GemmKernelAvx2.MR, nc: 4096),
             _ => new(isa, &GemmKernelScalar.Run, GemmKernelScalar.MR, GemmKernelScalar.NR,

@@ -5,14 +5,14 @@ using System.Runtime.Intrinsics.X86;
 namespace Lab.Core.Cpu;
 
 /// <summary>
-/// AVX-512 micro-kernel: a 14 x 32 register tile (28 zmm accumulators, two B vectors and one broadcast
+/// AVX-512 micro-kernel: a 8 x 32 register tile (16 zmm accumulators, two B vectors and one broadcast
 /// of the 32 registers). Each k step is two B loads, MR broadcasts and 2*MR FMAs, enough independent
 /// accumulators to hide the FMA latency on both FMA pipes. Unrolled by hand because the JIT does not
 /// unroll loops and must see every accumulator as its own local to keep it in a register.
 /// </summary>
 internal static unsafe class GemmKernelAvx512
 {
-    public const int MR = 14, NR = 32;
+    public const int MR = 8, NR = 32;
 
     /// <summary>c[MR x NR] = alpha * a * b + beta * c over packed panels a (kc x MR) and b (kc x NR).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -26,12 +26,6 @@ internal static unsafe class GemmKernelAvx512
         Vector512<float> c5L = default, c5H = default;
         Vector512<float> c6L = default, c6H = default;
         Vector512<float> c7L = default, c7H = default;
-        Vector512<float> c8L = default, c8H = default;
-        Vector512<float> c9L = default, c9H = default;
-        Vector512<float> c10L = default, c10H = default;
-        Vector512<float> c11L = default, c11H = default;
-        Vector512<float> c12L = default, c12H = default;
-        Vector512<float> c13L = default, c13H = default;
         for (int p = 0; p < kc; p++)
         {
             var b0 = Vector512.Load(b);
@@ -52,18 +46,6 @@ internal static unsafe class GemmKernelAvx512
             c6L = Avx512F.FusedMultiplyAdd(a6, b0, c6L); c6H = Avx512F.FusedMultiplyAdd(a6, b1, c6H);
             var a7 = Vector512.Create(a[7]);
             c7L = Avx512F.FusedMultiplyAdd(a7, b0, c7L); c7H = Avx512F.FusedMultiplyAdd(a7, b1, c7H);
-            var a8 = Vector512.Create(a[8]);
-            c8L = Avx512F.FusedMultiplyAdd(a8, b0, c8L); c8H = Avx512F.FusedMultiplyAdd(a8, b1, c8H);
-            var a9 = Vector512.Create(a[9]);
-            c9L = Avx512F.FusedMultiplyAdd(a9, b0, c9L); c9H = Avx512F.FusedMultiplyAdd(a9, b1, c9H);
-            var a10 = Vector512.Create(a[10]);
-            c10L = Avx512F.FusedMultiplyAdd(a10, b0, c10L); c10H = Avx512F.FusedMultiplyAdd(a10, b1, c10H);
-            var a11 = Vector512.Create(a[11]);
-            c11L = Avx512F.FusedMultiplyAdd(a11, b0, c11L); c11H = Avx512F.FusedMultiplyAdd(a11, b1, c11H);
-            var a12 = Vector512.Create(a[12]);
-            c12L = Avx512F.FusedMultiplyAdd(a12, b0, c12L); c12H = Avx512F.FusedMultiplyAdd(a12, b1, c12H);
-            var a13 = Vector512.Create(a[13]);
-            c13L = Avx512F.FusedMultiplyAdd(a13, b0, c13L); c13H = Avx512F.FusedMultiplyAdd(a13, b1, c13H);
             a += MR;
             b += NR;
         }
@@ -80,12 +62,6 @@ internal static unsafe class GemmKernelAvx512
             Vector512.Store(va * c5L, c + 5 * ldc); Vector512.Store(va * c5H, c + 5 * ldc + 16);
             Vector512.Store(va * c6L, c + 6 * ldc); Vector512.Store(va * c6H, c + 6 * ldc + 16);
             Vector512.Store(va * c7L, c + 7 * ldc); Vector512.Store(va * c7H, c + 7 * ldc + 16);
-            Vector512.Store(va * c8L, c + 8 * ldc); Vector512.Store(va * c8H, c + 8 * ldc + 16);
-            Vector512.Store(va * c9L, c + 9 * ldc); Vector512.Store(va * c9H, c + 9 * ldc + 16);
-            Vector512.Store(va * c10L, c + 10 * ldc); Vector512.Store(va * c10H, c + 10 * ldc + 16);
-            Vector512.Store(va * c11L, c + 11 * ldc); Vector512.Store(va * c11H, c + 11 * ldc + 16);
-            Vector512.Store(va * c12L, c + 12 * ldc); Vector512.Store(va * c12H, c + 12 * ldc + 16);
-            Vector512.Store(va * c13L, c + 13 * ldc); Vector512.Store(va * c13H, c + 13 * ldc + 16);
         }
         else
         {
@@ -98,12 +74,6 @@ internal static unsafe class GemmKernelAvx512
             Update(c + 5 * ldc, c5L, c5H, va, vb);
             Update(c + 6 * ldc, c6L, c6H, va, vb);
             Update(c + 7 * ldc, c7L, c7H, va, vb);
-            Update(c + 8 * ldc, c8L, c8H, va, vb);
-            Update(c + 9 * ldc, c9L, c9H, va, vb);
-            Update(c + 10 * ldc, c10L, c10H, va, vb);
-            Update(c + 11 * ldc, c11L, c11H, va, vb);
-            Update(c + 12 * ldc, c12L, c12H, va, vb);
-            Update(c + 13 * ldc, c13L, c13H, va, vb);
         }
     }
 

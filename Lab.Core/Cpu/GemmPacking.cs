@@ -44,6 +44,12 @@ internal static unsafe class GemmPacking
             for (int p = 0; p < kc; p++, s += stepStride, dst += width) CopyRow(s, dst, width);
             return;
         }
+        if (stepStride == 1 && lanes == width)
+        {
+            // k is contiguous (A not transposed, B transposed): a transpose of a lanes x kc block.
+            GemmTranspose.Run(s, laneStride, lanes, kc, dst, width);
+            return;
+        }
         for (int p = 0; p < kc; p++, s += stepStride, dst += width)
         {
             int r = 0;

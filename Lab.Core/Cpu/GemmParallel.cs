@@ -19,6 +19,7 @@ internal static unsafe class GemmParallel
         public float* C;
         public nint Ldc, StrideA, StrideB, StrideC;
         public bool SplitN; // otherwise split M; ignored when Batch > 1 (then parts take whole products)
+        public bool Small;  // run GemmSmall (no packing) instead of GemmDriver
     }
 
     private static readonly Lock s_gate = new();
@@ -68,24 +69,25 @@ internal static unsafe class GemmParallel
         {
             var (first, last) = Slice(job.Batch, 1, job.Parts, part);
             for (int i = first; i < last; i++)
-                GemmDriver.Run(job.Kernel, job.M, job.N, job.K, job.Alpha,
-                    Shift(job.A, i * job.StrideA), Shift(job.B, i * job.StrideB), job.Beta, job.C + i * job.StrideC, job.Ldc);
+                Product(job, job.M, job.N, Shift(job.A, i * job.StrideA), Shift(job.B, i * job.StrideB), job.C + i * job.StrideC);
             return;
         }
         if (job.SplitN)
         {
             var (j0, j1) = Slice(job.N, job.Kernel.NR, job.Parts, part);
-            if (j1 > j0)
-                GemmDriver.Run(job.Kernel, job.M, j1 - j0, job.K, job.Alpha,
-                    job.A, job.B.Offset(0, j0), job.Beta, job.C + j0, job.Ldc);
+            if (j1 > j0) Product(job, job.M, j1 - j0, job.A, job.B.Offset(0, j0), job.C + j0);
         }
         else
         {
             var (i0, i1) = Slice(job.M, job.Kernel.MR, job.Parts, part);
-            if (i1 > i0)
-                GemmDriver.Run(job.Kernel, i1 - i0, job.N, job.K, job.Alpha,
-                    job.A.Offset(i0, 0), job.B, job.Beta, job.C + i0 * job.Ldc, job.Ldc);
+            if (i1 > i0) Product(job, i1 - i0, job.N, job.A.Offset(i0, 0), job.B, job.C + i0 * job.Ldc);
         }
+    }
+
+    private static void Product(in Job job, int m, int n, GemmMatrix a, GemmMatrix b, float* c)
+    {
+        if (job.Small) GemmSmall.Run(m, n, job.K, job.Alpha, a, b, job.Beta, c, job.Ldc);
+        else GemmDriver.Run(job.Kernel, m, n, job.K, job.Alpha, a, b, job.Beta, c, job.Ldc);
     }
 
     private static GemmMatrix Shift(GemmMatrix x, nint offset) => new(x.Ptr + offset, x.RowStride, x.ColStride);

@@ -13,11 +13,12 @@ public class GemmTests
     private static readonly int[] Sizes = [1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 33, 63, 65, 100, 129];
     private static readonly int[] Depths = [1, 3, 16, 17, 65];
 
-    // Kernels by name: GemmIsa is internal and xunit theory parameters must be public types.
+    // Kernels by name (GemmIsa is internal; theory parameters must be public types). "Avx512Packed" keeps
+    // small shapes off the no-packing path so the packed kernel's edge tiles are tested as well.
     public static TheoryData<string, bool, bool> IsaAndTransposes()
     {
         var data = new TheoryData<string, bool, bool>();
-        foreach (var isa in Enum.GetNames<GemmIsa>())
+        foreach (var isa in Enum.GetNames<GemmIsa>().Append("Avx512Packed"))
             foreach (bool ta in new[] { false, true })
                 foreach (bool tb in new[] { false, true })
                     data.Add(isa, ta, tb);
@@ -29,7 +30,7 @@ public class GemmTests
     public void AllSizeCombinations_MatchReference(string isa, bool transA, bool transB)
     {
         var rng = new Random(42);
-        WithIsa(Enum.Parse<GemmIsa>(isa), () =>
+        WithIsa(isa, () =>
         {
             foreach (int m in Sizes)
                 foreach (int n in Sizes)
@@ -82,20 +83,25 @@ public class GemmTests
                     RunCase(rng, ta, tb, 300, 257, 513, alpha: 1f, beta: 0f, pad: 3);
             RunCase(rng, false, false, 1000, 40, 300, alpha: 1f, beta: 1f, pad: 0); // tall: splits M
             RunCase(rng, false, true, 20, 4200, 70, alpha: 2f, beta: 0f, pad: 0);  // wide: crosses NC
+            RunCase(rng, false, false, 3000, 32, 9, alpha: 1f, beta: 0f, pad: 0);  // shallow im2col: no packing
+            RunCase(rng, true, true, 45, 3000, 16, alpha: 1f, beta: 0.5f, pad: 1);
         });
     }
 
-    [Fact]
-    public void TwoThreads_EvenForSmallProducts_MatchReference()
+    [Theory]
+    [InlineData("Avx512")]
+    [InlineData("Avx512Packed")]
+    [InlineData("Avx2")]
+    public void TwoThreads_EvenForSmallProducts_MatchReference(string isa)
     {
         var rng = new Random(5);
-        WithThreads(2, () =>
+        WithThreads(2, () => WithIsa(isa, () =>
         {
             foreach (int m in new[] { 1, 5, 17, 65 })
                 foreach (int n in new[] { 1, 9, 33, 100 })
                     foreach (bool ta in new[] { false, true })
                         RunCase(rng, ta, !ta, m, n, 31, alpha: 1f, beta: 0f, pad: 1);
-        }, minMacsPerThread: 1);
+        }), minMacsPerThread: 1);
     }
 
     [Fact]
@@ -131,14 +137,19 @@ public class GemmTests
         var c = (float[])c0.Clone();
         Gemm.Sgemm(transA, transB, m, n, k, alpha, a, Math.Max(lda, 1), b, Math.Max(ldb, 1), beta, c, ldc);
         Check(transA, transB, m, n, k, alpha, a, 0, Math.Max(lda, 1), b, 0, Math.Max(ldb, 1), beta, c0, c, 0, ldc,
-            $"{Gemm.ForcedIsa} tA={transA} tB={transB} m={m} n={n} k={k} alpha={alpha} beta={beta} pad={pad}");
+            $"{Gemm.ForcedIsa}{(Gemm.ForcePackedPath ? " packed" : "")} tA={transA} tB={transB} m={m} n={n} k={k} alpha={alpha} beta={beta} pad={pad}");
     }
 
-    internal static void WithIsa(GemmIsa isa, Action body)
+    internal static void WithIsa(string isa, Action body)
     {
-        Gemm.ForcedIsa = isa;
+        Gemm.ForcePackedPath = isa.EndsWith("Packed");
+        Gemm.ForcedIsa = Enum.Parse<GemmIsa>(isa.Replace("Packed", ""));
         try { body(); }
-        finally { Gemm.ForcedIsa = null; }
+        finally
+        {
+            Gemm.ForcedIsa = null;
+            Gemm.ForcePackedPath = false;
+        }
     }
 
     internal static void WithThreads(int threads, Action body, long? minMacsPerThread = null)
