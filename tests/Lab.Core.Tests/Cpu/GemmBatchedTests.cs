@@ -47,7 +47,7 @@ public class GemmBatchedTests
             for (int i = 0; i < m; i++)
             {
                 long row = t * strideC + (long)i * ldc;
-                for (int j = n; j < ldc && i < m - 1; j++) c0[row + j] = Padding;
+                for (int j = n; j < ldc && i < m - 1; j++) c0[row + j] = GapValue;
                 if (beta == 0f) Array.Fill(c0, float.NaN, (int)row, n);
             }
         var c = (float[])c0.Clone();

@@ -5,13 +5,13 @@ namespace Lab.Core.Tests.Cpu;
 /// <summary>Operand set-up and the double-precision triple loop every GEMM result is compared with.</summary>
 internal static class GemmReference
 {
-    public const float Padding = 12345f; // fills the gap between row end and ld; must survive every call
+    public const float GapValue = 12345f; // fills the gap between row end and ld; must survive every call
 
     /// <summary>A stored rows x cols matrix with leading dimension ld, values in [-1, 1), padding marked.</summary>
     public static float[] Matrix(Random rng, int rows, int cols, int ld, int extra = 0)
     {
         var x = new float[Math.Max(0, (rows - 1) * ld + cols) + extra];
-        Array.Fill(x, Padding);
+        Array.Fill(x, GapValue);
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < cols; j++) x[i * ld + j] = (float)(rng.NextDouble() * 2 - 1);
         return x;
@@ -45,7 +45,7 @@ internal static class GemmReference
                     Assert.Fail($"{what}: c[{i},{j}] = {got}, expected {expected} (tol {tol})");
             }
             for (int j = n; j < ldc && i < m - 1; j++)
-                if (c[cOffset + i * ldc + j] != Padding)
+                if (c[cOffset + i * ldc + j] != GapValue)
                     Assert.Fail($"{what}: padding c[{i},{j}] was overwritten with {c[cOffset + i * ldc + j]}");
         }
     }
