@@ -1,3 +1,5 @@
+using BenchmarkDotNet.Running;
+
 namespace Lab.Bench;
 
 public static class Program
@@ -9,7 +11,14 @@ public static class Program
             GemmQuickBench.Run(args[1..]);
             return 0;
         }
-        System.Console.WriteLine("GenLab bench");
-        return 0;
+        if (args.Length > 0 && args[0] == "bdn")
+        {
+            BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args[1..]);
+            return 0;
+        }
+        Console.Error.WriteLine("usage: dotnet run -c Release --project Lab.Bench -- <command>");
+        Console.Error.WriteLine("  bdn [BenchmarkDotNet args]   BenchmarkDotNet suites (e.g. --filter '*OpOverhead*')");
+        Console.Error.WriteLine("  gemm-quick                   SGEMM GFLOP/s against OpenBLAS when installed");
+        return args.Length == 0 ? 2 : 2;
     }
 }

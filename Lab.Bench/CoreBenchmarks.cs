@@ -1,0 +1,86 @@
+using BenchmarkDotNet.Attributes;
+using Lab.Core;
+using Lab.Core.Autodiff;
+using Lab.Core.Nn;
+using Lab.Core.Optim;
+using Lab.Models;
+
+namespace Lab.Bench;
+
+/// <summary>
+/// The cost of one tiny element-wise op, with and without autograd recording, and its managed
+/// allocations: per-op overhead is what decides the speed of the seed workloads.
+/// </summary>
+[MemoryDiagnoser]
+public class OpOverheadBenchmarks
+{
+    private Tensor _a = null!, _b = null!, _ga = null!;
+
+    [Params(16, 1024)]
+    public int Size;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var g = new Generator(1);
+        _a = Tensor.RandN(g, [Size]);
+        _b = Tensor.RandN(g, [Size]);
+        _ga = Tensor.RandN(g, [Size]).RequireGrad();
+    }
+
+    [Benchmark(Baseline = true)]
+    public Tensor AddNoGrad() => _a + _b;
+
+    [Benchmark]
+    public Tensor AddRecorded() => _ga + _b;
+
+    [Benchmark]
+    public Tensor ReluRecorded() => _ga.Relu();
+
+    [Benchmark]
+    public Tensor MatMulSmall() => Tensor.MatMul(_a.Reshape(1, Size), _b.Reshape(Size, 1));
+}
+
+/// <summary>One optimizer step of the toy MLP (batch 10) and of the digits CNN, allocations included.</summary>
+[MemoryDiagnoser]
+public class TrainingStepBenchmarks
+{
+    private Module _toy = null!, _cnn = null!;
+    private Optimizer _toyOpt = null!, _cnnOpt = null!;
+    private Tensor _toyX = null!, _toyY = null!, _cnnX = null!, _cnnY = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var g = new Generator(1);
+        _toy = new ToyMlp(g);
+        _toyOpt = new Adam(_toy.Parameters());
+        _toyX = Tensor.RandN(g, [10, 2]);
+        _toyY = Tensor.FromArray([0f, 1, 2, 3, 4, 0, 1, 2, 3, 4]);
+        _cnn = new DigitsCnn(g);
+        _cnnOpt = new Adam(_cnn.Parameters());
+        _cnnX = Tensor.Rand(g, [10, 1, 8, 8]);
+        _cnnY = Tensor.FromArray([0f, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    }
+
+    private static void Step(Module m, Optimizer o, Tensor x, Tensor y)
+    {
+        o.ZeroGrad();
+        var loss = Losses.SparseCategoricalCrossEntropy(m.Call(x), y);
+        loss.Backward();
+        o.Step();
+    }
+
+    [Benchmark]
+    public void ToyMlpStep() => Step(_toy, _toyOpt, _toyX, _toyY);
+
+    [Benchmark]
+    public void DigitsCnnStep() => Step(_cnn, _cnnOpt, _cnnX, _cnnY);
+
+    [Benchmark]
+    public float ToyMlpInference()
+    {
+        using var _ = new NoGrad();
+        return _toy.Call(_toyX).Sum().Item();
+    }
+}
