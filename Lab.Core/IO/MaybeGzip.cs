@@ -36,7 +36,9 @@ public static class MaybeGzip
         using var stream = OpenRead(path);
         if (stream is FileStream plain)
         {
-            return File.ReadAllBytes(plain.Name);
+            var bytes = new byte[plain.Length];
+            plain.ReadExactly(bytes);
+            return bytes;
         }
         using var buffer = new MemoryStream();
         try

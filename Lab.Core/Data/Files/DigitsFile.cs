@@ -65,14 +65,17 @@ public static class DigitsFile
     /// Finds <see cref="RelativePath"/> by walking up from the application's base directory and from the current
     /// directory, so tests, benchmarks and the CLI find it whether run from bin/ or from the repository root.
     /// </summary>
-    public static string FindDefault()
+    public static string FindDefault() => FindFrom(AppContext.BaseDirectory, Directory.GetCurrentDirectory());
+
+    /// <summary>Walks up from each of <paramref name="starts"/> looking for <see cref="RelativePath"/>.</summary>
+    internal static string FindFrom(params string[] starts)
     {
         var looked = new List<string>();
-        foreach (string start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
+        foreach (string start in starts)
         {
             for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
             {
-                string candidate = Path.Combine(dir.FullName, RelativePath);
+                string candidate = Path.Combine(dir.FullName, RelativePath.Replace('/', Path.DirectorySeparatorChar));
                 if (File.Exists(candidate))
                 {
                     return candidate;

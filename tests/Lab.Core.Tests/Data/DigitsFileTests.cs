@@ -36,6 +36,23 @@ public class DigitsFileTests
     }
 
     [Fact]
+    public void Locator_ListsEveryPlaceItLooked()
+    {
+        using var tmp = new TempDirectory();
+        string start = Directory.CreateDirectory(tmp.File("a/b")).FullName;
+        var e = Assert.Throws<FileNotFoundException>(() => DigitsFile.FindFrom(start));
+        Assert.Contains(Path.Combine(start, "data", "digits.csv.gz"), e.Message);
+        Assert.Contains(Path.Combine(tmp.Path, "a", "data", "digits.csv.gz"), e.Message);
+        Assert.Contains(Path.Combine(tmp.Path, "data", "digits.csv.gz"), e.Message);
+
+        // Once the file is there, the walk up finds it from below.
+        string shipped = tmp.File("a/data/digits.csv.gz");
+        Directory.CreateDirectory(Path.GetDirectoryName(shipped)!);
+        File.Copy(DigitsFile.FindDefault(), shipped);
+        Assert.Equal(shipped, DigitsFile.FindFrom(start));
+    }
+
+    [Fact]
     public void PlainAndGzipAreDetectedByContent()
     {
         using var tmp = new TempDirectory();
