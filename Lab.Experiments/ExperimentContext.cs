@@ -1,8 +1,8 @@
-using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using Lab.Core;
 using Lab.Core.IO;
+using Lab.Core.Logging;
+using Lab.Core.Training;
 using Lab.Experiments.Cli;
 
 namespace Lab.Experiments;
@@ -28,7 +28,11 @@ public sealed class ExperimentContext
         Seed = (ulong)options.Int("seed", 0, min: 0);
         Quick = options.Flag("quick");
         Device = Device.Parse(options.String("device", "cpu"));
+        _logger = RunLog.Create(StagingDir, console: false);
+        _logger.Information("{Experiment} started with {Arguments}", name, options.ToString());
     }
+
+    private readonly Serilog.Core.Logger _logger;
 
     public string Name { get; }
     public Options Options { get; }
@@ -49,25 +53,33 @@ public sealed class ExperimentContext
 
     public string PathFor(string file) => Path.Combine(StagingDir, file);
 
-    public void Log(string message) => Output.WriteLine(message);
+    /// <summary>The run's log: Serilog, a JSON-lines file in the output folder (the console shows progress itself).</summary>
+    public Serilog.ILogger Logger => _logger;
+
+    /// <summary>Prints a line and records it in the run log.</summary>
+    public void Log(string message)
+    {
+        Output.WriteLine(message);
+        _logger.Information("{Message}", message);
+    }
+
+    /// <summary>Training callbacks every experiment gets: a CSV log and TensorBoard event files in the output folder.</summary>
+    public Callback[] StandardCallbacks(string prefix = "") =>
+        [new CsvLogger(PathFor(prefix + "training_log.csv")), new TensorBoardCallback(PathFor(Path.Combine("tensorboard", prefix.TrimEnd('_'))))];
 
     public void Metric(string name, object value) => _metrics[name] = value;
 
     public void WriteText(string file, string text) => AtomicFile.WriteAllText(PathFor(file), text);
 
     /// <summary>A CSV with a header row; numbers in invariant culture, round-trippable.</summary>
-    public void WriteCsv(string file, string header, IEnumerable<IEnumerable<double>> rows)
-    {
-        var sb = new StringBuilder(header).Append('\n');
-        foreach (var row in rows) sb.Append(string.Join(",", row.Select(v => v.ToString("R", CultureInfo.InvariantCulture)))).Append('\n');
-        WriteText(file, sb.ToString());
-    }
+    public void WriteCsv(string file, IReadOnlyList<string> header, IEnumerable<IReadOnlyList<double>> rows)
+        => CsvWriter.Write(PathFor(file), header, rows);
 
     public void WriteHistory(Core.Training.History history, string file = "history.csv")
     {
         var keys = history.Values.Keys.OrderBy(k => k, StringComparer.Ordinal).ToArray();
-        WriteCsv(file, "epoch," + string.Join(",", keys),
-            history.Epochs.Select((e, i) => new[] { (double)e + 1 }.Concat(keys.Select(k => history.Values[k][i]))));
+        WriteCsv(file, ["epoch", .. keys],
+            history.Epochs.Select((e, i) => (IReadOnlyList<double>)[e + 1, .. keys.Select(k => history.Values[k][i])]));
     }
 
     /// <summary>Writes metrics.json and moves the staging folder into place (replacing the previous results).</summary>
@@ -77,6 +89,8 @@ public sealed class ExperimentContext
         _metrics["seed"] = Seed;
         _metrics["device"] = Device.ToString();
         _metrics["quick"] = Quick;
+        _logger.Information("metrics {@Metrics}", _metrics);
+        _logger.Dispose();
         WriteText("metrics.json", JsonSerializer.Serialize(new SortedDictionary<string, object>(_metrics), new JsonSerializerOptions { WriteIndented = true }));
         var old = FinalDir.TrimEnd(Path.DirectorySeparatorChar) + $".old-{Environment.ProcessId}";
         if (Directory.Exists(FinalDir)) Directory.Move(FinalDir, old);
@@ -87,6 +101,7 @@ public sealed class ExperimentContext
     /// <summary>Discards the staging folder after a failure.</summary>
     public void Abandon()
     {
+        _logger.Dispose();
         try { if (Directory.Exists(StagingDir)) Directory.Delete(StagingDir, recursive: true); }
         catch (IOException) { }
     }

@@ -61,19 +61,21 @@ public sealed class ModelCheckpoint(string path, string monitor = "val_loss", bo
     }
 }
 
-/// <summary>Appends one CSV row per epoch (epoch, then the logs' keys in sorted order); written atomically each epoch.</summary>
+/// <summary>One CSV row per epoch (epoch, then the logs' keys in sorted order); the file is rewritten atomically each epoch.</summary>
 public sealed class CsvLogger(string path) : Callback
 {
-    private readonly List<string> _rows = [];
-    private string[]? _keys;
+    private IO.CsvWriter? _csv;
+    private string[] _keys = [];
 
     public override void OnEpochEnd(int epoch, IReadOnlyDictionary<string, double> logs)
     {
-        _keys ??= logs.Keys.OrderBy(k => k, StringComparer.Ordinal).ToArray();
-        if (_rows.Count == 0) _rows.Add("epoch," + string.Join(",", _keys));
-        _rows.Add(epoch.ToString(CultureInfo.InvariantCulture) + "," +
-            string.Join(",", _keys.Select(k => logs.TryGetValue(k, out var v) ? v.ToString("R", CultureInfo.InvariantCulture) : "")));
-        IO.AtomicFile.WriteAllText(path, string.Join("\n", _rows) + "\n");
+        if (_csv is null)
+        {
+            _keys = logs.Keys.OrderBy(k => k, StringComparer.Ordinal).ToArray();
+            _csv = new IO.CsvWriter(["epoch", .. _keys]);
+        }
+        _csv.AddRow([epoch, .. _keys.Select(k => logs.TryGetValue(k, out var v) ? v : double.NaN)]);
+        _csv.Save(path);
     }
 }
 

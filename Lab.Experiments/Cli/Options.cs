@@ -58,6 +58,9 @@ public sealed class Options
         return new Options(experiment, values);
     }
 
+    public override string ToString() =>
+        string.Join(" ", _values.Select(kv => kv.Value is null ? "--" + kv.Key : $"--{kv.Key} {kv.Value}"));
+
     public bool Has(string name) => _values.ContainsKey(name);
     public bool Flag(string name) => _values.ContainsKey(name);
 

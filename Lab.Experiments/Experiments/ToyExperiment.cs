@@ -48,7 +48,7 @@ public sealed class ToyExperiment : IExperiment
         var clock = Stopwatch.StartNew();
         History history = ctx.Options.String("loop", "keras") == "explicit"
             ? ExplicitLoop(ctx, model, adam, Loss, train, epochs, batch)
-            : trainer.Fit(train, epochs, batch, generator: ctx.Rng(2));
+            : trainer.Fit(train, epochs, batch, callbacks: ctx.StandardCallbacks(), generator: ctx.Rng(2));
         ctx.Metric("train_seconds", clock.Elapsed.TotalSeconds);
 
         var result = trainer.Evaluate(test);
@@ -97,7 +97,7 @@ public sealed class ToyExperiment : IExperiment
         ctx.Log(model.Summary(1, 1));
         var trainer = new Trainer(model) { Output = ctx.Output };
         trainer.Compile(new Adam(model.Parameters()), (p, y) => Losses.Mse(p, y), new Core.Training.MeanSquaredError());
-        var history = trainer.Fit(train, ctx.Epochs(5), ctx.Options.Int("batch-size", 10, min: 1), generator: ctx.Rng(2));
+        var history = trainer.Fit(train, ctx.Epochs(5), ctx.Options.Int("batch-size", 10, min: 1), callbacks: ctx.StandardCallbacks(), generator: ctx.Rng(2));
         var result = trainer.Evaluate(test);
         ctx.Metric("test_loss", result["loss"]);
         ctx.Metric("test_mse", result["mse"]);
