@@ -9,6 +9,8 @@ public static class Program
     public static readonly IExperiment[] Experiments =
     [
         new ToyExperiment(),
+        new DigitsExperiment(),
+        new AdversarialExperiment(),
     ];
 
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);

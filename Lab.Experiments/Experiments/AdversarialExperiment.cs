@@ -1,0 +1,173 @@
+using Lab.Core;
+using Lab.Core.Autodiff;
+using Lab.Core.Data;
+using Lab.Core.Nn;
+using Lab.Core.Optim;
+using Lab.Core.Training;
+using Lab.Experiments.Cli;
+using Lab.Models;
+
+namespace Lab.Experiments.Experiments;
+
+/// <summary>
+/// Seed 001 exercise 2: targeted adversarial perturbations of the digits CNN. For each (test image, target
+/// label ≠ true label) pair, dx starts from U(0, 0.05) noise and follows plain SGD on
+/// CE(target, f(x + dx)) + c mean|dx| (c = 0.1) until the model says the target or the step budget runs out.
+/// All pairs run as one batch; a pair stops moving once it succeeds. Then success against an L∞ budget
+/// (the same update with dx clamped), beside targeted FGSM.
+/// </summary>
+public sealed class AdversarialExperiment : IExperiment
+{
+    public string Name => "adversarial";
+    public string Description => "targeted adversarial perturbations of the digits CNN (SGD + L1 penalty), success vs L∞ budget with FGSM";
+    public IReadOnlyList<OptionSpec> Options =>
+    [
+        new("pairs", "N", "attack a seeded sample of N (image, target) pairs instead of all of them"),
+        new("lr", "X", "SGD learning rate (Keras's default)", "0.01"),
+        new("c", "X", "weight of the L1 penalty", "0.1"),
+        new("max-steps", "N", "step budget per attack", "5000"),
+        new("checkpoint", "PATH", "digits CNN checkpoint to attack", "results/digits/checkpoints/digits_cnn.ckpt, else train one"),
+    ];
+
+    public void Run(ExperimentContext ctx)
+    {
+        var (train, test) = DigitsSource.Split(ctx.Seed);
+        var model = LoadOrTrain(ctx, train);
+        model.To(ctx.Device);
+        model.Eval();
+
+        // Every (image, target) pair with target != label, or a seeded sample of them.
+        var pairs = new List<(int Image, int Target)>();
+        for (int i = 0; i < test.Count; i++)
+            for (int t = 0; t < 10; t++)
+                if (t != (int)test.Target(i)[0]) pairs.Add((i, t));
+        int requested = ctx.Options.Int("pairs", ctx.Quick ? 60 : pairs.Count, min: 1);
+        if (requested < pairs.Count)
+        {
+            var order = pairs.ToArray();
+            ctx.Rng(5).Shuffle(order.AsSpan());
+            pairs = order.Take(requested).ToList();
+        }
+        ctx.Log($"attacking {pairs.Count} (image, target) pairs");
+        var x = Images(test, pairs, ctx.Device);
+        var targets = Tensor.FromArray(pairs.Select(p => (float)p.Target).ToArray(), [pairs.Count], ctx.Device);
+        float lr = ctx.Options.Float("lr", 0.01f, min: 0), c = ctx.Options.Float("c", 0.1f, min: 0);
+        int maxSteps = ctx.Options.Int("max-steps", ctx.Quick ? 200 : 5000, min: 1);
+
+        var attack = Attack(model, x, targets, lr, c, maxSteps, budget: null, ctx.Rng(6));
+        int n = pairs.Count, ok = attack.Steps.Count(s => s >= 0);
+        var dx = attack.Perturbation.ToArray();
+        double l2 = 0, linf = 0, steps = 0;
+        for (int p = 0; p < n; p++)
+        {
+            if (attack.Steps[p] < 0) continue;
+            double s2 = 0, mx = 0;
+            for (int j = 0; j < 64; j++) { double v = dx[p * 64 + j]; s2 += v * v; mx = Math.Max(mx, Math.Abs(v)); }
+            l2 += Math.Sqrt(s2); linf += mx; steps += attack.Steps[p];
+        }
+        ctx.Metric("pairs", n);
+        ctx.Metric("success_rate", (double)ok / n);
+        ctx.Metric("mean_l2", ok == 0 ? double.NaN : l2 / ok);
+        ctx.Metric("mean_linf", ok == 0 ? double.NaN : linf / ok);
+        ctx.Metric("mean_steps", ok == 0 ? double.NaN : steps / ok);
+        ctx.Log($"success {ok}/{n} = {(double)ok / n:P1}; successful perturbations: mean L2 {l2 / Math.Max(1, ok):0.000}, " +
+                $"mean L∞ {linf / Math.Max(1, ok):0.000}, mean steps {steps / Math.Max(1, ok):0.0}");
+
+        // Success against an L∞ budget on a seeded subset: the seed's update with dx clamped, and targeted FGSM.
+        int curvePairs = Math.Min(n, ctx.Quick ? 30 : 500);
+        var subset = Enumerable.Range(0, curvePairs).ToArray();
+        var xs = x.IndexSelect(0, Tensor.FromArray(subset.Select(i => (float)i).ToArray(), [curvePairs], ctx.Device));
+        var ts = targets.Narrow(0, 0, curvePairs);
+        float[] budgets = [0.02f, 0.05f, 0.1f, 0.15f, 0.2f, 0.3f, 0.4f, 0.5f];
+        var sgdCurve = new List<double>();
+        var fgsmCurve = new List<double>();
+        foreach (var eps in budgets)
+        {
+            var clamped = Attack(model, xs, ts, lr, c, ctx.Quick ? 100 : 2000, eps, ctx.Rng(7));
+            sgdCurve.Add(clamped.Steps.Count(s => s >= 0) / (double)curvePairs);
+            fgsmCurve.Add(Fgsm(model, xs, ts, eps));
+        }
+        ctx.Metric("budget_linf", budgets);
+        ctx.Metric("budget_success_sgd", sgdCurve);
+        ctx.Metric("budget_success_fgsm", fgsmCurve);
+        ctx.Log("L∞ budget: " + string.Join(", ", budgets.Select((b, i) => $"{b}: SGD {sgdCurve[i]:P0} / FGSM {fgsmCurve[i]:P0}")));
+        ctx.WriteCsv("budget_curve.csv", ["linf_budget", "success_sgd_l1", "success_fgsm"],
+            budgets.Select((b, i) => (IReadOnlyList<double>)[b, sgdCurve[i], fgsmCurve[i]]));
+
+        AdversarialFigures.Draw(ctx, model, test, pairs, x, attack, budgets, sgdCurve, fgsmCurve);
+    }
+
+    public sealed record AttackResult(Tensor Perturbation, int[] Steps, int[] FinalPrediction);
+
+    /// <summary>
+    /// The batched attack. The loss is the sum over pairs of CE + c·mean|dx|, so each pair's gradient is
+    /// exactly its own; pairs that already fool the model are frozen by a mask.
+    /// </summary>
+    public static AttackResult Attack(Module model, Tensor x, Tensor targets, float lr, float c, int maxSteps, float? budget, Generator g)
+    {
+        int n = x.Shape[0];
+        var dx = Tensor.Rand(g, x.ShapeArray(), 0, 0.05f, x.Device).RequireGrad();
+        var steps = Enumerable.Repeat(-1, n).ToArray();
+        var active = Tensor.Ones([n, 1, 1, 1]).To(x.Device);
+        var activeHost = new float[n];
+        Array.Fill(activeHost, 1f);
+        int remaining = n;
+        for (int step = 0; step <= maxSteps && remaining > 0; step++)
+        {
+            var probabilities = model.Call(x + dx);
+            var predicted = probabilities.Detach().ArgMax(1).ToArray();
+            var targetHost = targets.ToArray();
+            for (int p = 0; p < n; p++)
+                if (steps[p] < 0 && predicted[p] == targetHost[p]) { steps[p] = step; activeHost[p] = 0; remaining--; }
+            if (remaining == 0 || step == maxSteps) break;
+            active.CopyFrom(activeHost);
+            var perPair = Losses.SparseCategoricalCrossEntropy(probabilities, targets, Reduction.None)
+                + dx.Abs().Flatten(1).Mean(1) * c;
+            var grad = Autograd.Grad([perPair.Sum()], [dx])[0]!;
+            using (new NoGrad())
+            {
+                dx.AddInPlace(grad * active, -lr);
+                if (budget is float eps) dx.CopyFrom(dx.Clamp(-eps, eps));
+            }
+        }
+        using var _ = new NoGrad();
+        var final = model.Call(x + dx).ArgMax(1).ToArray().Select(v => (int)v).ToArray();
+        return new AttackResult(dx.Detach(), steps, final);
+    }
+
+    /// <summary>Targeted FGSM: one step x - eps sign(∇x CE(target, f(x))); the fraction that lands on the target.</summary>
+    public static double Fgsm(Module model, Tensor x, Tensor targets, float eps)
+    {
+        var xi = x.Detach().RequireGrad();
+        var loss = Losses.SparseCategoricalCrossEntropy(model.Call(xi), targets, Reduction.Sum);
+        var grad = Autograd.Grad([loss], [xi])[0]!;
+        using var _ = new NoGrad();
+        var adv = x - grad.Sign() * eps;
+        return model.Call(adv).ArgMax(1).Eq(targets).Mean().Item();
+    }
+
+    private static Tensor Images(Dataset test, List<(int Image, int Target)> pairs, Device device)
+    {
+        var data = new float[pairs.Count * 64];
+        for (int p = 0; p < pairs.Count; p++) test.Sample(pairs[p].Image).CopyTo(data.AsSpan(p * 64, 64));
+        return Tensor.FromArray(data, [pairs.Count, 1, 8, 8], device);
+    }
+
+    private static DigitsCnn LoadOrTrain(ExperimentContext ctx, Dataset train)
+    {
+        var model = new DigitsCnn(ctx.Rng(1));
+        var path = ctx.Options.String("checkpoint") ?? Path.Combine(Path.GetDirectoryName(ctx.FinalDir)!, "digits", "checkpoints", "digits_cnn.ckpt");
+        if (File.Exists(path) && !ctx.Quick)
+        {
+            Checkpoint.Load(path, model);
+            ctx.Log($"attacking the digits CNN from {path}");
+            return model;
+        }
+        if (ctx.Options.Has("checkpoint")) throw new FileNotFoundException($"adversarial: checkpoint '{path}' not found.");
+        ctx.Log("no digits checkpoint found: training the digits CNN (the digits recipe)");
+        var trainer = new Trainer(model) { Output = ctx.Output };
+        trainer.Compile(new Adam(model.Parameters()), (p, y) => Losses.SparseCategoricalCrossEntropy(p, y), new SparseCategoricalAccuracy());
+        trainer.Fit(train, ctx.Quick ? 1 : 10, 10, generator: ctx.Rng(2));
+        return model;
+    }
+}

@@ -1,0 +1,28 @@
+using Lab.Core;
+using Lab.Core.Data;
+using Lab.Core.Training;
+
+namespace Lab.Experiments.Experiments;
+
+/// <summary>The digits figures: a few held-out digits beside their class probabilities, the confusion matrix, curves.</summary>
+internal static class DigitsFigures
+{
+    public static int[,] Confusion(Dataset test, Tensor probabilities)
+    {
+        var p = probabilities.ToArray();
+        var m = new int[10, 10];
+        for (int i = 0; i < test.Count; i++)
+        {
+            int best = 0;
+            for (int c = 1; c < 10; c++) if (p[i * 10 + c] > p[i * 10 + best]) best = c;
+            m[(int)test.Target(i)[0], best]++;
+        }
+        return m;
+    }
+
+    public static void Draw(ExperimentContext ctx, Dataset test, Tensor probabilities, History history, string accuracyKey, string lossKey)
+    {
+        var confusion = Confusion(test, probabilities);
+        ctx.Metric("confusion_matrix", Enumerable.Range(0, 10).Select(r => Enumerable.Range(0, 10).Select(c => confusion[r, c]).ToArray()).ToArray());
+    }
+}
