@@ -18,6 +18,13 @@ public sealed partial class CpuBackend : IBackend
     public Storage Allocate(int length, bool zero)
     {
         if (length == 0) return new CpuStorage([]);
+        if (TensorScope.TryRent(length) is { } pooled)
+        {
+            var span = pooled.Data.AsSpan();
+            if (zero) span.Clear();
+            else if (PoisonUninitialized) span.Fill(float.NaN);
+            return pooled;
+        }
         if (zero) return new CpuStorage(new float[length]);
         var data = GC.AllocateUninitializedArray<float>(length);
         if (PoisonUninitialized) data.AsSpan().Fill(float.NaN);

@@ -107,7 +107,8 @@ public class Trainer
         int step = 0;
         foreach (var batch in loader.Epoch())
         {
-            TrainStep(batch);
+            // A step's temporaries are recycled for the next step (see TensorScope).
+            using (TensorScope.Begin()) TrainStep(batch);
             step++;
             if (progress is not null || cbs.Count > 0)
             {
@@ -135,7 +136,7 @@ public class Trainer
             int step = 0;
             foreach (var batch in loader.Epoch())
             {
-                TestStep(batch);
+                using (TensorScope.Begin()) TestStep(batch);
                 progress?.Update(++step, Logs());
             }
             var logs = Logs();
