@@ -100,7 +100,8 @@ public static class Png
             };
             byte value = (byte)(row[i] - predictor);
             output[1 + i] = value;
-            score += Math.Abs((sbyte)value);
+            int signed = (sbyte)value; // Math.Abs(sbyte.MinValue) would throw
+            score += signed < 0 ? -signed : signed;
         }
         return score;
     }
