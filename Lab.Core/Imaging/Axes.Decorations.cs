@@ -71,7 +71,7 @@ public sealed partial class Axes
             {
                 if (e.Line)
                 {
-                    canvas.Line(sx, cy, sx + swatch, cy, e.Color, 2 * scale);
+                    canvas.Line(sx, cy, sx + swatch, cy, e.Color, 2 * scale, e.Dashed);
                 }
                 if (e.Marker != Marker.None)
                 {

@@ -77,9 +77,12 @@ public sealed partial class Axes
         }
         canvas.PopClip();
 
-        if (!Hidden)
+        if (!Hidden || Framed)
         {
             canvas.StrokeRect(CanvasExtensions.Crisp(t.Left), CanvasExtensions.Crisp(t.Top), Math.Round(t.Width), Math.Round(t.Height), Palette.Spine, 1);
+        }
+        if (!Hidden)
+        {
             DrawTickLabels(canvas, t, xTicks, xLabels, yTicks, tickSize, gap);
             if (XLabel is not null)
             {

@@ -33,6 +33,8 @@ public sealed partial class Axes
     public (double Min, double Max)? YLimits { get; set; }
     /// <summary>No frame, ticks, labels or grid: only layers and the title.</summary>
     public bool Hidden { get; set; }
+    /// <summary>Draw the frame even when <see cref="Hidden"/> (a thin border around a digit).</summary>
+    public bool Framed { get; set; }
     public bool XGrid { get; set; } = true;
     public bool YGrid { get; set; } = true;
     /// <summary>Sets both grids.</summary>

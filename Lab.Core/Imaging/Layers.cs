@@ -8,7 +8,7 @@ internal readonly record struct DataBounds(double XMin, double XMax, double YMin
 }
 
 /// <summary>What a legend row shows for a layer.</summary>
-internal readonly record struct LegendEntry(string Label, Color Color, Marker Marker, bool Line, bool Patch);
+internal readonly record struct LegendEntry(string Label, Color Color, Marker Marker, bool Line, bool Patch, bool Dashed = false);
 
 /// <summary>Something drawn inside an axes, in data coordinates.</summary>
 public abstract class Layer
@@ -121,7 +121,7 @@ public sealed class LineLayer : Layer
         }
     }
 
-    internal override IEnumerable<LegendEntry> Legend() => Label is null ? [] : [new LegendEntry(Label, Color, Marker, true, false)];
+    internal override IEnumerable<LegendEntry> Legend() => Label is null ? [] : [new LegendEntry(Label, Color, Marker, true, false, Dashed)];
 
     internal override IEnumerable<(double X, double Y)> Occupied(AxesTransform t)
     {

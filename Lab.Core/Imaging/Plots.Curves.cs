@@ -129,12 +129,9 @@ public static partial class Plots
             layer.ValueLabels = v => Ticks.Compact(v);
         }
         axes.XTicks = [.. groups.Select((g, i) => new Tick(i, g))];
-        if (!logScale)
-        {
-            // Room above the tallest bar for its value label and the legend.
-            double max = series.SelectMany(s => s.Values).Where(double.IsFinite).DefaultIfEmpty(1).Max();
-            axes.YLimits = (0, max * 1.15);
-        }
+        // Room above the tallest bar for its value label and the legend.
+        var finite = series.SelectMany(s => s.Values).Where(v => double.IsFinite(v) && (!logScale || v > 0)).DefaultIfEmpty(1).ToList();
+        axes.YLimits = logScale ? (finite.Min() / 2, finite.Max() * 3) : (Math.Min(0, finite.Min() * 1.15), Math.Max(finite.Max() * 1.15, 1e-12));
         return figure;
     }
 

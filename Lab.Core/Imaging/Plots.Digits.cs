@@ -41,7 +41,7 @@ public static partial class Plots
         for (int r = 0; r < n; r++)
         {
             var image = figure[r, 0];
-            image.Hidden = true;
+            image.Hidden = image.Framed = true;
             image.Title = trueLabels is null ? null : $"label {trueLabels[r]}";
             DigitImage(image, digits[r], 0, 1);
 
@@ -96,7 +96,7 @@ public static partial class Plots
     /// symmetric about zero and a colour bar.
     /// </summary>
     public static Figure AdversarialPairs(IReadOnlyList<float[]> originals, IReadOnlyList<float[]> adversarials,
-        IReadOnlyList<int> originalLabels, IReadOnlyList<int> adversarialLabels, string? title = null, int width = 640, int rowHeight = 200)
+        IReadOnlyList<int> originalLabels, IReadOnlyList<int> adversarialLabels, string? title = null, int width = 720, int rowHeight = 200)
     {
         ArgumentNullException.ThrowIfNull(originals);
         ArgumentNullException.ThrowIfNull(adversarials);
@@ -116,10 +116,13 @@ public static partial class Plots
             {
                 throw new ArgumentException($"Row {r}: original has {x.Length} pixels, adversarial {adv.Length}.");
             }
-            figure[r, 0].Hidden = figure[r, 1].Hidden = figure[r, 2].Hidden = true;
-            figure[r, 0].Title = $"original: {originalLabels[r]}";
+            for (int c = 0; c < 3; c++)
+            {
+                figure[r, c].Hidden = figure[r, c].Framed = true;
+            }
+            figure[r, 0].Title = $"original (model: {originalLabels[r]})";
             DigitImage(figure[r, 0], x, 0, 1);
-            figure[r, 1].Title = $"adversarial: {adversarialLabels[r]}";
+            figure[r, 1].Title = $"adversarial (model: {adversarialLabels[r]})";
             DigitImage(figure[r, 1], adv, 0, 1);
 
             var delta = new double[x.Length];

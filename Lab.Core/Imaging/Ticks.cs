@@ -26,14 +26,26 @@ public static class Ticks
         maxTicks = Math.Max(2, maxTicks);
         double raw = (max - min) / (maxTicks - 1);
         double magnitude = Math.Pow(10, Math.Floor(Math.Log10(raw)));
-        double step = 10 * magnitude;
-        foreach (double s in Steps)
+        int stepIndex = Steps.Length - 1;
+        for (int i = 0; i < Steps.Length; i++)
         {
-            if (s * magnitude >= raw * (1 - 1e-9))
+            if (Steps[i] * magnitude >= raw * (1 - 1e-9))
             {
-                step = s * magnitude;
+                stepIndex = i;
                 break;
             }
+        }
+        double step = Steps[stepIndex] * magnitude;
+
+        // A short range can leave one or two ticks inside at the chosen step (0 alone on [-0.4, 0.4]): step
+        // down through the nice steps until three fit.
+        while (Count(min, max, step) < Math.Min(3, maxTicks) && step > raw / 10)
+        {
+            if (--stepIndex < 0)
+            {
+                (stepIndex, magnitude) = (Steps.Length - 2, magnitude / 10);
+            }
+            step = Steps[stepIndex] * magnitude;
         }
 
         long first = (long)Math.Ceiling(min / step - 1e-9), last = (long)Math.Floor(max / step + 1e-9);
@@ -46,6 +58,9 @@ public static class Ticks
         return [.. values.Select(v => new Tick(v, Format(v, decimals)))];
     }
 
+    private static long Count(double min, double max, double step) =>
+        (long)Math.Floor(max / step + 1e-9) - (long)Math.Ceiling(min / step - 1e-9) + 1;
+
     /// <summary>Ticks of a log axis between positive <paramref name="min"/> and <paramref name="max"/>.</summary>
     public static IReadOnlyList<Tick> Log(double min, double max)
     {
@@ -56,6 +71,8 @@ public static class Ticks
         int lo = (int)Math.Floor(Math.Log10(min) + 1e-9), hi = (int)Math.Ceiling(Math.Log10(max) - 1e-9);
         double[] mantissas = hi - lo <= 2 ? [1, 2, 5] : [1];
         int every = Math.Max(1, (hi - lo + 7) / 8); // beyond eight decades label every other one
+        // Plain numbers while every tick is short (0.001 .. 10000), otherwise powers of ten throughout.
+        bool plain = lo >= -3 && hi <= 4;
         var ticks = new List<Tick>();
         for (int e = lo; e <= hi; e++)
         {
@@ -68,7 +85,7 @@ public static class Ticks
                 double v = m * Math.Pow(10, e);
                 if (v >= min * (1 - 1e-9) && v <= max * (1 + 1e-9))
                 {
-                    ticks.Add(new Tick(v, FormatPower(m, e)));
+                    ticks.Add(new Tick(v, plain ? Format(v, Math.Max(0, -e)) : FormatPower(m, e)));
                 }
             }
         }
@@ -119,11 +136,6 @@ public static class Ticks
 
     private static string FormatPower(double mantissa, int exponent)
     {
-        if (exponent is >= -3 and <= 3)
-        {
-            double v = mantissa * Math.Pow(10, exponent);
-            return Format(v, Math.Max(0, -exponent));
-        }
         var text = new StringBuilder();
         if (mantissa != 1)
         {
