@@ -47,9 +47,17 @@ public class SvgTests
         string href = images[0].Attribute(xlink + "href")!.Value;
         Assert.StartsWith("data:image/png;base64,", href);
         var png = PngReader.Decode(Convert.FromBase64String(href["data:image/png;base64,".Length..]));
-        Assert.Equal((2, 2), (png.Width, png.Height));
-        var top = Colormap.Blues.Map(5, 0, 5);
-        Assert.Equal([top.R, top.G, top.B, top.A], png.Pixels[..4]);
+        // The 2x2 matrix is embedded enlarged by a whole factor so that every renderer keeps the cells sharp.
+        Assert.Equal(png.Width, png.Height);
+        Assert.True(png.Width >= 100 && png.Width % 2 == 0, $"embedded {png.Width} pixels wide");
+        int cell = png.Width / 2;
+        Color At(int x, int y) => new(png.Pixels[(y * png.Width + x) * 4], png.Pixels[(y * png.Width + x) * 4 + 1],
+            png.Pixels[(y * png.Width + x) * 4 + 2], png.Pixels[(y * png.Width + x) * 4 + 3]);
+        Assert.Equal(Colormap.Blues.Map(5, 0, 5), At(0, 0));
+        Assert.Equal(Colormap.Blues.Map(5, 0, 5), At(cell - 1, cell - 1));
+        Assert.Equal(Colormap.Blues.Map(0, 0, 5), At(cell, 0));
+        Assert.Equal(Colormap.Blues.Map(1, 0, 5), At(0, cell));
+        Assert.Equal(Colormap.Blues.Map(4, 0, 5), At(png.Width - 1, png.Width - 1));
         var texts = root.Descendants(Svg + "text").Select(t => t.Value).ToList();
         Assert.Contains("predicted", texts);
         Assert.Contains("5", texts);
