@@ -129,4 +129,26 @@ public class CairoTests
         // The corner is the white figure background in every frame.
         Assert.All(gif.Frames, f => Assert.Equal(0xFFFFFF, f.Colors()[0]));
     }
+
+    [CairoFact]
+    public void SampleGridFigure_ShowsTheTilesPixelForPixel()
+    {
+        var rng = new Random(2);
+        var images = Enumerable.Range(0, 12).Select(_ => Enumerable.Range(0, 64).Select(_ => (float)rng.NextDouble()).ToArray()).ToList();
+        foreach (string? title in new[] { null, "VAE samples" })
+        {
+            var figure = Plots.Samples(images, columns: 4, title: title, targetSide: 200);
+            var tiles = SampleGrid.Tile(images, 4, scale: (200 - 5) / 32, gap: 1);
+            var raster = figure.Render(out _)!;
+            // The grid sits 10 pixels in from the left; find its top (below the title) and compare every pixel.
+            int top = Enumerable.Range(0, 60).First(y => raster[10, y] == Color.Grey(tiles.Pixels[0]) && raster[11, y + 1] == Color.Grey(tiles.Pixels[tiles.Width + 1]));
+            for (int y = 0; y < tiles.Height; y++)
+            {
+                for (int x = 0; x < tiles.Width; x++)
+                {
+                    Assert.Equal(Color.Grey(tiles.Pixels[y * tiles.Width + x]), raster[10 + x, top + y]);
+                }
+            }
+        }
+    }
 }
