@@ -29,7 +29,7 @@ internal static unsafe class GemmParallel
             return true;
         }
         Job copy = job; // the workers read it through a pointer while this frame waits for them
-        return WorkerPool.TryRun(job.Parts, &RunPooledPart, &copy);
+        return WorkerPool.TryRun(job.Parts, job.Parts, &RunPooledPart, &copy);
     }
 
     private static void RunPooledPart(void* job, int part, int parts) => RunPart(*(Job*)job, part);

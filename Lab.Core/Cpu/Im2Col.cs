@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Lab.Core.Backends;
 
 namespace Lab.Core.Cpu;
@@ -12,109 +13,78 @@ namespace Lab.Core.Cpu;
 /// </summary>
 internal static unsafe class Im2Col
 {
-    /// <summary>The output columns q whose input column q stride - pad + s lies inside the image: [lo, hi).</summary>
-    private static (int Lo, int Hi) ValidColumns(in ConvGeometry g, int outW, int s)
+    /// <summary>
+    /// The outputs o in [0, count) whose input o stride - pad + offset lies in [0, size): [lo, hi). For rows,
+    /// offset is the kernel row r; for columns, the kernel column s.
+    /// </summary>
+    private static (int Lo, int Hi) ValidRange(int size, int pad, int offset, int stride, int count)
     {
-        int first = g.PadW - s; // q stride must reach this for the input column to be >= 0
-        int lo = first <= 0 ? 0 : (first + g.StrideW - 1) / g.StrideW;
-        int last = g.W - 1 + g.PadW - s; // q stride must not pass this
-        int hi = last < 0 ? 0 : Math.Min(outW, last / g.StrideW + 1);
+        int first = pad - offset;        // o stride must reach this for the input to be >= 0
+        int last = size - 1 + pad - offset; // o stride must not pass this
+        int lo = first <= 0 ? 0 : (first + stride - 1) / stride;
+        int hi = last < 0 ? 0 : Math.Min(count, last / stride + 1);
         return (Math.Min(lo, hi), hi);
     }
 
     /// <summary>Fills the first b OH OW columns of cols (leading dimension ld) from b samples starting at x.</summary>
-    public static void Fill(float* x, int b, in ConvGeometry g, float* cols, int ld)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Fill(float* x, int b, in ConvGeometry geometry, float* cols, int ld)
     {
+        var g = geometry; // a local: stores through float* cannot alias it, so its fields stay in registers
         int oh = g.OutH, ow = g.OutW, ohw = oh * ow, hw = g.H * g.W;
+        // Block = sample (x moves a whole C H W, the columns one OH OW); row = output row (x moves stride rows).
+        var steps = new RowOps.Steps(g.C * hw, g.StrideH * g.W, ohw, ow);
         for (int c = 0; c < g.C; c++)
             for (int r = 0; r < g.R; r++)
+            {
+                var (pLo, pHi) = ValidRange(g.H, g.PadH, r, g.StrideH, oh);
                 for (int s = 0; s < g.S; s++)
                 {
                     float* row = cols + (long)((c * g.R + r) * g.S + s) * ld;
-                    var (lo, hi) = ValidColumns(g, ow, s);
-                    int shift = s - g.PadW; // input column of output column 0
-                    for (int i = 0; i < b; i++)
-                    {
-                        float* plane = x + (long)(i * g.C + c) * hw;
-                        float* dst = row + i * ohw;
-                        for (int p = 0; p < oh; p++, dst += ow)
-                        {
-                            int h = p * g.StrideH - g.PadH + r;
-                            if ((uint)h >= (uint)g.H)
-                            {
-                                RowOps.Zero(dst, ow);
-                                continue;
-                            }
-                            float* src = plane + h * g.W + shift;
-                            if (lo > 0) RowOps.Zero(dst, lo);
-                            if (g.StrideW == 1) RowOps.Copy(src + lo, dst + lo, hi - lo);
-                            else
-                                for (int q = lo; q < hi; q++) dst[q] = src[q * g.StrideW];
-                            if (hi < ow) RowOps.Zero(dst + hi, ow - hi);
-                        }
-                    }
+                    var (qLo, qHi) = ValidRange(g.W, g.PadW, s, g.StrideW, ow);
+                    if (pLo > 0 || pHi < oh || qLo > 0 || qHi < ow) new Span<float>(row, b * ohw).Clear();
+                    if (pHi <= pLo || qHi <= qLo) continue;
+                    // The input pixel of output (pLo, qLo) in channel c of sample 0.
+                    float* src = x + (long)c * hw + (pLo * g.StrideH - g.PadH + r) * g.W + qLo * g.StrideW - g.PadW + s;
+                    RowOps.Copy(src, row + pLo * ow + qLo, steps, b, pHi - pLo, qHi - qLo, g.StrideW);
                 }
+            }
     }
 
     /// <summary>
     /// The adjoint of <see cref="Fill"/>: adds every column entry back onto the input pixel it was copied from.
     /// dx (b samples) must be zeroed, or hold what the sum should start from.
     /// </summary>
-    public static void Accumulate(float* cols, int ld, int b, in ConvGeometry g, float* dx)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Accumulate(float* cols, int ld, int b, in ConvGeometry geometry, float* dx)
     {
+        var g = geometry;
         int oh = g.OutH, ow = g.OutW, ohw = oh * ow, hw = g.H * g.W;
+        var steps = new RowOps.Steps(ohw, ow, g.C * hw, g.StrideH * g.W);
         for (int c = 0; c < g.C; c++)
             for (int r = 0; r < g.R; r++)
+            {
+                var (pLo, pHi) = ValidRange(g.H, g.PadH, r, g.StrideH, oh);
+                if (pHi <= pLo) continue;
                 for (int s = 0; s < g.S; s++)
                 {
-                    float* row = cols + (long)((c * g.R + r) * g.S + s) * ld;
-                    var (lo, hi) = ValidColumns(g, ow, s);
-                    if (hi <= lo) continue;
-                    int shift = s - g.PadW;
-                    for (int i = 0; i < b; i++)
-                    {
-                        float* plane = dx + (long)(i * g.C + c) * hw;
-                        float* src = row + i * ohw;
-                        for (int p = 0; p < oh; p++, src += ow)
-                        {
-                            int h = p * g.StrideH - g.PadH + r;
-                            if ((uint)h >= (uint)g.H) continue;
-                            float* dst = plane + h * g.W + shift;
-                            if (g.StrideW == 1) RowOps.Add(src + lo, dst + lo, hi - lo);
-                            else
-                                for (int q = lo; q < hi; q++) dst[q * g.StrideW] += src[q];
-                        }
-                    }
+                    var (qLo, qHi) = ValidRange(g.W, g.PadW, s, g.StrideW, ow);
+                    if (qHi <= qLo) continue;
+                    float* src = cols + (long)((c * g.R + r) * g.S + s) * ld + pLo * ow + qLo;
+                    float* dst = dx + (long)c * hw + (pLo * g.StrideH - g.PadH + r) * g.W + qLo * g.StrideW - g.PadW + s;
+                    RowOps.Add(src, dst, steps, b, pHi - pLo, qHi - qLo, g.StrideW);
                 }
+            }
     }
 
     /// <summary>
     /// Gathers b samples' rows x len planes (sample i at src + i * sampleStride) side by side into a
     /// rows x (b len) matrix: dst[r, i len + t] = src[i sampleStride + r len + t].
     /// </summary>
-    public static void Gather(float* src, long sampleStride, int rows, int len, int b, float* dst)
-    {
-        int ld = b * len;
-        for (int i = 0; i < b; i++)
-        {
-            float* s = src + i * sampleStride;
-            for (int r = 0; r < rows; r++) RowOps.Copy(s + r * len, dst + (long)r * ld + i * len, len);
-        }
-    }
+    public static void Gather(float* src, long sampleStride, int rows, int len, int b, float* dst) =>
+        RowOps.Copy(src, dst, new RowOps.Steps((nint)sampleStride, len, len, b * len), b, rows, len);
 
     /// <summary>The inverse of <see cref="Gather"/>, adding bias[r] (when given) to every element of row r.</summary>
-    public static void Scatter(float* src, int rows, int len, int b, float* bias, float* dst, long sampleStride)
-    {
-        int ld = b * len;
-        for (int i = 0; i < b; i++)
-        {
-            float* d = dst + i * sampleStride;
-            for (int r = 0; r < rows; r++)
-            {
-                float* s = src + (long)r * ld + i * len;
-                if (bias is null) RowOps.Copy(s, d + r * len, len);
-                else RowOps.AddConstant(s, bias[r], d + r * len, len);
-            }
-        }
-    }
+    public static void Scatter(float* src, int rows, int len, int b, float* bias, float* dst, long sampleStride) =>
+        RowOps.CopyAddBias(src, dst, new RowOps.Steps(len, b * len, (nint)sampleStride, len), b, rows, len, bias);
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Lab.Core.Backends;
@@ -26,6 +27,7 @@ internal static unsafe class Pooling
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MaxPlane(float* src, in PoolGeometry g, float* dst, float* idx)
     {
         for (int p = 0; p < g.OutH; p++)
@@ -54,11 +56,12 @@ internal static unsafe class Pooling
     }
 
     /// <summary>2x2 windows, stride 2: two input rows, deinterleaved into even and odd columns, give 16 windows at once.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Max2x2(float* src, int w, int outH, int outW, float* dst, float* idx)
     {
         var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
         var odd = even + Vector512<int>.One;
-        var lanes = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        var lanes = Vector512<int>.Indices;
         var twoLanes = Vector512.ConvertToSingle(lanes * 2);
         for (int p = 0; p < outH; p++)
         {
@@ -91,6 +94,7 @@ internal static unsafe class Pooling
     }
 
     /// <summary>Where tap v is larger than the best so far, or NaN, it becomes the best and its index the argument.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Take(Vector512<float> v, Vector512<float> at, ref Vector512<float> best, ref Vector512<float> arg)
     {
         var take = Vector512.GreaterThan(v, best) | ~Vector512.Equals(v, v);
@@ -99,6 +103,7 @@ internal static unsafe class Pooling
     }
 
     /// <summary>dx = 0, then each output's gradient is added at its recorded argmax (windows may overlap).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MaxGrad(float* dy, float* indices, float* dx, in PoolGeometry g)
     {
         int planes = g.N * g.C, hw = g.H * g.W, ohw = g.OutH * g.OutW;
@@ -111,6 +116,7 @@ internal static unsafe class Pooling
     }
 
     /// <summary>Mean over each window, padding counted in the divisor (PyTorch's count_include_pad).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Avg(float* x, float* y, in PoolGeometry g)
     {
         int planes = g.N * g.C, hw = g.H * g.W;
@@ -139,6 +145,7 @@ internal static unsafe class Pooling
     }
 
     /// <summary>dx = 0, then each output's gradient, divided by the window size, is spread over its window.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AvgGrad(float* dy, float* dx, in PoolGeometry g)
     {
         int planes = g.N * g.C, hw = g.H * g.W;

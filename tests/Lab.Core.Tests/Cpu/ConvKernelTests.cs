@@ -76,6 +76,48 @@ public class ConvKernelTests
         foreach (var g in LargerGeometries) Check(rng, g, bias: g.K % 2 == 0);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void WeightGradientOrientations_MatchNaive(int orientation)
+    {
+        var rng = new Random(11);
+        int saved = ConvGemm.GradWeightOrientation;
+        ConvGemm.GradWeightOrientation = orientation;
+        try
+        {
+            foreach (var g in LargerGeometries.Take(6)) Check(rng, g, bias: false);
+        }
+        finally { ConvGemm.GradWeightOrientation = saved; }
+    }
+
+    /// <summary>The plan depends on the shape only, so one and two threads give the same bits (reproducible training).</summary>
+    [Fact]
+    public void OneAndTwoThreads_GiveIdenticalResults()
+    {
+        var rng = new Random(12);
+        foreach (var g in LargerGeometries)
+        {
+            var x = T(Values(rng, g.N * g.C * g.H * g.W), g.N, g.C, g.H, g.W);
+            var w = T(Values(rng, g.K * g.C * g.R * g.S), g.K, g.C, g.R, g.S);
+            var dy = T(Values(rng, g.N * g.K * g.OutH * g.OutW), g.N, g.K, g.OutH, g.OutW);
+            float[][] Run(int threads)
+            {
+                var (y, dx, dw) = (NaNs([g.N, g.K, g.OutH, g.OutW]), NaNs([g.N, g.C, g.H, g.W]), NaNs([g.K, g.C, g.R, g.S]));
+                GemmTests.WithThreads(threads, () =>
+                {
+                    CpuBackend.Instance.Conv2d(x, w, null, y, g);
+                    CpuBackend.Instance.Conv2dGradInput(dy, w, dx, g);
+                    CpuBackend.Instance.Conv2dGradWeight(x, dy, dw, g);
+                });
+                return [y.ToArray(), dx.ToArray(), dw.ToArray()];
+            }
+            var (one, two) = (Run(1), Run(2));
+            for (int i = 0; i < 3; i++) Assert.True(one[i].SequenceEqual(two[i]), $"{g}: pass {i} differs between 1 and 2 threads");
+        }
+    }
+
     [Fact]
     public void EmptyBatch_ZeroesWeightGradient()
     {
