@@ -23,10 +23,11 @@ DEVICE float nan_f() { return __builtin_nanf(""); }
 DEVICE float inf_f() { return __builtin_inff(); }
 DEVICE bool is_nan(float x) { return x != x; }
 
-// Block-wide sum for blocks of up to 1024 threads whose size is a multiple of 32; every thread gets the result.
+// Block-wide reductions for blocks of up to 1024 threads whose size is a multiple of 32. Butterfly
+// shuffles leave the result in every lane, so every thread of the block returns it.
 DEVICE float warp_sum(float v)
 {
-    for (int o = 16; o > 0; o >>= 1) v += __nvvm_shfl_sync_down_f32(0xffffffffu, v, o, 31);
+    for (int o = 16; o > 0; o >>= 1) v += __nvvm_shfl_sync_bfly_f32(0xffffffffu, v, o, 31);
     return v;
 }
 
@@ -37,18 +38,14 @@ DEVICE float block_sum(float v, float* scratch /* 32 floats of shared memory */)
     __syncthreads(); // scratch may still be read from a previous call
     if (lane == 0) scratch[warp] = v;
     __syncthreads();
-    v = lane < warps ? scratch[lane] : 0.f;
-    v = warp_sum(v);
-    if (threadIdx.x == 0) scratch[0] = v;
-    __syncthreads();
-    return scratch[0];
+    return warp_sum(lane < warps ? scratch[lane] : 0.f);
 }
 
 DEVICE float max_nan(float a, float b) { return (a > b || is_nan(a)) ? a : b; }
 
 DEVICE float warp_max(float v)
 {
-    for (int o = 16; o > 0; o >>= 1) v = max_nan(v, __nvvm_shfl_sync_down_f32(0xffffffffu, v, o, 31));
+    for (int o = 16; o > 0; o >>= 1) v = max_nan(v, __nvvm_shfl_sync_bfly_f32(0xffffffffu, v, o, 31));
     return v;
 }
 
@@ -59,11 +56,7 @@ DEVICE float block_max(float v, float* scratch)
     __syncthreads();
     if (lane == 0) scratch[warp] = v;
     __syncthreads();
-    v = lane < warps ? scratch[lane] : -inf_f();
-    v = warp_max(v);
-    if (threadIdx.x == 0) scratch[0] = v;
-    __syncthreads();
-    return scratch[0];
+    return warp_max(lane < warps ? scratch[lane] : -inf_f());
 }
 
 // An index stored as a float is valid when integral and in [0, n); kernels report a bad one through *error.
