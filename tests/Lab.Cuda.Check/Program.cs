@@ -11,7 +11,7 @@ using Lab.Models;
 // Lab.Cuda.Check [--log FILE] [--no-perf] [--only NAME-FRAGMENT]
 // Every CUDA check of Lab.Core.Tests (op registry and larger cases against the CPU, elementary-function
 // accuracy, training steps, allocator, errors), then timings. Prints failures and a summary; the
-// log file gets every check. Exit code: 0 all passed, 1 some failed, 2 CUDA not available.
+// log file gets every check and every passing section. Exit code: 0 all passed, 1 some failed, 2 CUDA not available.
 string? logPath = null, only = null;
 bool perf = true;
 for (int i = 0; i < args.Length; i++)
@@ -61,7 +61,8 @@ void Section(string name, Func<IEnumerable<Check>> run)
         Say($"FAIL {name}: {e.GetType().Name}: {e.Message}");
         log.WriteLine(e.StackTrace);
     }
-    Say($"{(failed == f0 ? "PASS" : "FAIL")} [{name}] {passed - p0} passed, {failed - f0} failed ({watch.Elapsed.TotalSeconds:F2} s)");
+    var line = $"{(failed == f0 ? "PASS" : "FAIL")} [{name}] {passed - p0} passed, {failed - f0} failed ({watch.Elapsed.TotalSeconds:F2} s)";
+    if (failed == f0) log.WriteLine(line); else Say(line);
 }
 
 foreach (var c in OpRegistry.All()) Section("op " + c.Name, () => CudaComparison.CompareCase(c, device));
