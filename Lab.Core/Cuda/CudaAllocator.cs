@@ -11,8 +11,11 @@ public readonly record struct CudaMemoryStats(long InUse, long Cached, long Rese
 /// four classes per power of two (at most 25% slack). Reuse needs no event: everything runs on one
 /// stream, so work queued on a recycled block always follows the work that used it before.
 /// Device memory is invisible to the garbage collector, which frees storages only when managed memory
-/// runs short, so the allocator forces a collection whenever the driver memory it holds has doubled
-/// (at least 1 GiB) since the last one, and before it gives up on an allocation that failed.
+/// runs short, so the allocator forces a collection whenever the bytes held by storages have doubled
+/// (and grown by at least 1 GiB) since what the last collection left alive, and before it gives up on
+/// an allocation that failed. A cache grown larger than that live set (sizes that are no longer asked
+/// for) goes back to the driver before new memory is taken from it. A first run measured the
+/// difference: triggering on reserved bytes let 20 MB of live tensors hold 27 GB.
 /// </summary>
 internal sealed unsafe class CudaAllocator(Action synchronize)
 {
@@ -42,9 +45,11 @@ internal sealed unsafe class CudaAllocator(Action synchronize)
     {
         size = SizeClass(bytes);
         if (TryReuse(size, out var ptr)) return ptr;
-        bool grow;
-        lock (_lock) grow = _reserved + size > _nextCollectAt;
+        bool grow, trim;
+        lock (_lock) grow = _inUse + size > _nextCollectAt;
         if (grow && CollectAndReuse(size, out ptr)) return ptr;
+        lock (_lock) trim = _cached > Math.Max(MinGrowthBeforeCollect, _inUse);
+        if (trim) EmptyCache();
         int r = CudaDriver.cuMemAlloc(&ptr, (nuint)size);
         if (r == CudaDriver.CUDA_ERROR_OUT_OF_MEMORY)
         {
@@ -103,7 +108,7 @@ internal sealed unsafe class CudaAllocator(Action synchronize)
         lock (_lock)
         {
             _collections++;
-            _nextCollectAt = Math.Max(2 * _reserved, _reserved + MinGrowthBeforeCollect);
+            _nextCollectAt = Math.Max(2 * _inUse, _inUse + MinGrowthBeforeCollect);
         }
         return TryReuse(size, out ptr);
     }

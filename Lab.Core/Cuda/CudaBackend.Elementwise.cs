@@ -7,13 +7,15 @@ public sealed partial class CudaBackend
     public void Unary(UnaryOp op, Tensor x, Tensor y, float alpha = 0, float beta = 0)
     {
         Enter();
-        LaunchN(Kernels.Unary, y.Numel, (int)op, Ptr(x), Ptr(y), y.Numel, alpha, beta);
+        if (op == UnaryOp.Pow) LaunchN(Kernels.UnaryPow, y.Numel, Ptr(x), Ptr(y), y.Numel, alpha);
+        else LaunchN(Kernels.Unary, y.Numel, (int)op, Ptr(x), Ptr(y), y.Numel, alpha, beta);
     }
 
     public void UnaryGrad(UnaryOp op, Tensor x, Tensor y, Tensor dy, Tensor dx, float alpha = 0, float beta = 0)
     {
         Enter();
-        LaunchN(Kernels.UnaryGrad, dx.Numel, (int)op, Ptr(x), Ptr(y), Ptr(dy), Ptr(dx), dx.Numel, alpha, beta);
+        if (op == UnaryOp.Pow) LaunchN(Kernels.UnaryGradPow, dx.Numel, Ptr(x), Ptr(dy), Ptr(dx), dx.Numel, alpha);
+        else LaunchN(Kernels.UnaryGrad, dx.Numel, (int)op, Ptr(x), Ptr(y), Ptr(dy), Ptr(dx), dx.Numel, alpha, beta);
     }
 
     public void Binary(BinaryOp op, Tensor a, Tensor b, Tensor y)
@@ -22,7 +24,8 @@ public sealed partial class CudaBackend
         if (y.Numel == 0) return;
         Span<int> size = stackalloc int[MaxDims], sa = stackalloc int[MaxDims], sb = stackalloc int[MaxDims];
         int dims = Coalesce(y.Shape, a.Shape, b.Shape, default, size, sa, sb, default);
-        LaunchN(Kernels.Binary, y.Numel, (int)op, Ptr(a), Ptr(b), Ptr(y), y.Numel, dims, new Arg(size), new Arg(sa), new Arg(sb));
+        if (op == BinaryOp.Pow) LaunchN(Kernels.BinaryPow, y.Numel, Ptr(a), Ptr(b), Ptr(y), y.Numel, dims, new Arg(size), new Arg(sa), new Arg(sb));
+        else LaunchN(Kernels.Binary, y.Numel, (int)op, Ptr(a), Ptr(b), Ptr(y), y.Numel, dims, new Arg(size), new Arg(sa), new Arg(sb));
     }
 
     public void Where(Tensor cond, Tensor a, Tensor b, Tensor y)

@@ -80,7 +80,7 @@ public sealed unsafe partial class CudaBackend : IBackend
         CuBlas.Check(CuBlas.cublasSetStream(blas, stream), "cublasSetStream");
         _blas = blas;
         _functions = LoadKernels();
-        Allocator = new CudaAllocator(Synchronize);
+        Allocator = new CudaAllocator(() => CudaDriver.Check(CudaDriver.cuStreamSynchronize(_stream), "cuStreamSynchronize"));
         _staging = new PinnedStaging();
         ulong flag;
         CudaDriver.Check(CudaDriver.cuMemAlloc(&flag, 4), "cuMemAlloc");

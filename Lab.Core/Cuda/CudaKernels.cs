@@ -25,8 +25,11 @@ internal static class Kernels
     private const string Dims = "[32]", Geometry = "[44]", Pool = "[40]";
 
     public static readonly KernelSpec Unary = K("elementwise", "unary", "ippiff");
+    public static readonly KernelSpec UnaryPow = K("elementwise", "unary_pow", "ppif");
     public static readonly KernelSpec UnaryGrad = K("elementwise", "unary_grad", "ippppiff");
+    public static readonly KernelSpec UnaryGradPow = K("elementwise", "unary_grad_pow", "pppif");
     public static readonly KernelSpec Binary = K("elementwise", "binary", "ipppii" + Dims + Dims + Dims);
+    public static readonly KernelSpec BinaryPow = K("elementwise", "binary_pow", "pppii" + Dims + Dims + Dims);
     public static readonly KernelSpec Where = K("elementwise", "where_select", "ppppii" + Dims + Dims + Dims + Dims);
     public static readonly KernelSpec Axpy = K("elementwise", "axpy", "fppi");
 

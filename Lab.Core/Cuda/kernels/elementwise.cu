@@ -1,4 +1,6 @@
 // Element-wise kernels. Op codes are the C# enums' values (UnaryOp, BinaryOp); a test pins them.
+// Pow has kernels of its own: its double-precision path needs many registers, and a kernel is given the
+// registers of its most demanding branch, which would cut the occupancy of every other op.
 #include "math.cuh"
 
 enum { U_NEG, U_EXP, U_LOG, U_SQRT, U_ABS, U_SIGN, U_RELU, U_LEAKY_RELU, U_SIGMOID, U_TANH, U_SOFTPLUS, U_POW, U_AFFINE, U_CLAMP };
@@ -19,7 +21,6 @@ DEVICE float unary_f(int op, float x, float a, float b)
     case U_SIGMOID: return lab_sigmoid(x);
     case U_TANH: return lab_tanh(x);
     case U_SOFTPLUS: return lab_softplus(x);
-    case U_POW: return a == 0.f ? 1.f : lab_pow(x, a);
     case U_AFFINE: return a * x + b;
     case U_CLAMP: return is_nan(x) ? x : __builtin_fminf(__builtin_fmaxf(x, a), b);
     default: return nan_f();
@@ -42,7 +43,6 @@ DEVICE float unary_grad_f(int op, float x, float y, float g, float a)
     case U_SIGMOID: return g * y * (1.f - y);
     case U_TANH: return g * (1.f - y * y);
     case U_SOFTPLUS: return g / (1.f + lab_exp(-x));
-    case U_POW: return a == 2.f ? 2.f * x * g : g * a * lab_pow(x, a - 1.f);
     case U_AFFINE: return g * a;
     default: return nan_f();
     }
@@ -53,10 +53,20 @@ KERNEL unary(int op, const float* x, float* y, int n, float a, float b)
     FOR_EACH(i, n) y[i] = unary_f(op, x[i], a, b);
 }
 
+KERNEL unary_pow(const float* x, float* y, int n, float a)
+{
+    FOR_EACH(i, n) y[i] = a == 0.f ? 1.f : lab_pow(x[i], a);
+}
+
 KERNEL unary_grad(int op, const float* x, const float* y, const float* dy, float* dx, int n, float a, float b)
 {
     if (op == U_CLAMP) { FOR_EACH(i, n) dx[i] = x[i] >= a && x[i] <= b ? dy[i] : 0.f; return; }
     FOR_EACH(i, n) dx[i] = unary_grad_f(op, x[i], y[i], dy[i], a);
+}
+
+KERNEL unary_grad_pow(const float* x, const float* dy, float* dx, int n, float a)
+{
+    FOR_EACH(i, n) dx[i] = a == 2.f ? 2.f * x[i] * dy[i] : dy[i] * a * lab_pow(x[i], a - 1.f);
 }
 
 DEVICE float binary_f(int op, float x, float y)
@@ -67,7 +77,6 @@ DEVICE float binary_f(int op, float x, float y)
     case B_SUB: return x - y;
     case B_MUL: return x * y;
     case B_DIV: return x / y;
-    case B_POW: return lab_pow(x, y);
     case B_MAXIMUM: return is_nan(x) || is_nan(y) ? nan_f() : __builtin_fmaxf(x, y);
     case B_MINIMUM: return is_nan(x) || is_nan(y) ? nan_f() : __builtin_fminf(x, y);
     case B_EQ: return x == y ? 1.f : 0.f;
@@ -80,13 +89,17 @@ DEVICE float binary_f(int op, float x, float y)
     }
 }
 
+struct BinaryF { int op; __device__ float operator()(float x, float y) const { return binary_f(op, x, y); } };
+struct PowF { __device__ float operator()(float x, float y) const { return lab_pow(x, y); } };
+
 // y[i] = a[.] op b[.] over a coalesced broadcast: size[d] from the innermost dimension out, and each
 // operand's stride per dimension (0 where it is broadcast). The common cases take the first branches.
-KERNEL binary(int op, const float* a, const float* b, float* y, int n, int dims, Dims size, Dims sa, Dims sb)
+template <class F>
+__device__ inline void binary_loop(F f, const float* a, const float* b, float* y, int n, int dims, Dims size, Dims sa, Dims sb)
 {
-    if (dims == 1 && sa.v[0] == 1 && sb.v[0] == 1) { FOR_EACH(i, n) y[i] = binary_f(op, a[i], b[i]); return; }
-    if (dims == 1 && sa.v[0] == 1 && sb.v[0] == 0) { float s = b[0]; FOR_EACH(i, n) y[i] = binary_f(op, a[i], s); return; }
-    if (dims == 1 && sa.v[0] == 0 && sb.v[0] == 1) { float s = a[0]; FOR_EACH(i, n) y[i] = binary_f(op, s, b[i]); return; }
+    if (dims == 1 && sa.v[0] == 1 && sb.v[0] == 1) { FOR_EACH(i, n) y[i] = f(a[i], b[i]); return; }
+    if (dims == 1 && sa.v[0] == 1 && sb.v[0] == 0) { float s = b[0]; FOR_EACH(i, n) y[i] = f(a[i], s); return; }
+    if (dims == 1 && sa.v[0] == 0 && sb.v[0] == 1) { float s = a[0]; FOR_EACH(i, n) y[i] = f(s, b[i]); return; }
     FOR_EACH(i, n)
     {
         int rest = i, oa = 0, ob = 0;
@@ -97,8 +110,18 @@ KERNEL binary(int op, const float* a, const float* b, float* y, int n, int dims,
             oa += c * sa.v[d];
             ob += c * sb.v[d];
         }
-        y[i] = binary_f(op, a[oa], b[ob]);
+        y[i] = f(a[oa], b[ob]);
     }
+}
+
+KERNEL binary(int op, const float* a, const float* b, float* y, int n, int dims, Dims size, Dims sa, Dims sb)
+{
+    binary_loop(BinaryF{op}, a, b, y, n, dims, size, sa, sb);
+}
+
+KERNEL binary_pow(const float* a, const float* b, float* y, int n, int dims, Dims size, Dims sa, Dims sb)
+{
+    binary_loop(PowF{}, a, b, y, n, dims, size, sa, sb);
 }
 
 KERNEL where_select(const float* cond, const float* a, const float* b, float* y, int n, int dims, Dims size, Dims sc, Dims sa, Dims sb)

@@ -13,7 +13,14 @@ namespace Lab.Core.Tests.Cuda;
 /// </summary>
 public static class CudaCases
 {
-    public const double LargeForwardTolerance = 5e-5, LargeGradientTolerance = 2e-4;
+    /// <summary>
+    /// Looser than the registry's bounds: these results are sums of thousands of float products, and the
+    /// CPU kernels add them one after another, which leaves a random-walk error of about sqrt(n) ulp of the
+    /// summands' scale (measured on an H100: 4.8e-5 for a 3000-long column sum, 2.0e-4 for a 6272-term
+    /// convolution weight gradient, both where the result nearly cancels). cuBLAS and the tree reductions
+    /// on the GPU are the more accurate side.
+    /// </summary>
+    public const double LargeForwardTolerance = 2e-4, LargeGradientTolerance = 1e-3;
 
     private static Input I(params int[] shape) => new(shape);
     private static Input Pos(params int[] shape) => new(shape, Domain.Positive);
@@ -94,11 +101,18 @@ public static class CudaCases
         Run("tanh", Grid(-12f, 12f, 200_001), t => t.Tanh(), Math.Tanh, 1e-30);
         Run("tanh small", Grid(-1e-3f, 1e-3f, 10_001), t => t.Tanh(), Math.Tanh, 1e-30);
         Run("sigmoid", Grid(-80f, 80f, 200_001), t => t.Sigmoid(), x => 1 / (1 + Math.Exp(-x)), 0);
-        Run("softplus", Grid(-80f, 80f, 200_001), t => t.Softplus(), x => Math.Max(x, 0) + Math.Log(1 + Math.Exp(-Math.Abs(x))), 0);
+        Run("softplus", Grid(-80f, 80f, 200_001), t => t.Softplus(), x => Math.Max(x, 0) + Log1p(Math.Exp(-Math.Abs(x))), 0);
         Run("pow 1.5", Grid(1e-3f, 1000f, 100_001), t => t.Pow(1.5f), x => Math.Pow(x, 1.5), 0);
         Run("pow 3 negative", Grid(-30f, 30f, 100_001), t => t.Pow(3f), x => Math.Pow(x, 3), 0);
         Run("pow -0.7", Grid(1e-3f, 1e3f, 100_001), t => t.Pow(-0.7f), x => Math.Pow(x, -0.7), 0);
         return checks;
+    }
+
+    // log(1 + u) in double without losing u below double epsilon (Math.Log(1 + u) returns 2.2e-16 for u = 3.3e-16).
+    private static double Log1p(double u)
+    {
+        double w = 1 + u;
+        return w == 1 ? u : Math.Log(w) * u / (w - 1);
     }
 
     /// <summary>A Linear-ReLU-Linear classifier trained a few Adam steps on each device from the same start.</summary>
@@ -127,6 +141,23 @@ public static class CudaCases
         var x = Tensor.RandN(g, [16, 1, 14, 14]);
         var labels = Tensor.FromArray(Enumerable.Range(0, 16).Select(_ => (float)g.NextInt(10)).ToArray(), [16]);
         return TrainBoth(Build, m => new Sgd(m.Parameters(), 0.05f, momentum: 0.9f), device, steps, x, labels, "cnn sgd");
+    }
+
+    /// <summary>Keras-style Fit (data loader uploads, metrics read back) on each device from the same start.</summary>
+    public static List<Check> TrainerFit(Device device)
+    {
+        var data = new Lab.Core.Data.ToyData().Sample(400);
+        Dictionary<string, List<double>> Fit(Device d)
+        {
+            var model = new Sequential(new Linear(2, 16, Activation.Relu, generator: new Generator(1)), new Linear(16, 5, Activation.Softmax, generator: new Generator(2))).To(d);
+            var trainer = new Lab.Core.Training.Trainer(model) { Output = TextWriter.Null, LiveProgress = false };
+            trainer.Compile(new Adam(model.Parameters(), 1e-2f), (pred, y) => Losses.SparseCategoricalCrossEntropy(pred, y), new Lab.Core.Training.SparseCategoricalAccuracy());
+            return trainer.Fit(data, epochs: 3, batchSize: 32, validationSplit: 0.25, generator: new Generator(5), verbose: 0).Values;
+        }
+        var cpu = Fit(Device.Cpu);
+        var cuda = Fit(device);
+        return cpu.Keys.Select(k => Compare($"fit {k} per epoch", cpu[k].Select(v => (float)v).ToArray(),
+            cuda.TryGetValue(k, out var c) ? c.Select(v => (float)v).ToArray() : [], 1e-4)).ToList();
     }
 
     private static List<Check> TrainBoth(Func<Module> build, Func<Module, Optimizer> optimizer, Device device, int steps,

@@ -46,6 +46,9 @@ public class CudaOpTests
     public void CnnTrainingMatchesCpu() => AssertAll(CudaCases.CnnTraining(Gpu));
 
     [CudaFact]
+    public void TrainerFitMatchesCpu() => AssertAll(CudaCases.TrainerFit(Gpu));
+
+    [CudaFact]
     public void AllocatorReusesBlocks() => AssertAll(CudaCases.AllocatorReuse(Gpu));
 
     [CudaFact]
