@@ -11,19 +11,20 @@ public readonly record struct CudaMemoryStats(long InUse, long Cached, long Rese
 /// four classes per power of two (at most 25% slack). Reuse needs no event: everything runs on one
 /// stream, so work queued on a recycled block always follows the work that used it before.
 /// Device memory is invisible to the garbage collector, which frees storages only when managed memory
-/// runs short, so the allocator forces a collection whenever the bytes held by storages have doubled
-/// (and grown by at least 1 GiB) since what the last collection left alive, and before it gives up on
-/// an allocation that failed. A cache grown larger than that live set (sizes that are no longer asked
-/// for) goes back to the driver before new memory is taken from it. A first run measured the
-/// difference: triggering on reserved bytes let 20 MB of live tensors hold 27 GB.
+/// runs short, so the allocator forces a collection whenever the bytes held by storages have doubled,
+/// and grown by at least a sixteenth of the device (1 GiB at least), since what the last collection
+/// left alive; and when the driver runs out, it collects, then gives the cache back and retries.
+/// (Measured on an H100: triggering on reserved rather than live bytes let 20 MB of live tensors hold
+/// 27 GB; trimming the cache whenever it outgrew the live set cost a stream sync and fresh cuMemAllocs
+/// inside timed loops.)
 /// </summary>
-internal sealed unsafe class CudaAllocator(Action synchronize)
+internal sealed unsafe class CudaAllocator(Action synchronize, long deviceBytes)
 {
-    private const long MinGrowthBeforeCollect = 1L << 30;
+    private readonly long _minGrowth = Math.Max(1L << 30, deviceBytes / 16);
     private readonly Dictionary<long, Stack<ulong>> _free = [];
     private readonly Lock _lock = new();
     private long _inUse, _cached, _reserved, _driverAllocations, _cacheHits;
-    private long _nextCollectAt = MinGrowthBeforeCollect;
+    private long _nextCollectAt = Math.Max(1L << 30, deviceBytes / 16);
     private int _collections;
 
     public CudaMemoryStats Stats
@@ -45,11 +46,9 @@ internal sealed unsafe class CudaAllocator(Action synchronize)
     {
         size = SizeClass(bytes);
         if (TryReuse(size, out var ptr)) return ptr;
-        bool grow, trim;
+        bool grow;
         lock (_lock) grow = _inUse + size > _nextCollectAt;
         if (grow && CollectAndReuse(size, out ptr)) return ptr;
-        lock (_lock) trim = _cached > Math.Max(MinGrowthBeforeCollect, _inUse);
-        if (trim) EmptyCache();
         int r = CudaDriver.cuMemAlloc(&ptr, (nuint)size);
         if (r == CudaDriver.CUDA_ERROR_OUT_OF_MEMORY)
         {
@@ -108,7 +107,7 @@ internal sealed unsafe class CudaAllocator(Action synchronize)
         lock (_lock)
         {
             _collections++;
-            _nextCollectAt = Math.Max(2 * _inUse, _inUse + MinGrowthBeforeCollect);
+            _nextCollectAt = Math.Max(2 * _inUse, _inUse + _minGrowth);
         }
         return TryReuse(size, out ptr);
     }

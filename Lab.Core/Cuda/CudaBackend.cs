@@ -13,6 +13,7 @@ public sealed unsafe partial class CudaBackend : IBackend
     private static readonly Lock CreateLock = new();
     private static readonly Dictionary<int, CudaBackend> Backends = [];
     private static readonly Dictionary<int, string> Failures = [];
+    private static volatile CudaBackend?[] _ready = []; // read without the lock by every allocation
 
     [ThreadStatic] private static nint t_currentContext;
 
@@ -30,11 +31,15 @@ public sealed unsafe partial class CudaBackend : IBackend
     public string Name { get; }
     public int MultiprocessorCount { get; }
     public string ComputeCapability { get; }
+    /// <summary>Device memory in bytes.</summary>
+    public long TotalMemory { get; }
     public CudaMemoryStats MemoryStats => Allocator.Stats;
 
     /// <summary>The backend of cuda:<paramref name="index"/>; throws DeviceUnavailableException when CUDA cannot be used.</summary>
     public static CudaBackend ForDevice(int index)
     {
+        var ready = _ready;
+        if ((uint)index < (uint)ready.Length && ready[index] is { } known) return known;
         lock (CreateLock)
         {
             if (Backends.TryGetValue(index, out var b)) return b;
@@ -50,6 +55,10 @@ public sealed unsafe partial class CudaBackend : IBackend
                 throw new DeviceUnavailableException(Failures[index]);
             }
             Backends[index] = b;
+            var grown = new CudaBackend?[Math.Max(_ready.Length, index + 1)];
+            _ready.CopyTo(grown, 0);
+            grown[index] = b;
+            _ready = grown;
             return b;
         }
     }
@@ -80,7 +89,10 @@ public sealed unsafe partial class CudaBackend : IBackend
         CuBlas.Check(CuBlas.cublasSetStream(blas, stream), "cublasSetStream");
         _blas = blas;
         _functions = LoadKernels();
-        Allocator = new CudaAllocator(() => CudaDriver.Check(CudaDriver.cuStreamSynchronize(_stream), "cuStreamSynchronize"));
+        nuint free, total;
+        CudaDriver.Check(CudaDriver.cuMemGetInfo(&free, &total), "cuMemGetInfo");
+        TotalMemory = (long)total;
+        Allocator = new CudaAllocator(() => CudaDriver.Check(CudaDriver.cuStreamSynchronize(_stream), "cuStreamSynchronize"), TotalMemory);
         _staging = new PinnedStaging();
         ulong flag;
         CudaDriver.Check(CudaDriver.cuMemAlloc(&flag, 4), "cuMemAlloc");
