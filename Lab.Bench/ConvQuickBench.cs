@@ -8,7 +8,7 @@ namespace Lab.Bench;
 /// <summary>
 /// Seconds-long tuning runs for the convolution kernels: best-of-rounds microseconds and GFLOP/s per seed layer and
 /// pass, optionally with the naive loops beside them.
-/// `conv-quick [naive] [chunk=F] [minmacs=M] [threads=T] [orient=0|1|2] [forward|gradInput|gradWeight] [shape...]`.
+/// `conv-quick [naive] [chunk=F] [minmacs=M] [threads=T] [orient=0|1|2] [wide=P] [forward|gradInput|gradWeight] [shape...]`.
 /// </summary>
 public static class ConvQuickBench
 {
@@ -20,6 +20,7 @@ public static class ConvQuickBench
             else if (arg.StartsWith("minmacs=")) ConvGemm.MinMacsForThreads = long.Parse(arg[8..]);
             else if (arg.StartsWith("threads=")) Gemm.MaxThreads = int.Parse(arg[8..]);
             else if (arg.StartsWith("orient=")) ConvGemm.GradWeightOrientation = int.Parse(arg[7..]);
+            else if (arg.StartsWith("wide=")) ConvGemm.WideMap = int.Parse(arg[5..]);
         }
         bool naive = args.Contains("naive");
         if (args.Contains("profile"))

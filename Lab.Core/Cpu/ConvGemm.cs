@@ -15,11 +15,14 @@ namespace Lab.Core.Cpu;
 /// </summary>
 internal static unsafe class ConvGemm
 {
-    /// <summary>Floats of columns plus GEMM rows one chunk may use (tuned with `conv-quick`; L2 is 1 MiB per core here).</summary>
-    internal static int ChunkFloats { get; set; } = 64 * 1024;
+    /// <summary>Floats of columns plus GEMM rows one chunk may use: 512 KiB, half of L2 per core here (tuned with `conv-quick`).</summary>
+    internal static int ChunkFloats { get; set; } = 128 * 1024;
 
     /// <summary>A convolution is split over threads only from this many multiply-adds.</summary>
     internal static long MinMacsForThreads { get; set; } = 1L << 19;
+
+    /// <summary>Output maps of this many pixels make GEMMs wide enough one sample at a time.</summary>
+    internal static int WideMap { get; set; } = 256;
 
     /// <summary>A parallel plan cuts the batch into at least this many chunks, so two threads stay balanced.</summary>
     private const int MinParallelChunks = 4;
@@ -83,6 +86,7 @@ internal static unsafe class ConvGemm
         long perSample = (long)(g.C * g.R * g.S + g.K) * ohw;
         int chunk;
         if (IsPointwise(g) && ohw >= 32) chunk = 1; // multiplies each sample's input in place: nothing to copy
+        else if (ohw >= WideMap) chunk = 1;         // wide enough alone: no gather or scatter of the GEMM's rows
         else chunk = (int)Math.Clamp(ChunkFloats / Math.Max(perSample, 1), 1, Math.Max(g.N, 1));
         bool parallel = Parallel(g);
         if (parallel) chunk = Math.Min(chunk, (g.N + MinParallelChunks - 1) / MinParallelChunks);
@@ -156,8 +160,12 @@ internal static unsafe class ConvGemm
         }
         float* cols = ConvBuffers.Cols((long)crs * len);
         Gemm.SgemmUnchecked(true, false, crs, len, g.K, 1f, j.W, crs, dy, len, 0f, cols, len);
-        new Span<float>(dx, checked((int)(b * chw))).Clear();
-        Im2Col.Accumulate(cols, len, b, g, dx);
+        if (g.StrideH == 1 && g.StrideW == 1 && System.Runtime.Intrinsics.X86.Avx512F.IsSupported) Im2Col.SumStride1(cols, len, b, g, dx);
+        else
+        {
+            new Span<float>(dx, checked((int)(b * chw))).Clear();
+            Im2Col.Accumulate(cols, len, b, g, dx);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

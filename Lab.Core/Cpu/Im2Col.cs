@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Lab.Core.Backends;
 
 namespace Lab.Core.Cpu;
@@ -73,6 +75,50 @@ internal static unsafe class Im2Col
                     float* src = cols + (long)((c * g.R + r) * g.S + s) * ld + pLo * ow + qLo;
                     float* dst = dx + (long)c * hw + (pLo * g.StrideH - g.PadH + r) * g.W + qLo * g.StrideW - g.PadW + s;
                     RowOps.Add(src, dst, steps, b, pHi - pLo, qHi - qLo, g.StrideW);
+                }
+            }
+    }
+
+    /// <summary>
+    /// The adjoint of <see cref="Fill"/> for stride 1 on AVX-512, overwriting dx: each input row (16 pixels at a time)
+    /// sums its R S contributions in a register, one masked load per kernel offset, the shift by s done by the load
+    /// address, and is stored once. Adding column rows into dx one kernel offset at a time instead (as
+    /// <see cref="Accumulate"/> does) reloads what the previous offset just stored, one pixel over, and every such
+    /// load stalls on the store it overlaps.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void SumStride1(float* cols, int ld, int b, in ConvGeometry geometry, float* dx)
+    {
+        var g = geometry;
+        int oh = g.OutH, ow = g.OutW, ohw = oh * ow;
+        var lanes = Vector512<int>.Indices;
+        for (int i = 0; i < b; i++)
+            for (int c = 0; c < g.C; c++)
+            {
+                float* plane = cols + (long)c * g.R * g.S * ld + i * ohw;
+                for (int h = 0; h < g.H; h++)
+                {
+                    float* dst = dx + ((long)(i * g.C + c) * g.H + h) * g.W;
+                    for (int w0 = 0; w0 < g.W; w0 += 16)
+                    {
+                        int width = Math.Min(16, g.W - w0);
+                        var acc = Vector512<float>.Zero;
+                        for (int r = 0; r < g.R; r++)
+                        {
+                            int p = h + g.PadH - r;
+                            if ((uint)p >= (uint)oh) continue;
+                            float* row = plane + (long)r * g.S * ld + p * ow;
+                            for (int s = 0; s < g.S; s++, row += ld)
+                            {
+                                // Lane l takes column q = w0 + l + pad - s, where 0 <= q < OW.
+                                int q0 = w0 + g.PadW - s;
+                                var take = Vector512.GreaterThanOrEqual(lanes, Vector512.Create(-q0))
+                                    & Vector512.LessThan(lanes, Vector512.Create(Math.Min(width, ow - q0)));
+                                acc += Avx512F.MaskLoad(row + q0, take.AsSingle(), default);
+                            }
+                        }
+                        Avx512F.MaskStore(dst + w0, Vector512.LessThan(lanes, Vector512.Create(width)).AsSingle(), acc);
+                    }
                 }
             }
     }

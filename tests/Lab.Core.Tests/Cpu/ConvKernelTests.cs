@@ -58,7 +58,7 @@ public class ConvKernelTests
     [InlineData(1, 3000)]       // a few samples per GEMM, a ragged last chunk
     [InlineData(2, 0)]
     [InlineData(2, 3000)]
-    [InlineData(2, 64 * 1024)]  // the default
+    [InlineData(2, 128 * 1024)] // the default
     [InlineData(2, 1 << 26)]    // the whole (half) batch in one GEMM
     public void LargerGeometries_EveryChunking_MatchNaive(int threads, int chunkFloats)
     {
