@@ -11,6 +11,8 @@ public static class Program
             GemmQuickBench.Run(args[1..]);
             return 0;
         }
+        if (args.Length > 0 && args[0] == "throughput")
+            return Throughput.ThroughputCommand.Run(args[1..]);
         if (args.Length > 0 && args[0] == "bdn")
         {
             BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args[1..]);
@@ -18,6 +20,7 @@ public static class Program
         }
         Console.Error.WriteLine("usage: dotnet run -c Release --project Lab.Bench -- <command>");
         Console.Error.WriteLine("  bdn [BenchmarkDotNet args]   BenchmarkDotNet suites (e.g. --filter '*OpOverhead*')");
+        Console.Error.WriteLine("  " + Throughput.ThroughputOptions.Usage.Replace("\n", "\n  "));
         Console.Error.WriteLine("  gemm-quick                   SGEMM GFLOP/s against OpenBLAS when installed");
         return args.Length == 0 ? 2 : 2;
     }
