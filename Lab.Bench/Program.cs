@@ -15,7 +15,7 @@ public static class Program
             return Throughput.ThroughputCommand.Run(args[1..]);
         if (args.Length > 0 && args[0] == "bdn")
         {
-            BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args[1..]);
+            BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args[1..], Bdn.BenchConfig.Create(Throughput.ThroughputCommand.RepoRoot()));
             return 0;
         }
         Console.Error.WriteLine("usage: dotnet run -c Release --project Lab.Bench -- <command>");

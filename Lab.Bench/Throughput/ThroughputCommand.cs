@@ -75,7 +75,7 @@ public static class ThroughputCommand
                     profiles.Add(report);
                     bool withPeak = device == "cpu" && w.Name.StartsWith("mnist", StringComparison.Ordinal);
                     if (!o.Json)
-                        console.WriteLine(report.ToMarkdown(15, withPeak ? peak?.Gflops : null, peak?.Source ?? ""));
+                        Console.Out.WriteLine(report.ToMarkdown(15, withPeak ? peak?.Gflops : null, peak?.Source ?? ""));
                 }
         }
 
