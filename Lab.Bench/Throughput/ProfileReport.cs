@@ -55,7 +55,7 @@ public sealed class ProfileReport
 
     /// <summary>Conv and dense layers: forward = the layer's own row (product, bias, activation); backward = its
     /// Conv2dBackward / MatMulBackward node (input and weight gradients; bias and activation are other rows).</summary>
-    internal static List<LayerRate> LayerRates(IEnumerable<Module> models, IReadOnlyList<OpTiming> rows, long steps)
+    public static List<LayerRate> LayerRates(IEnumerable<Module> models, IReadOnlyList<OpTiming> rows, long steps)
     {
         var result = new List<LayerRate>();
         foreach (var model in models)
@@ -80,7 +80,7 @@ public sealed class ProfileReport
     }
 
     /// <summary>2 x multiply-adds of one forward call on an input of the given shape.</summary>
-    internal static double ForwardFlops(Module m, int[] inputShape)
+    public static double ForwardFlops(Module m, int[] inputShape)
     {
         if (m is Linear l) return 2.0 * (ShapeUtil.Numel(inputShape) / l.InFeatures) * l.InFeatures * l.OutFeatures;
         var c = (Conv2d)m;

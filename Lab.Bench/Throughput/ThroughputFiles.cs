@@ -38,6 +38,8 @@ public static class ThroughputFiles
         sb.AppendLine(inv, $"Command: `dotnet run -c Release --project Lab.Bench -- throughput {string.Join(" ", CommandLine(o))}`");
         sb.AppendLine();
         sb.AppendLine(table.ToMarkdown());
+        sb.AppendLine("![steps per second](throughput.svg)");
+        sb.AppendLine();
         sb.AppendLine("How it is measured:");
         sb.AppendLine();
         sb.AppendLine(inv, $"- A step is one optimizer update on one batch (gan_digits_b16_d5: 5 discriminator updates with the generator in inference mode, then 1 generator update). images/s counts the batch per step, x5 for the GAN (real images seen by D).");
@@ -63,8 +65,15 @@ public static class ThroughputFiles
                 sb.AppendLine(p.ToMarkdown(20, withPeak ? peak?.Gflops : null, peak?.Source ?? ""));
             }
         }
+        var written = new List<string> { json, md };
+        var chart = ThroughputChart.Save(Path.Combine(dir, "throughput"), results);
+        if (chart is not null)
+        {
+            written.AddRange(chart.Written);
+            if (chart.Problem is not null) sb.AppendLine().AppendLine(inv, $"(chart: PNG not written: {chart.Problem})");
+        }
         File.WriteAllText(md, sb.ToString());
-        return [json, md];
+        return written;
     }
 
     private static IEnumerable<string> CommandLine(ThroughputOptions o)

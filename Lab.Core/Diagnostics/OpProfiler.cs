@@ -9,10 +9,11 @@ public sealed record OpTiming(string Phase, string Label, int[] InputShape, long
 
 /// <summary>
 /// A per-layer and per-autograd-node timer for benchmarks (Lab.Bench's <c>throughput --profile</c>). Off by
-/// default: each hook then costs one static read. When on, times are exclusive: a Sequential's time excludes
-/// its children, so rows add up to the time spent inside hooks. Single-threaded by design (training steps
-/// dispatch ops from one thread; kernels may still fan out to worker threads inside a timed region).
-/// Device work is timed as dispatched: on an asynchronous device, read a result before trusting the numbers.
+/// default: each hook then costs one thread-static read. It profiles the thread that calls <see cref="Start"/>
+/// (training steps dispatch ops from one thread; kernels may still fan out to worker threads inside a timed
+/// region), so tests or other threads running models meanwhile are not mixed in. Times are exclusive: a
+/// Sequential's row excludes its children, so rows add up to the time spent inside hooks. Device work is
+/// timed as dispatched: on an asynchronous device, read a result before trusting the numbers.
 /// </summary>
 public static class OpProfiler
 {
@@ -24,27 +25,37 @@ public static class OpProfiler
         public long Calls, Ticks;
     }
 
-    private static readonly Dictionary<(object Kind, string Shape), Entry> s_entries = [];
-    private static readonly Dictionary<object, string> s_labels = new(ReferenceEqualityComparer.Instance);
-    private static readonly Stack<long> s_childTicks = new();
+    private sealed class State
+    {
+        public bool On;
+        public readonly Dictionary<(object Kind, string Shape), Entry> Entries = [];
+        public readonly Dictionary<object, string> Labels = new(ReferenceEqualityComparer.Instance);
+        public readonly Stack<long> ChildTicks = new();
+    }
 
-    /// <summary>Read by the hooks; flip it with <see cref="Start"/> and <see cref="Stop"/>.</summary>
-    public static bool Enabled { get; private set; }
+    [ThreadStatic] private static State? t_state;
 
-    public static void Start() => Enabled = true;
-    public static void Stop() => Enabled = false;
+    private static State Current => t_state ??= new State();
 
+    /// <summary>Whether this thread is being profiled; the hooks read it.</summary>
+    public static bool Enabled => t_state is { On: true };
+
+    public static void Start() => Current.On = true;
+    public static void Stop() => Current.On = false;
+
+    /// <summary>Forgets this thread's rows.</summary>
     public static void Reset()
     {
-        s_entries.Clear();
-        s_labels.Clear();
-        s_childTicks.Clear();
+        var s = Current;
+        s.Entries.Clear();
+        s.Labels.Clear();
+        s.ChildTicks.Clear();
     }
 
     /// <summary>Opens a timed region; pair with <see cref="End"/>. Returns a timestamp.</summary>
     public static long Begin()
     {
-        s_childTicks.Push(0);
+        Current.ChildTicks.Push(0);
         return Stopwatch.GetTimestamp();
     }
 
@@ -55,30 +66,23 @@ public static class OpProfiler
     public static void End(long start, string phase, object kind, object sample, Func<object, string> label, ReadOnlySpan<int> inputShape)
     {
         long elapsed = Stopwatch.GetTimestamp() - start;
-        long children = s_childTicks.Pop();
-        if (s_childTicks.Count > 0) s_childTicks.Push(s_childTicks.Pop() + elapsed);
+        var s = Current;
+        if (s.ChildTicks.Count == 0) return; // Reset inside a region: nothing to charge.
+        long children = s.ChildTicks.Pop();
+        if (s.ChildTicks.Count > 0) s.ChildTicks.Push(s.ChildTicks.Pop() + elapsed);
         string shape = ShapeUtil.Format(inputShape);
-        if (!s_entries.TryGetValue((kind, shape), out var e))
+        if (!s.Entries.TryGetValue((kind, shape), out var e))
         {
-            if (!s_labels.TryGetValue(kind, out var name)) s_labels[kind] = name = label(sample);
-            s_entries[(kind, shape)] = e = new Entry(phase, name, inputShape.ToArray(), sample);
+            if (!s.Labels.TryGetValue(kind, out var name)) s.Labels[kind] = name = label(sample);
+            s.Entries[(kind, shape)] = e = new Entry(phase, name, inputShape.ToArray(), sample);
         }
         e.Calls++;
         e.Ticks += elapsed - children;
     }
 
-    /// <summary>Charges time measured elsewhere (an optimizer step, a loss) to a label.</summary>
-    public static void Add(string phase, string label, long ticks, long calls = 1)
-    {
-        string kind = phase + "/" + label;
-        if (!s_entries.TryGetValue((kind, ""), out var e))
-            s_entries[(kind, "")] = e = new Entry(phase, label, [], label);
-        e.Calls += calls;
-        e.Ticks += ticks;
-    }
-
+    /// <summary>This thread's rows, longest first.</summary>
     public static IReadOnlyList<OpTiming> Snapshot() =>
-        s_entries.Values
+        Current.Entries.Values
             .Select(e => new OpTiming(e.Phase, e.Label, e.Shape, e.Calls, e.Ticks / (double)Stopwatch.Frequency, e.Sample))
             .OrderByDescending(t => t.Seconds)
             .ToList();
