@@ -50,7 +50,7 @@ public sealed class PyTorchRunner
         var (rc, stdout, stderr) = Run(Python, args, TimeSpan.FromSeconds(120 + 6 * (seconds + warmup)), threads);
         var result = stdout.Split('\n').Select(ThroughputResult.TryParse).LastOrDefault(r => r is not null);
         if (result is not null) return result with { Impl = "pytorch" };
-        return ThroughputResult.Failed(workload, device, "pytorch", $"seed_workloads.py exited with {rc}: {LastLine(stderr)}");
+        return ThroughputResult.Failed(workload, device, "pytorch", $"seed_workloads.py exited with {rc}: {LastLine(stderr)}", batch, threads);
     }
 
     private static string LastLine(string text) =>

@@ -48,7 +48,7 @@ public static class ThroughputCommand
                 Emit(results, ours, o.Json);
                 if (!o.ComparePyTorch) continue;
                 var theirs = torch is null
-                    ? ThroughputResult.Failed(w.Name, device, "pytorch", torchMissing)
+                    ? ThroughputResult.Failed(w.Name, device, "pytorch", torchMissing, batch, threads)
                     : torch.Measure(w.Name, device, batch, threads, o.Seconds, o.WarmupSeconds);
                 Emit(results, theirs, o.Json);
             }
@@ -70,8 +70,17 @@ public static class ThroughputCommand
                 foreach (var device in o.Devices)
                 {
                     if (Unavailable(Lab.Core.Device.Parse(device)) is not null) continue;
-                    var run = w.Create(Lab.Core.Device.Parse(device), o.BatchFor(w));
-                    var report = ProfileReport.Collect(w.Name, device, run, Math.Max(1, o.Seconds / 2));
+                    ProfileReport report;
+                    try
+                    {
+                        var run = w.Create(Lab.Core.Device.Parse(device), o.BatchFor(w));
+                        report = ProfileReport.Collect(w.Name, device, run, Math.Max(1, o.Seconds / 2));
+                    }
+                    catch (Exception e) when (device != "cpu")
+                    {
+                        console.MarkupLine($"[yellow]profile of {w.Name} on {device}: {Markup.Escape(e.Message)}[/]");
+                        continue;
+                    }
                     profiles.Add(report);
                     bool withPeak = device == "cpu" && w.Name.StartsWith("mnist", StringComparison.Ordinal);
                     if (!o.Json)
@@ -113,7 +122,9 @@ public static class ThroughputCommand
             var timing = StepTimer.Measure(run.Step, run.Sync, o.Seconds, o.WarmupSeconds);
             return ThroughputResult.Measured(w.Name, device, batch, w.ImagesPerStep(batch), threads, timing);
         }
-        catch (DeviceUnavailableException e) { return ThroughputResult.Failed(w.Name, device, "genlab", e.Message); }
+        catch (DeviceUnavailableException e) { return ThroughputResult.Failed(w.Name, device, "genlab", e.Message, batch, threads); }
+        // A device backend still missing an op shows as that column's error; CPU failures are bugs and propagate.
+        catch (Exception e) when (device != "cpu") { return ThroughputResult.Failed(w.Name, device, "genlab", $"{e.GetType().Name}: {e.Message}", batch, threads); }
     }
 
     private static void Render(IAnsiConsole console, ThroughputTable table)

@@ -26,6 +26,7 @@ public sealed record ThroughputResult
     /// <summary>How the implementation was configured (PyTorch: threads, BLAS threads, Adam variant).</summary>
     public string? Config { get; init; }
 
+    [JsonIgnore]
     public bool Ok => Error is null && StepsPerS is not null;
 
     private static readonly JsonSerializerOptions s_options = new()
@@ -49,8 +50,8 @@ public sealed record ThroughputResult
         Seconds = Math.Round(t.Seconds, 3),
     };
 
-    public static ThroughputResult Failed(string workload, string device, string impl, string error) =>
-        new() { Workload = workload, Device = device, Impl = impl, Error = error };
+    public static ThroughputResult Failed(string workload, string device, string impl, string error, int batch = 0, int threads = 0) =>
+        new() { Workload = workload, Device = device, Impl = impl, Error = error, Batch = batch, Threads = threads };
 
     /// <summary>Four significant digits: more would be noise.</summary>
     private static double Round(double x) => x == 0 || !double.IsFinite(x) ? x : Math.Round(x, Math.Max(0, 3 - (int)Math.Floor(Math.Log10(Math.Abs(x)))));
