@@ -115,20 +115,21 @@ public sealed class ProfileReport
             sb.AppendLine(inv, $"| {r.Phase} | {r.Label} | {(r.InputShape.Length > 0 ? ShapeUtil.Format(r.InputShape) : "")} | {r.Calls / (double)Steps:0.##} | {r.Seconds / r.Calls * 1e6:F1} | {ms:F4} | {ms / stepMs:P1} |");
         }
         if (Rows.Count > top) sb.AppendLine(inv, $"| | ({Rows.Count - top} more rows, {Rows.Skip(top).Sum(r => r.Seconds) / Steps * 1000:F4} ms/step) | | | | | |");
-        if (Layers.Count > 0)
+        // Layer rates say something only where there is arithmetic to speak of (not the 163-parameter MLP).
+        if (Layers.Sum(l => l.GflopPerStep) >= 1e-3)
         {
             sb.AppendLine();
             sb.AppendLine(peakGflops is double p0
                 ? $"Achieved GFLOP/s per layer against a practical peak of {p0.ToString("F0", inv)} GFLOP/s ({peakSource}):"
                 : "Achieved GFLOP/s per layer:");
             sb.AppendLine();
-            sb.AppendLine("| layer | direction | GFLOP/step | ms/step | GFLOP/s | of peak |");
+            sb.AppendLine("| layer | direction | MFLOP/step | ms/step | GFLOP/s | of peak |");
             sb.AppendLine("| --- | --- | ---: | ---: | ---: | ---: |");
             foreach (var l in Layers)
-                sb.AppendLine(inv, $"| {l.Layer} | {l.Direction} | {l.GflopPerStep:F4} | {l.MsPerStep:F3} | {l.Gflops:F1} | {(peakGflops is double p ? (l.Gflops / p).ToString("P0", inv) : "")} |");
+                sb.AppendLine(inv, $"| {l.Layer} | {l.Direction} | {l.GflopPerStep * 1000:F2} | {l.MsPerStep:F3} | {l.Gflops:F1} | {(peakGflops is double p ? (l.Gflops / p).ToString("P0", inv) : "")} |");
             double flop = Layers.Sum(l => l.GflopPerStep), ms = Layers.Sum(l => l.MsPerStep);
-            sb.AppendLine(inv, $"| all conv/dense | both | {flop:F4} | {ms:F3} | {flop / (ms / 1000):F1} | {(peakGflops is double p2 ? (flop / (ms / 1000) / p2).ToString("P0", inv) : "")} |");
-            sb.AppendLine(inv, $"| whole step | | {flop:F4} | {stepMs:F3} | {flop / SecondsPerStep:F1} | {(peakGflops is double p3 ? (flop / SecondsPerStep / p3).ToString("P0", inv) : "")} |");
+            sb.AppendLine(inv, $"| all conv/dense | both | {flop * 1000:F2} | {ms:F3} | {flop / (ms / 1000):F1} | {(peakGflops is double p2 ? (flop / (ms / 1000) / p2).ToString("P0", inv) : "")} |");
+            sb.AppendLine(inv, $"| whole step | | {flop * 1000:F2} | {stepMs:F3} | {flop / SecondsPerStep:F1} | {(peakGflops is double p3 ? (flop / SecondsPerStep / p3).ToString("P0", inv) : "")} |");
         }
         return sb.ToString();
     }

@@ -28,7 +28,7 @@ public static class OpProfiler
     private sealed class State
     {
         public bool On;
-        public readonly Dictionary<(object Kind, string Shape), Entry> Entries = [];
+        public readonly Dictionary<(object Kind, int Shape), Entry> Entries = [];
         public readonly Dictionary<object, string> Labels = new(ReferenceEqualityComparer.Instance);
         public readonly Stack<long> ChildTicks = new();
     }
@@ -70,7 +70,10 @@ public static class OpProfiler
         if (s.ChildTicks.Count == 0) return; // Reset inside a region: nothing to charge.
         long children = s.ChildTicks.Pop();
         if (s.ChildTicks.Count > 0) s.ChildTicks.Push(s.ChildTicks.Pop() + elapsed);
-        string shape = ShapeUtil.Format(inputShape);
+        // The shape joins the key as a hash, so a hot hook formats nothing and allocates nothing.
+        var hash = new HashCode();
+        foreach (int d in inputShape) hash.Add(d);
+        int shape = hash.ToHashCode() ^ inputShape.Length;
         if (!s.Entries.TryGetValue((kind, shape), out var e))
         {
             if (!s.Labels.TryGetValue(kind, out var name)) s.Labels[kind] = name = label(sample);
