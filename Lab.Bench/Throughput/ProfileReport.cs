@@ -115,8 +115,8 @@ public sealed class ProfileReport
             sb.AppendLine(inv, $"| {r.Phase} | {r.Label} | {(r.InputShape.Length > 0 ? ShapeUtil.Format(r.InputShape) : "")} | {r.Calls / (double)Steps:0.##} | {r.Seconds / r.Calls * 1e6:F1} | {ms:F4} | {ms / stepMs:P1} |");
         }
         if (Rows.Count > top) sb.AppendLine(inv, $"| | ({Rows.Count - top} more rows, {Rows.Skip(top).Sum(r => r.Seconds) / Steps * 1000:F4} ms/step) | | | | | |");
-        // Layer rates say something only where there is arithmetic to speak of (not the 163-parameter MLP).
-        if (Layers.Sum(l => l.GflopPerStep) >= 1e-3)
+        // Layer rates say something only for the CNNs (the MLPs' products are a few hundred multiply-adds).
+        if (Layers.Any(l => l.Layer.Contains("Conv2d(", StringComparison.Ordinal)))
         {
             sb.AppendLine();
             sb.AppendLine(peakGflops is double p0
