@@ -11,6 +11,7 @@ public static class Program
         new ToyExperiment(),
         new DigitsExperiment(),
         new AdversarialExperiment(),
+        new VaeExperiment(),
     ];
 
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
