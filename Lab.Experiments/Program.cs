@@ -12,6 +12,7 @@ public static class Program
         new DigitsExperiment(),
         new AdversarialExperiment(),
         new VaeExperiment(),
+        new GanExperiment(),
     ];
 
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
