@@ -13,6 +13,7 @@ public static class Program
         new AdversarialExperiment(),
         new VaeExperiment(),
         new GanExperiment(),
+        new ScoreExperiment(),
     ];
 
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
