@@ -14,6 +14,7 @@ public static class Program
         new VaeExperiment(),
         new GanExperiment(),
         new ScoreExperiment(),
+        new ScoreDigitsExperiment(),
     ];
 
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
