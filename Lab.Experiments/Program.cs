@@ -15,6 +15,7 @@ public static class Program
         new GanExperiment(),
         new ScoreExperiment(),
         new ScoreDigitsExperiment(),
+        new MnistExperiment(),
     ];
 
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);

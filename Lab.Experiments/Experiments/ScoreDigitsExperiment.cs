@@ -32,6 +32,7 @@ public sealed class ScoreDigitsExperiment : IExperiment
         new("batch-size", "N", "mini-batch size", "64"),
         new("lr", "X", "Adam learning rate", "0.001"),
         new("ema", "X", "decay of the weight average used for sampling (0: none)", "0.999"),
+        new("checkpoint", "PATH", "sample from a trained network (a score_digits.ckpt) instead of training one"),
         DigitsSource.TrainOn,
     ];
 
@@ -83,6 +84,31 @@ public sealed class ScoreDigitsExperiment : IExperiment
         net.To(ctx.Device);
         ctx.Log(net.Summary(1, 64));
         float decay = ctx.Options.Float("ema", 0.999f, min: 0, max: 0.999999f);
+        var history = new History();
+        if (ctx.Options.String("checkpoint") is string path)
+        {
+            if (!File.Exists(path)) throw new FileNotFoundException($"score-digits: checkpoint '{path}' not found.");
+            Checkpoint.Load(path, net);
+            ctx.Log($"sampling from the network in {path}");
+        }
+        else history = Train(ctx, net, train, sigmas, decay);
+        Checkpoint.Save(ctx.PathFor("checkpoints/score_digits.ckpt"), net, info: new CheckpointInfo { Epoch = history.Epochs.Count });
+
+        // Annealed Langevin sampling; the first 100 chains are kept after every level for the GIF.
+        var clock = Stopwatch.StartNew();
+        int steps = ctx.Options.Int("steps-per-level", ctx.Quick ? 5 : 20, min: 1, max: 10_000);
+        float eps = ctx.Options.Float("step-eps", 2e-5f, min: 0);
+        var (samples, frames) = AnnealedLangevin(net, sigmas, GeneratedDigits.SampleCount, steps, eps, ctx.Rng(5), ctx.Device);
+        ctx.Metric("sampling_seconds", clock.Elapsed.TotalSeconds);
+        ctx.Metric("steps_per_level", steps);
+        ctx.Metric("step_eps", eps);
+        GeneratedDigits.Write(ctx, samples);
+        GeneratedDigits.Judge(ctx, heldOut)(samples, "");
+        ScoreDigitsFigures.Draw(ctx, samples, frames, sigmas, history);
+    }
+
+    private static History Train(ExperimentContext ctx, NoiseConditionalScoreNet net, Dataset train, float[] sigmas, float decay)
+    {
         var average = decay > 0 ? new WeightAverage(net, decay) : null;
         var trainer = new DenoisingTrainer(net, sigmas, ctx.Options.Float("lr", 1e-3f, min: 0), ctx.Rng(4), average) { Output = ctx.Output };
         int epochs = ctx.Epochs(300);
@@ -99,19 +125,7 @@ public sealed class ScoreDigitsExperiment : IExperiment
         ctx.Metric("final_loss", history["loss"][^1]);
         ctx.WriteHistory(history);
         average?.CopyToModel();
-        Checkpoint.Save(ctx.PathFor("checkpoints/score_digits.ckpt"), net, info: new CheckpointInfo { Epoch = epochs });
-
-        // Annealed Langevin sampling; the first 100 chains are kept after every level for the GIF.
-        clock.Restart();
-        int steps = ctx.Options.Int("steps-per-level", ctx.Quick ? 5 : 20, min: 1, max: 10_000);
-        float eps = ctx.Options.Float("step-eps", 2e-5f, min: 0);
-        var (samples, frames) = AnnealedLangevin(net, sigmas, GeneratedDigits.SampleCount, steps, eps, ctx.Rng(5), ctx.Device);
-        ctx.Metric("sampling_seconds", clock.Elapsed.TotalSeconds);
-        ctx.Metric("steps_per_level", steps);
-        ctx.Metric("step_eps", eps);
-        GeneratedDigits.Write(ctx, samples);
-        GeneratedDigits.Judge(ctx, heldOut)(samples, "");
-        ScoreDigitsFigures.Draw(ctx, samples, frames, sigmas, history);
+        return history;
     }
 
     /// <summary>σ_1 = max > σ_2 > ... > σ_L = min with a constant ratio.</summary>
