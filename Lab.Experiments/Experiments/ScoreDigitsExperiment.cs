@@ -96,7 +96,7 @@ public sealed class ScoreDigitsExperiment : IExperiment
 
         // Annealed Langevin sampling; the first 100 chains are kept after every level for the GIF.
         var clock = Stopwatch.StartNew();
-        int steps = ctx.Options.Int("steps-per-level", ctx.Quick ? 5 : 20, min: 1, max: 10_000);
+        int steps = ctx.Options.Int("steps-per-level", ctx.Quick ? 1 : 20, min: 1, max: 10_000);
         float eps = ctx.Options.Float("step-eps", 2e-5f, min: 0);
         var (samples, frames) = AnnealedLangevin(net, sigmas, GeneratedDigits.SampleCount, steps, eps, ctx.Rng(5), ctx.Device);
         ctx.Metric("sampling_seconds", clock.Elapsed.TotalSeconds);
@@ -170,22 +170,15 @@ public sealed class ScoreDigitsExperiment : IExperiment
         float last = sigmas[^1];
         foreach (var sigma in sigmas)
         {
-            var (features, inverse) = Condition(sigma, n, device);
+            var c = net.Conditioning(sigma, n, device);
             float alpha = eps * sigma * sigma / (last * last);
             for (int t = 0; t < stepsPerLevel; t++)
-                x = x + net.Score(x, features, inverse) * (alpha / 2) + Tensor.RandN(g, [n, dim], 0, MathF.Sqrt(alpha), device);
+                x = x + net.Score(x, c) * (alpha / 2) + Tensor.RandN(g, [n, dim], 0, MathF.Sqrt(alpha), device);
             frames.Add(x.Narrow(0, 0, keep).ToArray());
         }
-        var (f, inv) = Condition(last, n, device);
-        x = x + net.Score(x, f, inv) * (last * last);
+        // Tweedie's step x + σ² s(x, σ) is the denoiser's output itself.
+        x = net.Denoise(x, net.Conditioning(last, n, device));
         frames.Add(x.Narrow(0, 0, keep).ToArray());
         return (x.Reshape(n, 1, 8, 8).To(Device.Cpu), frames);
-    }
-
-    private static (Tensor Features, Tensor InverseSigma) Condition(float sigma, int n, Device device)
-    {
-        var s = new float[n];
-        Array.Fill(s, sigma);
-        return (NoiseConditionalScoreNet.NoiseFeatures(s, device), Tensor.Full([n, 1], 1 / sigma, device));
     }
 }

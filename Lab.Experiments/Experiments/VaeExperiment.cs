@@ -103,7 +103,7 @@ public sealed class VaeExperiment : IExperiment
             judge(s, $"sweep_t{t.ToString(System.Globalization.CultureInfo.InvariantCulture)}_");
             sweep.Add((t, s));
         }
-        VaeFigures.Draw(ctx, samples, heldOut, reconstructions, sweep, history);
+        VaeFigures.Draw(ctx, temperature, samples, heldOut, reconstructions, sweep, history);
     }
 
     private static (Vae, History) Train(ExperimentContext ctx, Dataset train, float temperature, int epochs, int batch, int verbose)

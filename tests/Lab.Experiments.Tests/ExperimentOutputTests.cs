@@ -1,0 +1,112 @@
+using Xunit;
+
+namespace Lab.Experiments.Tests;
+
+/// <summary>What every experiment writes, checked on the shared quick run.</summary>
+[Collection(QuickCollection.Name)]
+public class ExperimentOutputTests(QuickRun run)
+{
+    private static readonly string[] Quality =
+        ["classes_covered", "class_entropy", "mean_confidence", "frechet_distance", "frechet_real_vs_real"];
+
+    public static TheoryData<string, string[]> RequiredMetrics => new()
+    {
+        { "toy", ["test_accuracy", "test_loss"] },
+        { "digits", ["test_accuracy", "test_loss"] },
+        { "adversarial", ["success_rate", "mean_l2", "mean_linf", "mean_steps"] },
+        { "vae", ["final_kl_loss", "final_reconstruction_loss", .. Quality] },
+        { "gan", ["final_d_loss", "final_g_loss", .. Quality] },
+        { "score", ["final_loss", "modes_covered", "within_3sigma"] },
+        { "score-digits", ["final_loss", "largest_distance", .. Quality] },
+        { "mnist-synthetic", ["test_accuracy", "test_loss", "mean_epoch_seconds"] },
+    };
+
+    [Fact]
+    public void AllRunsEveryExperimentAndWritesTheGallery()
+    {
+        Assert.True(run.All.Code == 0, run.All.Error);
+        var readme = File.ReadAllText(Path.Combine(run.Root, "README.md"));
+        foreach (var e in Program.Experiments)
+        {
+            Assert.Contains($"## {e.Name}", readme);
+            if (e.Name != "mnist") Assert.True(File.Exists(Path.Combine(run.Dir(e.Name), "metrics.json")), e.Name);
+        }
+        Assert.Contains("| experiment | run | time |", readme);
+        Assert.Contains("| [toy](#toy) | ok |", readme);
+        // mnist runs when Fashion-MNIST is installed and is skipped with a note otherwise.
+        Assert.True(readme.Contains("| [mnist](#mnist) | ok |") || readme.Contains("| [mnist](#mnist) | skipped |"));
+        Assert.Contains("| test_accuracy |", readme);
+        Assert.DoesNotContain(Directory.EnumerateDirectories(run.Root), d => d.Contains(".staging-") || d.Contains(".old-"));
+    }
+
+    [Theory]
+    [MemberData(nameof(RequiredMetrics))]
+    public void MetricsHoldFiniteNumbers(string folder, string[] keys)
+    {
+        var metrics = Files.Metrics(run.Dir(folder));
+        Files.AssertFinite(metrics, keys);
+        Assert.True(metrics["quick"].GetBoolean());
+        Assert.Equal("cpu", metrics["device"].GetString());
+    }
+
+    [Theory]
+    [InlineData("vae")]
+    [InlineData("gan")]
+    [InlineData("score-digits")]
+    public void DigitSamplesAreAThousandImagesInTheUnitInterval(string experiment)
+    {
+        var (header, rows) = Files.Csv(Path.Combine(run.Dir(experiment), "samples.csv"));
+        Assert.Equal(Enumerable.Range(0, 64).Select(i => $"p{i}"), header);
+        Assert.Equal(1000, rows.Length);
+        Assert.All(rows, r => Assert.All(r, v => Assert.InRange(v, 0.0, 1.0)));
+        var metrics = Files.Metrics(run.Dir(experiment));
+        Assert.InRange(metrics["classes_covered"].GetInt32(), 0, 10);
+        Assert.Equal(1000, metrics["class_counts"].EnumerateArray().Sum(c => c.GetInt32()));
+    }
+
+    [Fact]
+    public void ScoreWritesLangevinSamplesAndTheData()
+    {
+        var (header, rows) = Files.Csv(Path.Combine(run.Dir("score"), "samples.csv"));
+        Assert.Equal(["x0", "x1"], header);
+        Assert.Equal(1000, rows.Length); // quick mode's chains
+        Assert.All(rows, r => Assert.All(r, v => Assert.True(double.IsFinite(v))));
+        var (dataHeader, data) = Files.Csv(Path.Combine(run.Dir("score"), "data.csv"));
+        Assert.Equal(["x0", "x1", "label"], dataHeader);
+        Assert.Equal(500, data.Length);
+        Assert.Equal([0.0, 1, 2, 3, 4], data.Select(r => r[2]).Distinct().Order());
+        var metrics = Files.Metrics(run.Dir("score"));
+        Assert.InRange(metrics["modes_covered"].GetInt32(), 0, 5);
+        Assert.InRange(metrics["within_3sigma"].GetDouble(), 0, 1);
+    }
+
+    [Theory]
+    [InlineData("toy", "accuracy")]
+    [InlineData("digits", "My_accuracy")]
+    [InlineData("vae", "kl_loss")]
+    [InlineData("gan", "d_loss")]
+    [InlineData("score", "loss")]
+    [InlineData("score-digits", "loss")]
+    [InlineData("mnist-synthetic", "accuracy")]
+    public void HistoryAndLogsAreWritten(string folder, string column)
+    {
+        var dir = run.Dir(folder);
+        var (header, rows) = Files.Csv(Path.Combine(dir, "history.csv"));
+        Assert.Equal("epoch", header[0]);
+        Assert.Contains(column, header);
+        Assert.Single(rows); // one quick epoch
+        Assert.True(File.Exists(Path.Combine(dir, "run.log.jsonl")));
+        Assert.True(File.Exists(Path.Combine(dir, "training_log.csv")));
+        Assert.NotEmpty(Directory.EnumerateFiles(Path.Combine(dir, "tensorboard"), "events.out.tfevents.*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public void MnistSyntheticReportsItsTiming()
+    {
+        Assert.True(run.Synthetic.Code == 0, run.Synthetic.Error);
+        var metrics = Files.Metrics(run.Dir("mnist-synthetic"));
+        Assert.True(metrics["synthetic"].GetBoolean());
+        Assert.Equal(1000, metrics["train_images"].GetInt32());
+        Assert.Single(metrics["epoch_seconds"].EnumerateArray());
+    }
+}
