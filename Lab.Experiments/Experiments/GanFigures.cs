@@ -16,7 +16,7 @@ internal static class GanFigures
         if (comparison is not { } c) return;
 
         string Caption(int steps, string prefix) => $"{steps} D step{(steps == 1 ? "" : "s")} per G step: " +
-            $"{ctx.Metrics[prefix + "classes_covered"]} classes, FD {(double)ctx.Metrics[prefix + "frechet_distance"]:0.0}";
+            $"{ctx.Metrics[prefix + "classes_covered"]}/10 classes, FD {(double)ctx.Metrics[prefix + "frechet_distance"]:0.0}";
         var panels = new List<(string, IReadOnlyList<float[]>)>
         {
             (Caption(dSteps, ""), DigitPanels.Images(samples, 64)),

@@ -31,6 +31,7 @@ public sealed class ScoreDigitsExperiment : IExperiment
         new("hidden", "N", "width of the score network", "256"),
         new("batch-size", "N", "mini-batch size", "64"),
         new("lr", "X", "Adam learning rate", "0.001"),
+        new("lr-schedule", "cosine|constant", "learning rate over the epochs", "cosine", ["cosine", "constant"]),
         new("ema", "X", "decay of the weight average used for sampling (0: none)", "0.999"),
         new("checkpoint", "PATH", "sample from a trained network (a score_digits.ckpt) instead of training one"),
         DigitsSource.TrainOn,
@@ -120,13 +121,17 @@ public sealed class ScoreDigitsExperiment : IExperiment
                 ctx.Log($"epoch {epoch + 1}/{epochs}: loss {logs["loss"]:0.00000} ({clock.Elapsed.TotalSeconds:0}s)");
         });
         var history = trainer.Fit(train, epochs, ctx.Options.Int("batch-size", 64, min: 1),
-            callbacks: [.. ctx.StandardCallbacks(), progress], generator: ctx.Rng(2), verbose: 0);
+            callbacks: [.. ctx.StandardCallbacks(), progress, .. Schedule(ctx, epochs)], generator: ctx.Rng(2), verbose: 0);
         ctx.Metric("train_seconds", clock.Elapsed.TotalSeconds);
         ctx.Metric("final_loss", history["loss"][^1]);
         ctx.WriteHistory(history);
         average?.CopyToModel();
         return history;
     }
+
+    /// <summary>Cosine decay to a tenth of the rate: the last epochs refine the weights the average is taken of.</summary>
+    private static Callback[] Schedule(ExperimentContext ctx, int epochs) =>
+        ctx.Options.String("lr-schedule", "cosine") == "cosine" ? [new LearningRateScheduler(new CosineDecay(epochs, ctx.Options.Float("lr", 1e-3f) / 10))] : [];
 
     /// <summary>σ_1 = max > σ_2 > ... > σ_L = min with a constant ratio.</summary>
     public static float[] Ladder(float max, float min, int levels) =>

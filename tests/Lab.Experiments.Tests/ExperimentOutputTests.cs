@@ -100,6 +100,35 @@ public class ExperimentOutputTests(QuickRun run)
         Assert.NotEmpty(Directory.EnumerateFiles(Path.Combine(dir, "tensorboard"), "events.out.tfevents.*", SearchOption.AllDirectories));
     }
 
+    public static TheoryData<string, string[], string[]> Figures => new()
+    {
+        { "toy", ["data", "decision_regions", "history"], [] },
+        { "digits", ["confusion_matrix", "held_out_probabilities", "history"], [] },
+        { "adversarial", ["budget_curve"], [] },
+        { "vae", ["samples", "reconstructions", "temperature_sweep", "losses"], [] },
+        { "gan", ["samples", "losses", "d_steps_comparison", "d_steps_losses"], [] },
+        { "score", ["data", "langevin_final", "loss"], ["langevin"] },
+        { "score-digits", ["samples", "annealing", "loss"], ["annealing"] },
+        { "mnist-synthetic", ["history", "test_predictions"], [] },
+    };
+
+    /// <summary>Every figure as SVG, and as PNG (GIF for animations) wherever Cairo renders.</summary>
+    [Theory]
+    [MemberData(nameof(Figures))]
+    public void FiguresAreWritten(string folder, string[] figures, string[] animations)
+    {
+        var dir = run.Dir(folder);
+        foreach (var f in figures)
+        {
+            Files.AssertSvg(Path.Combine(dir, f + ".svg"));
+            if (Lab.Core.Imaging.Cairo.IsAvailable) Files.AssertPng(Path.Combine(dir, f + ".png"));
+        }
+        foreach (var a in animations)
+            if (Lab.Core.Imaging.Cairo.IsAvailable) Files.AssertGif(Path.Combine(dir, a + ".gif"));
+        if (Lab.Core.Imaging.Cairo.IsAvailable)
+            Assert.Contains($"![", File.ReadAllText(Path.Combine(run.Root, "README.md")));
+    }
+
     [Fact]
     public void MnistSyntheticReportsItsTiming()
     {
