@@ -22,6 +22,7 @@ public static class AllCommand
     public static readonly OptionSpec[] Specific =
     [
         new("data", "DIR", "IDX folder for mnist (without it mnist runs only when Fashion-MNIST is installed)"),
+        new("skip", "NAME,NAME...", "experiments to leave out (their earlier results, if any, stay in the gallery)"),
     ];
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
@@ -38,11 +39,23 @@ public static class AllCommand
             error.WriteLine(e.Message);
             return 2;
         }
+        var skip = (options.String("skip") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
+        if (skip.FirstOrDefault(s => Program.Experiments.All(e => e.Name != s)) is string unknown)
+        {
+            error.WriteLine($"all: '--skip {options.String("skip")}': '{unknown}' is not an experiment ({string.Join(", ", Program.Experiments.Select(e => e.Name))}).");
+            return 2;
+        }
         var root = Path.GetFullPath(options.String("out") ?? "results");
         var outcomes = new List<Outcome>();
         foreach (var experiment in Program.Experiments)
         {
             var name = experiment.Name;
+            if (skip.Contains(name))
+            {
+                output.WriteLine($"== {name} skipped (--skip)");
+                outcomes.Add(new Outcome(name, Outcome.Skipped, 0, 0, "left out with --skip; any results shown are from an earlier run."));
+                continue;
+            }
             var runArgs = new List<string> { name, "--out", Path.Combine(root, name) };
             foreach (var common in new[] { "seed", "epochs", "device" })
                 if (options.String(common) is string v) runArgs.AddRange(["--" + common, v]);

@@ -18,6 +18,9 @@ namespace Lab.Experiments.Experiments;
 /// </summary>
 public sealed class MnistExperiment : IExperiment
 {
+    /// <summary>Quick mode's images: a few batches, enough to exercise loading, training, timing and figures.</summary>
+    public const int QuickTrain = 128, QuickTest = 64;
+
     public string Name => "mnist";
     public string Description => "Keras tutorial CNN on 28x28 IDX data (Fashion-MNIST by default), time per epoch and test accuracy";
     public IReadOnlyList<OptionSpec> Options =>
@@ -42,8 +45,8 @@ public sealed class MnistExperiment : IExperiment
         var (train, test, source) = Load(ctx);
         if (ctx.Quick)
         {
-            train = train.Subset(Enumerable.Range(0, Math.Min(train.Count, 1000)).ToArray());
-            test = test.Subset(Enumerable.Range(0, Math.Min(test.Count, 500)).ToArray());
+            train = train.Subset(Enumerable.Range(0, Math.Min(train.Count, QuickTrain)).ToArray());
+            test = test.Subset(Enumerable.Range(0, Math.Min(test.Count, QuickTest)).ToArray());
         }
         ctx.Log($"{source}: {train.Count} training and {test.Count} test images, 28x28, on {ctx.Device}");
 
@@ -82,7 +85,7 @@ public sealed class MnistExperiment : IExperiment
         {
             if (ctx.Options.Has("data")) throw new UsageException("mnist: give --data DIR or --synthetic, not both.");
             var g = ctx.Rng(9);
-            return (Random(g, ctx.Quick ? 1000 : 60000), Random(g, ctx.Quick ? 500 : 10000), "synthetic");
+            return (Random(g, ctx.Quick ? QuickTrain : 60000), Random(g, ctx.Quick ? QuickTest : 10000), "synthetic");
         }
         var dir = ctx.Options.String("data", FashionMnistFiles.DefaultDirectory);
         var files = FashionMnistFiles.TryLocate(out var reason, dir)

@@ -27,7 +27,7 @@ public sealed class ScoreDigitsExperiment : IExperiment
         new("sigma-max", "X", "largest noise level", "the largest distance between two training digits"),
         new("sigma-min", "X", "smallest noise level", "0.01"),
         new("steps-per-level", "N", "Langevin steps at each level", "20"),
-        new("step-eps", "X", "ε of the step size ε σ²/σ_min²", "2e-5"),
+        new("step-eps", "X", "ε of the step size ε σ²/σ_min²", "1e-5"),
         new("hidden", "N", "width of the score network", "256"),
         new("batch-size", "N", "mini-batch size", "64"),
         new("lr", "X", "Adam learning rate", "0.001"),
@@ -75,7 +75,7 @@ public sealed class ScoreDigitsExperiment : IExperiment
         ctx.Metric("largest_distance", largest);
         float sigmaMax = ctx.Options.Float("sigma-max", (float)largest, min: 1e-4f);
         float sigmaMin = ctx.Options.Float("sigma-min", 0.01f, min: 1e-5f, max: sigmaMax);
-        int levels = ctx.Options.Int("levels", 20, min: 1, max: 1000);
+        int levels = ctx.Options.Int("levels", ctx.Quick ? 5 : 20, min: 1, max: 1000);
         var sigmas = Ladder(sigmaMax, sigmaMin, levels);
         ctx.Log($"largest distance between training digits {largest:0.000}; {levels} noise levels from {sigmaMax:0.000} to {sigmaMin}");
         ctx.Metric("sigmas", sigmas);
@@ -98,7 +98,7 @@ public sealed class ScoreDigitsExperiment : IExperiment
         // Annealed Langevin sampling; the first 100 chains are kept after every level for the GIF.
         var clock = Stopwatch.StartNew();
         int steps = ctx.Options.Int("steps-per-level", ctx.Quick ? 1 : 20, min: 1, max: 10_000);
-        float eps = ctx.Options.Float("step-eps", 2e-5f, min: 0);
+        float eps = ctx.Options.Float("step-eps", 1e-5f, min: 0);
         var (samples, frames) = AnnealedLangevin(net, sigmas, GeneratedDigits.SampleCount, steps, eps, ctx.Rng(5), ctx.Device);
         ctx.Metric("sampling_seconds", clock.Elapsed.TotalSeconds);
         ctx.Metric("steps_per_level", steps);

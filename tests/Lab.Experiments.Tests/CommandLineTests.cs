@@ -28,6 +28,7 @@ public class CommandLineTests
     [InlineData("option '--levels' needs a value", "score-digits", "--levels")]
     [InlineData("--synthetic", "mnist", "--data", "/nonexistent/idx")]
     [InlineData("unknown option '--bogus'", "all", "--bogus")]
+    [InlineData("'tyo' is not an experiment", "all", "--skip", "toy,tyo")]
     public void BadCommandLinesExitWithCodeTwoAndSayWhy(string message, params string[] args)
     {
         using var folder = new TempFolder();

@@ -135,7 +135,7 @@ public class ExperimentOutputTests(QuickRun run)
         Assert.True(run.Synthetic.Code == 0, run.Synthetic.Error);
         var metrics = Files.Metrics(run.Dir("mnist-synthetic"));
         Assert.True(metrics["synthetic"].GetBoolean());
-        Assert.Equal(1000, metrics["train_images"].GetInt32());
+        Assert.Equal(Lab.Experiments.Experiments.MnistExperiment.QuickTrain, metrics["train_images"].GetInt32());
         Assert.Single(metrics["epoch_seconds"].EnumerateArray());
     }
 }
