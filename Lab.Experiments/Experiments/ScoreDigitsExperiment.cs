@@ -15,7 +15,9 @@ namespace Lab.Experiments.Experiments;
 /// matching at noise levels σ on a geometric ladder from the largest distance between two training digits
 /// (Song and Ermon 2020, technique 1) down to 0.01, one random level per image per step. Sampling: annealed
 /// Langevin dynamics from uniform noise, a fixed number of steps per level with step size ε σ²/σ_min², then
-/// one denoising step x + σ_min² s(x, σ_min).
+/// one denoising step x + σ_min² s(x, σ_min). The network is an MLP conditioned on log σ with Karras et al.'s
+/// preconditioning (see <see cref="NoiseConditionalScoreNet"/>), trained with Adam, a cosine learning-rate decay
+/// and a weight average; 300 epochs of batch 64 and 20 levels x 20 steps take a few minutes on two cores.
 /// </summary>
 public sealed class ScoreDigitsExperiment : IExperiment
 {
