@@ -13,14 +13,14 @@ public static class GeneratedDigits
 {
     public const int SampleCount = 1000;
 
-    /// <summary>samples.csv: a header p0..p63, then one row of 64 values per image, clamped to [0, 1].</summary>
+    /// <summary>samples.csv: a header p0..p63, then one row of 64 values per image, clamped to [0, 1], 5 decimals.</summary>
     public static void Write(ExperimentContext ctx, Tensor images, string file = "samples.csv")
     {
         var data = images.ToArray();
         int n = images.Shape[0];
         ctx.WriteCsv(file, Enumerable.Range(0, 64).Select(i => $"p{i}").ToArray(),
             Enumerable.Range(0, n).Select(r => (IReadOnlyList<double>)Enumerable.Range(0, 64)
-                .Select(j => (double)Math.Clamp(data[r * 64 + j], 0f, 1f)).ToArray()));
+                .Select(j => Math.Round(Math.Clamp(data[r * 64 + j], 0f, 1f), 5)).ToArray()));
     }
 
     /// <summary>A judge of samples: the cached digits classifier (loaded on first use) and the held-out digits.</summary>

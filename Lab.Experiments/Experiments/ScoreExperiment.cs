@@ -61,7 +61,7 @@ public sealed class ScoreExperiment : IExperiment
         var toy = new ToyData(seed: 3);
         var data = toy.Sample(ctx.Quick ? 500 : 3000);
         ctx.WriteCsv("data.csv", ["x0", "x1", "label"],
-            Enumerable.Range(0, data.Count).Select(i => (IReadOnlyList<double>)[data.Sample(i)[0], data.Sample(i)[1], data.Target(i)[0]]));
+            Enumerable.Range(0, data.Count).Select(i => (IReadOnlyList<double>)[Math.Round(data.Sample(i)[0], 5), Math.Round(data.Sample(i)[1], 5), data.Target(i)[0]]));
 
         // Model and training.
         var model = new ScoreMlp(ctx.Rng(1));
@@ -84,7 +84,7 @@ public sealed class ScoreExperiment : IExperiment
         float eps = ctx.Options.Float("eps", 0.01f, min: 0), temperature = ctx.Options.Float("temperature", 1f, min: 0);
         var frames = Langevin(model, n, Std(data.Features), steps, eps, temperature, ctx.Rng(5), ctx.Device);
         var final = frames[^1];
-        ctx.WriteCsv("samples.csv", ["x0", "x1"], Enumerable.Range(0, n).Select(i => (IReadOnlyList<double>)[final[2 * i], final[2 * i + 1]]));
+        ctx.WriteCsv("samples.csv", ["x0", "x1"], Enumerable.Range(0, n).Select(i => (IReadOnlyList<double>)[Math.Round(final[2 * i], 5), Math.Round(final[2 * i + 1], 5)]));
 
         // How well the samples found the modes.
         var modes = ModeCoverage(final, toy.Means, 3 * toy.Std);
