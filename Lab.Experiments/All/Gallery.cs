@@ -66,13 +66,16 @@ public static class Gallery
             }
             if (Directory.Exists(dir))
             {
-                foreach (var figure in Directory.EnumerateFiles(dir).Where(f => f.EndsWith(".png", StringComparison.Ordinal) || f.EndsWith(".gif", StringComparison.Ordinal))
-                             .Order(StringComparer.Ordinal))
+                // PNGs and GIFs; an SVG stands in for a PNG that could not be rendered (no Cairo).
+                bool Shown(string f) => f.EndsWith(".png", StringComparison.Ordinal) || f.EndsWith(".gif", StringComparison.Ordinal)
+                    || (f.EndsWith(".svg", StringComparison.Ordinal) && !File.Exists(Path.ChangeExtension(f, ".png")));
+                foreach (var figure in Directory.EnumerateFiles(dir).Where(Shown).Order(StringComparer.Ordinal))
                 {
                     var file = Path.GetFileName(figure);
                     var caption = Path.GetFileNameWithoutExtension(file).Replace('_', ' ');
                     var svg = Path.ChangeExtension(file, ".svg");
-                    sb.AppendLine($"**{caption}**{(File.Exists(Path.Combine(dir, svg)) ? $" ([svg]({o.Experiment}/{svg}))" : "")}");
+                    bool svgBeside = file.EndsWith(".png", StringComparison.Ordinal) && File.Exists(Path.Combine(dir, svg));
+                    sb.AppendLine($"**{caption}**{(svgBeside ? $" ([svg]({o.Experiment}/{svg}))" : "")}");
                     sb.AppendLine();
                     sb.AppendLine($"![{caption}]({o.Experiment}/{file})");
                     sb.AppendLine();

@@ -37,4 +37,18 @@ public class OptionTests
         Files.AssertFinite(metrics, "sweep_t0.1_classes_covered", "sweep_t1_classes_covered");
         Assert.DoesNotContain("sweep_t0.01_classes_covered", metrics.Keys);
     }
+
+    [Fact]
+    public void AllSkipsWhatItIsToldTo()
+    {
+        using var folder = new TempFolder();
+        var others = Program.Experiments.Select(e => e.Name).Where(n => n != "toy");
+        var r = Cli.Ok("all", "--quick", "--out", folder.Path, "--skip", string.Join(",", others));
+        Assert.Contains("mnist skipped (--skip)", r.Output);
+        var readme = File.ReadAllText(folder["README.md"]);
+        Assert.Contains("| [toy](#toy) | ok |", readme);
+        Assert.Contains("| [gan](#gan) | skipped |", readme);
+        Assert.Contains(Lab.Core.Imaging.Cairo.IsAvailable ? "![decision regions](toy/decision_regions.png)" : "![decision regions](toy/decision_regions.svg)", readme);
+        Assert.False(Directory.Exists(folder["gan"]));
+    }
 }
