@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Lab.Core;
+using Lab.Core.Imaging;
 using Lab.Core.IO;
 using Lab.Core.Logging;
 using Lab.Core.Training;
@@ -75,12 +76,33 @@ public sealed class ExperimentContext
     public void WriteCsv(string file, IReadOnlyList<string> header, IEnumerable<IReadOnlyList<double>> rows)
         => CsvWriter.Write(PathFor(file), header, rows);
 
+    /// <summary>Saves a figure as name.png and name.svg (SVG only, with a note in the log, where Cairo is missing).</summary>
+    public void SaveFigure(Figure figure, string name)
+    {
+        var result = figure.Save(PathFor(name + ".png"));
+        if (result.Problem is not null) Log($"{name}: SVG only ({result.Problem})");
+    }
+
+    /// <summary>Saves frames as name.gif (default 4 frames per second).</summary>
+    public void SaveGif(string name, IEnumerable<Figure> frames, int delayCentiseconds = 25)
+    {
+        var result = Animation.SaveGif(PathFor(name + ".gif"), frames, delayCentiseconds);
+        if (result.Problem is not null) Log($"{name}.gif not written ({result.Problem})");
+    }
+
     public void WriteHistory(Core.Training.History history, string file = "history.csv")
     {
         var keys = history.Values.Keys.OrderBy(k => k, StringComparer.Ordinal).ToArray();
         WriteCsv(file, ["epoch", .. keys],
             history.Epochs.Select((e, i) => (IReadOnlyList<double>)[e + 1, .. keys.Select(k => history.Values[k][i])]));
     }
+
+    // NaN (e.g. a mean over no successful attacks) is written as "NaN" rather than failing the whole run.
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
 
     /// <summary>Writes metrics.json and moves the staging folder into place (replacing the previous results).</summary>
     public void Commit()
@@ -91,7 +113,7 @@ public sealed class ExperimentContext
         _metrics["quick"] = Quick;
         _logger.Information("metrics {@Metrics}", _metrics);
         _logger.Dispose();
-        WriteText("metrics.json", JsonSerializer.Serialize(new SortedDictionary<string, object>(_metrics), new JsonSerializerOptions { WriteIndented = true }));
+        WriteText("metrics.json", JsonSerializer.Serialize(new SortedDictionary<string, object>(_metrics), JsonOptions));
         var old = FinalDir.TrimEnd(Path.DirectorySeparatorChar) + $".old-{Environment.ProcessId}";
         if (Directory.Exists(FinalDir)) Directory.Move(FinalDir, old);
         Directory.Move(StagingDir, FinalDir);

@@ -52,7 +52,7 @@ public sealed class AdversarialExperiment : IExperiment
         var x = Images(test, pairs, ctx.Device);
         var targets = Tensor.FromArray(pairs.Select(p => (float)p.Target).ToArray(), [pairs.Count], ctx.Device);
         float lr = ctx.Options.Float("lr", 0.01f, min: 0), c = ctx.Options.Float("c", 0.1f, min: 0);
-        int maxSteps = ctx.Options.Int("max-steps", ctx.Quick ? 200 : 5000, min: 1);
+        int maxSteps = ctx.Options.Int("max-steps", ctx.Quick ? 100 : 5000, min: 1);
 
         var attack = Attack(model, x, targets, lr, c, maxSteps, budget: null, ctx.Rng(6));
         int n = pairs.Count, ok = attack.Steps.Count(s => s >= 0);
@@ -83,7 +83,7 @@ public sealed class AdversarialExperiment : IExperiment
         var fgsmCurve = new List<double>();
         foreach (var eps in budgets)
         {
-            var clamped = Attack(model, xs, ts, lr, c, ctx.Quick ? 100 : BudgetSteps, eps, ctx.Rng(7));
+            var clamped = Attack(model, xs, ts, lr, c, ctx.Quick ? 50 : BudgetSteps, eps, ctx.Rng(7));
             sgdCurve.Add(clamped.Steps.Count(s => s >= 0) / (double)curvePairs);
             fgsmCurve.Add(Fgsm(model, xs, ts, eps));
         }
