@@ -22,8 +22,12 @@ public sealed record LayerRate(string Layer, string Direction, double MsPerStep,
 /// </summary>
 public sealed class ProfileReport
 {
-    private ProfileReport(string workload, string device, long steps, double stepSeconds, IReadOnlyList<OpTiming> rows, IReadOnlyList<LayerRate> layers)
-        => (Workload, Device, Steps, SecondsPerStep, Rows, Layers) = (workload, device, steps, stepSeconds, rows, layers);
+    private ProfileReport(string workload, string device, long steps, double stepSeconds, IReadOnlyList<OpTiming> rows,
+        IReadOnlyList<LayerRate> layers, GcCost gc)
+        => (Workload, Device, Steps, SecondsPerStep, Rows, Layers, Gc) = (workload, device, steps, stepSeconds, rows, layers, gc);
+
+    /// <summary>Garbage collections during the profiled steps: pauses are charged to whichever row they hit.</summary>
+    public sealed record GcCost(double PauseMsPerStep, double Gen0PerStep, double Gen1PerStep, double Gen2PerStep, double AllocatedBytesPerStep);
 
     public string Workload { get; }
     public string Device { get; }
@@ -32,6 +36,7 @@ public sealed class ProfileReport
     public double SecondsPerStep { get; }
     public IReadOnlyList<OpTiming> Rows { get; }
     public IReadOnlyList<LayerRate> Layers { get; }
+    public GcCost Gc { get; }
 
     public static ProfileReport Collect(string workload, string device, WorkloadRun run, double seconds)
     {
@@ -40,6 +45,9 @@ public sealed class ProfileReport
         OpProfiler.Reset();
         OpProfiler.Start();
         long steps = 0;
+        var pause = GC.GetTotalPauseDuration();
+        int gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2);
+        long allocated = GC.GetTotalAllocatedBytes(precise: true);
         var sw = Stopwatch.StartNew();
         try
         {
@@ -48,9 +56,12 @@ public sealed class ProfileReport
         }
         finally { OpProfiler.Stop(); }
         double total = sw.Elapsed.TotalSeconds;
+        var gc = new GcCost((GC.GetTotalPauseDuration() - pause).TotalMilliseconds / steps,
+            (GC.CollectionCount(0) - gen0) / (double)steps, (GC.CollectionCount(1) - gen1) / (double)steps,
+            (GC.CollectionCount(2) - gen2) / (double)steps, (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)steps);
         var rows = OpProfiler.Snapshot();
         OpProfiler.Reset();
-        return new ProfileReport(workload, device, steps, total / steps, rows, LayerRates(run.Models, rows, steps));
+        return new ProfileReport(workload, device, steps, total / steps, rows, LayerRates(run.Models, rows, steps), gc);
     }
 
     /// <summary>Conv and dense layers: forward = the layer's own row (product, bias, activation); backward = its
@@ -106,6 +117,9 @@ public sealed class ProfileReport
             sb.AppendLine(inv, $"| {g.Key} | {ms:F4} | {ms / stepMs:P1} |");
         }
         sb.AppendLine(inv, $"| unattributed (harness, data cycling, hooks) | {stepMs - attributed:F4} | {(stepMs - attributed) / stepMs:P1} |");
+        sb.AppendLine(inv, $"| of all the above: GC pauses | {Gc.PauseMsPerStep:F4} | {Gc.PauseMsPerStep / stepMs:P1} |");
+        sb.AppendLine();
+        sb.AppendLine(inv, $"Managed allocation {ThroughputTable.Bytes(Gc.AllocatedBytesPerStep)} per step; collections per step: gen0 {Gc.Gen0PerStep:0.###}, gen1 {Gc.Gen1PerStep:0.###}, gen2 {Gc.Gen2PerStep:0.###}.");
         sb.AppendLine();
         sb.AppendLine("| phase | layer / op | input shape | calls/step | µs/call | ms/step | share |");
         sb.AppendLine("| --- | --- | --- | ---: | ---: | ---: | ---: |");

@@ -34,6 +34,8 @@ public static class ThroughputCommand
         string torchMissing = "";
         if (o.ComparePyTorch) torch = PyTorchRunner.Find(root, out torchMissing);
         var console = o.Json ? AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) }) : AnsiConsole.Console;
+        // Redirected to a file, Spectre assumes 80 columns and would wrap every cell of the wide table.
+        if (Console.IsOutputRedirected) console.Profile.Width = Math.Max(console.Profile.Width, 220);
         console.MarkupLine($"[grey]{Markup.Escape(machine.Describe())}[/]");
         if (o.ComparePyTorch)
             console.MarkupLine(torch is null ? $"[yellow]PyTorch column: {Markup.Escape(torchMissing)}[/]" : $"[grey]PyTorch {Markup.Escape(torch.Version)} via {Markup.Escape(torch.Python)}[/]");
