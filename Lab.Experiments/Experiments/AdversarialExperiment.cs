@@ -101,38 +101,62 @@ public sealed class AdversarialExperiment : IExperiment
 
     /// <summary>
     /// The batched attack. The loss is the sum over pairs of CE + c·mean|dx|, so each pair's gradient is
-    /// exactly its own; pairs that already fool the model are frozen by a mask.
+    /// exactly its own. A pair stops as soon as the model says its target: the batch is then compacted to
+    /// the pairs still running, so the long tail of hard pairs costs only their own forward and backward passes.
     /// </summary>
     public static AttackResult Attack(Module model, Tensor x, Tensor targets, float lr, float c, int maxSteps, float? budget, Generator g)
     {
         int n = x.Shape[0];
-        var dx = Tensor.Rand(g, x.ShapeArray(), 0, 0.05f, x.Device).RequireGrad();
+        var device = x.Device;
+        var final = Tensor.Rand(g, x.ShapeArray(), 0, 0.05f, device).ToArray();
         var steps = Enumerable.Repeat(-1, n).ToArray();
-        var active = Tensor.Ones([n, 1, 1, 1]).To(x.Device);
-        var activeHost = new float[n];
-        Array.Fill(activeHost, 1f);
-        int remaining = n;
-        for (int step = 0; step <= maxSteps && remaining > 0; step++)
+        var targetHost = targets.ToArray();
+        var active = Enumerable.Range(0, n).ToArray();
+        Tensor Rows(Tensor t, int[] rows) => t.IndexSelect(0, Tensor.FromArray(rows.Select(r => (float)r).ToArray(), [rows.Length], device));
+        Tensor xa = x, ta = targets;
+        var dx = Tensor.FromArray(final, x.ShapeArray(), device).RequireGrad();
+        for (int step = 0; step <= maxSteps && active.Length > 0; step++)
         {
-            var probabilities = model.Call(x + dx);
+            var probabilities = model.Call(xa + dx);
             var predicted = probabilities.Detach().ArgMax(1).ToArray();
-            var targetHost = targets.ToArray();
-            for (int p = 0; p < n; p++)
-                if (steps[p] < 0 && predicted[p] == targetHost[p]) { steps[p] = step; activeHost[p] = 0; remaining--; }
-            if (remaining == 0 || step == maxSteps) break;
-            active.CopyFrom(activeHost);
-            var perPair = Losses.SparseCategoricalCrossEntropy(probabilities, targets, Reduction.None)
-                + dx.Abs().Flatten(1).Mean(1) * c;
+            var still = new List<int>(active.Length);
+            for (int k = 0; k < active.Length; k++)
+                if (predicted[k] == targetHost[active[k]]) steps[active[k]] = step;
+                else still.Add(k);
+            if (still.Count < active.Length)
+            {
+                // Keep the finished pairs' perturbations, then continue with the others only.
+                var rows = dx.Detach().ToArray();
+                for (int k = 0; k < active.Length; k++) rows.AsSpan(k * 64, 64).CopyTo(final.AsSpan(active[k] * 64, 64));
+                if (still.Count == 0) { active = []; break; }
+                var keep = still.ToArray();
+                active = keep.Select(k => active[k]).ToArray();
+                using (new NoGrad())
+                {
+                    xa = Rows(xa, keep);
+                    ta = Rows(ta, keep);
+                    dx = Rows(dx.Detach(), keep).RequireGrad();
+                }
+                probabilities = model.Call(xa + dx);
+            }
+            if (step == maxSteps) break;
+            var perPair = Losses.SparseCategoricalCrossEntropy(probabilities, ta, Reduction.None) + dx.Abs().Flatten(1).Mean(1) * c;
             var grad = Autograd.Grad([perPair.Sum()], [dx])[0]!;
             using (new NoGrad())
             {
-                dx.AddInPlace(grad * active, -lr);
+                dx.AddInPlace(grad, -lr);
                 if (budget is float eps) dx.CopyFrom(dx.Clamp(-eps, eps));
             }
         }
+        if (active.Length > 0)
+        {
+            var rows = dx.Detach().ToArray();
+            for (int k = 0; k < active.Length; k++) rows.AsSpan(k * 64, 64).CopyTo(final.AsSpan(active[k] * 64, 64));
+        }
+        var perturbation = Tensor.FromArray(final, x.ShapeArray(), device);
         using var _ = new NoGrad();
-        var final = model.Call(x + dx).ArgMax(1).ToArray().Select(v => (int)v).ToArray();
-        return new AttackResult(dx.Detach(), steps, final);
+        var prediction = model.Call(x + perturbation).ArgMax(1).ToArray().Select(v => (int)v).ToArray();
+        return new AttackResult(perturbation, steps, prediction);
     }
 
     /// <summary>Targeted FGSM: one step x - eps sign(∇x CE(target, f(x))); the fraction that lands on the target.</summary>
