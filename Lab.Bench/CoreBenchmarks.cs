@@ -41,13 +41,13 @@ public class OpOverheadBenchmarks
     public Tensor MatMulSmall() => Tensor.MatMul(_a.Reshape(1, Size), _b.Reshape(Size, 1));
 }
 
-/// <summary>One optimizer step of the toy MLP (batch 10) and of the digits CNN, allocations included.</summary>
+/// <summary>One optimizer step of the toy MLP (batch 10), the digits CNN (batch 10) and the MNIST CNN (batch 32), allocations included.</summary>
 [MemoryDiagnoser]
 public class TrainingStepBenchmarks
 {
-    private Module _toy = null!, _cnn = null!;
-    private Optimizer _toyOpt = null!, _cnnOpt = null!;
-    private Tensor _toyX = null!, _toyY = null!, _cnnX = null!, _cnnY = null!;
+    private Module _toy = null!, _cnn = null!, _mnist = null!;
+    private Optimizer _toyOpt = null!, _cnnOpt = null!, _mnistOpt = null!;
+    private Tensor _toyX = null!, _toyY = null!, _cnnX = null!, _cnnY = null!, _mnistX = null!, _mnistY = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -61,6 +61,10 @@ public class TrainingStepBenchmarks
         _cnnOpt = new Adam(_cnn.Parameters());
         _cnnX = Tensor.Rand(g, [10, 1, 8, 8]);
         _cnnY = Tensor.FromArray([0f, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        _mnist = new MnistCnn(g);
+        _mnistOpt = new Adam(_mnist.Parameters());
+        _mnistX = Tensor.Rand(g, [32, 1, 28, 28]);
+        _mnistY = Tensor.FromArray(Enumerable.Range(0, 32).Select(i => (float)(i % 10)).ToArray());
     }
 
     private static void Step(Module m, Optimizer o, Tensor x, Tensor y)
@@ -76,6 +80,9 @@ public class TrainingStepBenchmarks
 
     [Benchmark]
     public void DigitsCnnStep() => Step(_cnn, _cnnOpt, _cnnX, _cnnY);
+
+    [Benchmark]
+    public void MnistCnnStep() => Step(_mnist, _mnistOpt, _mnistX, _mnistY);
 
     [Benchmark]
     public float ToyMlpInference()

@@ -1,5 +1,6 @@
 using Lab.Core.Backends;
 using Lab.Core.Autodiff;
+using Lab.Core.Diagnostics;
 
 namespace Lab.Core;
 
@@ -72,7 +73,9 @@ public static class Autograd
             if (!grads.TryGetValue(t, out var g)) continue;
             if (node.Released)
                 throw new InvalidOperationException($"Backward: the graph through {node.Name} was already freed by an earlier backward pass; pass retainGraph: true to the first one.");
+            long start = OpProfiler.Enabled ? OpProfiler.Begin() : 0;
             var inputGrads = node.Backward(g);
+            if (OpProfiler.Enabled) OpProfiler.End(start, "backward", node.Name, node, static n => ((Node)n).Name, node.Inputs[0].Shape);
             if (!retainGraph) node.Released = true;
             for (int j = 0; j < node.Inputs.Length; j++)
             {
@@ -96,6 +99,7 @@ public static class Autograd
         if (leaf.Grad is null || !leaf.Grad.Shape.SequenceEqual(leaf.Shape) || leaf.Grad.GradFn is not null)
         {
             // A fresh buffer: g may alias a tensor of the graph (Add passes its gradient through).
+            using var persistent = TensorScope.Suspend();   // the gradient outlives the step
             var buffer = Tensor.Empty(leaf.Shape, leaf.Device);
             buffer.Backend.Copy(g, buffer);
             leaf.Grad = buffer;

@@ -14,7 +14,28 @@ public sealed partial class CpuBackend : IBackend
 
     public Device Device => Device.Cpu;
 
-    public Storage Allocate(int length, bool zero) => new CpuStorage(length);
+    /// <summary>Outputs that kernels overwrite skip the zeroing (they are most of a step's allocations).</summary>
+    public Storage Allocate(int length, bool zero)
+    {
+        if (length == 0) return new CpuStorage([]);
+        if (TensorScope.TryRent(length) is { } pooled)
+        {
+            var span = pooled.Data.AsSpan();
+            if (zero) span.Clear();
+            else if (PoisonUninitialized) span.Fill(float.NaN);
+            return pooled;
+        }
+        if (zero) return new CpuStorage(new float[length]);
+        var data = GC.AllocateUninitializedArray<float>(length);
+        if (PoisonUninitialized) data.AsSpan().Fill(float.NaN);
+        return new CpuStorage(data);
+    }
+
+    /// <summary>
+    /// GENLAB_POISON_ALLOC=1 fills every uninitialised allocation with NaN, so that a kernel that reads an
+    /// output before writing it shows up in the tests (small arrays come zeroed from the runtime anyway).
+    /// </summary>
+    private static readonly bool PoisonUninitialized = Environment.GetEnvironmentVariable("GENLAB_POISON_ALLOC") == "1";
 
     public void Upload(ReadOnlySpan<float> src, Tensor dst) => src.CopyTo(dst.Span);
     public void Download(Tensor src, Span<float> dst) => src.Span.CopyTo(dst);

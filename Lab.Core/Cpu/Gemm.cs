@@ -79,6 +79,14 @@ public static unsafe class Gemm
         }
     }
 
+    /// <summary>
+    /// Sgemm on raw pointers for kernels that have already proven their operands in bounds (the convolutions,
+    /// which multiply slices of their own workspaces many times per call).
+    /// </summary>
+    internal static void SgemmUnchecked(bool transA, bool transB, int m, int n, int k, float alpha,
+        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc) =>
+        Multiply(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+
     private static void Multiply(bool transA, bool transB, int m, int n, int k, float alpha,
         float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
     {

@@ -1,4 +1,5 @@
 using Lab.Core.Autodiff;
+using Lab.Core.Diagnostics;
 
 namespace Lab.Core.Nn;
 
@@ -22,7 +23,9 @@ public abstract class Module
     /// <summary>Runs <see cref="Forward"/>; the entry point containers and trainers use.</summary>
     public Tensor Call(Tensor x)
     {
+        long start = OpProfiler.Enabled ? OpProfiler.Begin() : 0;
         var y = Forward(x);
+        if (OpProfiler.Enabled) OpProfiler.End(start, "forward", this, this, static m => ((Module)m).Describe(), x.Shape);
         SummaryRecorder.Current?.Record(this, y);
         return y;
     }

@@ -1,0 +1,87 @@
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+using Lab.Core;
+using Lab.Core.Backends;
+
+namespace Lab.Bench;
+
+/// <summary>
+/// The CPU backend's convolution kernels against the original loops (<see cref="NaiveConv"/>, the baseline of each
+/// category) on the seed models' layer shapes. Run with
+/// `dotnet run -c Release --project Lab.Bench -- bdn --filter '*ConvBenchmarks*'`.
+/// </summary>
+[Config(typeof(Config))]
+[GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory, BenchmarkLogicalGroupRule.ByParams)]
+[CategoriesColumn]
+public class ConvBenchmarks
+{
+    private Tensor _x = null!, _w = null!, _b = null!, _y = null!, _dy = null!, _dx = null!, _dw = null!;
+    private ConvGeometry _g;
+
+    [ParamsSource(nameof(ShapeNames))]
+    public string Shape { get; set; } = "";
+
+    public static IEnumerable<string> ShapeNames => ConvShapes.All.Keys;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _g = ConvShapes.All[Shape];
+        var gen = new Generator(1);
+        _x = Tensor.RandN(gen, [_g.N, _g.C, _g.H, _g.W]);
+        _w = Tensor.RandN(gen, [_g.K, _g.C, _g.R, _g.S]);
+        _b = Tensor.RandN(gen, [_g.K]);
+        _y = Tensor.Empty([_g.N, _g.K, _g.OutH, _g.OutW]);
+        _dy = Tensor.RandN(gen, [_g.N, _g.K, _g.OutH, _g.OutW]);
+        _dx = Tensor.Empty([_g.N, _g.C, _g.H, _g.W]);
+        _dw = Tensor.Empty([_g.K, _g.C, _g.R, _g.S]);
+    }
+
+    [Benchmark(Baseline = true), BenchmarkCategory("Forward")]
+    public void ForwardNaive() => NaiveConv.Conv2d(_x.Span, _w.Span, _b.Span, _y.Span, _g);
+
+    [Benchmark, BenchmarkCategory("Forward")]
+    public void Forward() => CpuBackend.Instance.Conv2d(_x, _w, _b, _y, _g);
+
+    [Benchmark(Baseline = true), BenchmarkCategory("GradInput")]
+    public void GradInputNaive() => NaiveConv.Conv2dGradInput(_dy.Span, _w.Span, _dx.Span, _g);
+
+    [Benchmark, BenchmarkCategory("GradInput")]
+    public void GradInput() => CpuBackend.Instance.Conv2dGradInput(_dy, _w, _dx, _g);
+
+    [Benchmark(Baseline = true), BenchmarkCategory("GradWeight")]
+    public void GradWeightNaive() => NaiveConv.Conv2dGradWeight(_x.Span, _dy.Span, _dw.Span, _g);
+
+    [Benchmark, BenchmarkCategory("GradWeight")]
+    public void GradWeight() => CpuBackend.Instance.Conv2dGradWeight(_x, _dy, _dw, _g);
+
+    private sealed class Config : FastConfig
+    {
+        public Config() => AddColumn(new GflopsColumn());
+    }
+
+    private sealed class GflopsColumn : IColumn
+    {
+        public string Id => nameof(GflopsColumn);
+        public string ColumnName => "GFLOP/s";
+        public bool AlwaysShow => true;
+        public ColumnCategory Category => ColumnCategory.Custom;
+        public int PriorityInCategory => 0;
+        public bool IsNumeric => true;
+        public UnitType UnitType => UnitType.Dimensionless;
+        public string Legend => "2 N K C R S OH OW / mean time";
+        public bool IsAvailable(Summary summary) => true;
+        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
+        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
+
+        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
+        {
+            var stats = summary[benchmarkCase]?.ResultStatistics;
+            if (stats is null || benchmarkCase.Parameters["Shape"] is not string shape) return "-";
+            return (ConvShapes.Flops(ConvShapes.All[shape]) / stats.Mean).ToString("F2"); // flops per ns = GFLOP/s
+        }
+    }
+}

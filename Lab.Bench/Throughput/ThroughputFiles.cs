@@ -1,0 +1,88 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Lab.Bench.Throughput;
+
+/// <summary>results/bench/throughput.json and throughput.md: the numbers, the machine, and how they were measured.</summary>
+public static class ThroughputFiles
+{
+    public static IReadOnlyList<string> Write(string dir, MachineInfo machine, ThroughputOptions o, IReadOnlyList<ThroughputResult> results,
+        ThroughputTable table, IReadOnlyList<ProfileReport> profiles, PracticalPeak? peak, string pytorch)
+    {
+        Directory.CreateDirectory(dir);
+        var inv = CultureInfo.InvariantCulture;
+        string json = Path.Combine(dir, "throughput.json"), md = Path.Combine(dir, "throughput.md");
+
+        var doc = new JsonObject
+        {
+            ["machine"] = JsonSerializer.SerializeToNode(machine, ThroughputResult.Options),
+            ["seconds"] = o.Seconds,
+            ["warmup_seconds"] = o.WarmupSeconds,
+            ["chunks"] = StepTimer.Chunks,
+            ["pytorch"] = o.ComparePyTorch ? pytorch : null,
+            ["results"] = JsonNode.Parse(ThroughputResult.ToJsonArray(results)),
+        };
+        if (peak is not null) doc["practical_peak"] = JsonSerializer.SerializeToNode(peak, ThroughputResult.Options);
+        File.WriteAllText(json, doc.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+
+        var sb = new StringBuilder();
+        sb.AppendLine("# Seed workload throughput");
+        sb.AppendLine();
+        sb.AppendLine(inv, $"Machine: {machine.Describe()}.");
+        if (machine.TheoreticalPeakGflops is double tp)
+            sb.AppendLine(inv, $"Theoretical FP32 peak: {tp:F0} GFLOP/s ({MachineInfo.FlopsPerCyclePerCore} FLOP/cycle/core x {machine.MaxMhz / 1000:F2} GHz nominal x {machine.LogicalCores} cores).");
+        if (peak is not null) sb.AppendLine(inv, $"Practical peak: {peak.Describe(inv)}.");
+        sb.AppendLine();
+        sb.AppendLine(inv, $"Command: `dotnet run -c Release --project Lab.Bench -- throughput {string.Join(" ", CommandLine(o))}`");
+        sb.AppendLine();
+        sb.AppendLine(table.ToMarkdown());
+        sb.AppendLine("![steps per second](throughput.svg)");
+        sb.AppendLine();
+        sb.AppendLine("How it is measured:");
+        sb.AppendLine();
+        sb.AppendLine(inv, $"- A step is one optimizer update on one batch (gan_digits_b16_d5: 5 discriminator updates with the generator in inference mode, then 1 generator update). images/s counts the batch per step, x5 for the GAN (real images seen by D).");
+        sb.AppendLine(inv, $"- Each workload warms up for {o.WarmupSeconds} s, then runs {o.Seconds} s in {StepTimer.Chunks} parts; the rate is the median part's, so a burst of load from elsewhere spoils one part, not the result. GenLab and PyTorch alternate workload by workload in one run.");
+        sb.AppendLine("- Data: 8 batches of synthetic inputs of the seed shapes (uniform [0, 1) images, normal 2-D points, cycled labels), resident on the device before timing.");
+        sb.AppendLine("- alloc B/step: managed bytes allocated per step, all threads (GC.GetTotalAllocatedBytes(precise: true)).");
+        if (o.ComparePyTorch)
+        {
+            sb.AppendLine(inv, $"- PyTorch: {pytorch}. bench/pytorch/seed_workloads.py runs the same models, batches, optimizers (Adam with eps 1e-7) and steps; configuration in bench/pytorch/README.md.");
+            foreach (var r in results.Where(r => r.Impl == "pytorch" && r.Config is not null))
+                sb.AppendLine(inv, $"  - {r.Workload} on {r.Device}: {r.Config}");
+        }
+        if (profiles.Count > 0)
+        {
+            sb.AppendLine();
+            sb.AppendLine("## Profiles");
+            sb.AppendLine();
+            sb.AppendLine("Forward time is charged to layers (exclusive of children), backward time to autograd nodes by kind and input shape; the harness times the loss, the engine's bookkeeping and the optimizer as phases.");
+            sb.AppendLine();
+            foreach (var p in profiles)
+            {
+                bool withPeak = p.Device == "cpu" && p.Workload.StartsWith("mnist", StringComparison.Ordinal);
+                sb.AppendLine(p.ToMarkdown(20, withPeak ? peak?.Gflops : null, peak?.Source ?? ""));
+            }
+        }
+        var written = new List<string> { json, md };
+        var chart = ThroughputChart.Save(Path.Combine(dir, "throughput"), results);
+        if (chart is not null)
+        {
+            written.AddRange(chart.Written);
+            if (chart.Problem is not null) sb.AppendLine().AppendLine(inv, $"(chart: PNG not written: {chart.Problem})");
+        }
+        File.WriteAllText(md, sb.ToString());
+        return written;
+    }
+
+    private static IEnumerable<string> CommandLine(ThroughputOptions o)
+    {
+        yield return "--device " + (o.Devices.Count > 1 ? "all" : o.Devices[0]);
+        if (o.Workloads.Count != Workload.All.Length) yield return "--workloads " + string.Join(",", o.Workloads.Select(w => w.Name));
+        yield return "--seconds " + o.Seconds.ToString(CultureInfo.InvariantCulture);
+        if (o.Batch is int b) yield return "--batch " + b;
+        if (o.ComparePyTorch) yield return "--compare-pytorch";
+        if (o.Profile) yield return "--profile";
+    }
+}

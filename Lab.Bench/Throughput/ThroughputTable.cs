@@ -1,0 +1,84 @@
+using System.Globalization;
+using System.Text;
+
+namespace Lab.Bench.Throughput;
+
+/// <summary>
+/// The results as one table (workloads down, device groups across), rendered to the console by Spectre
+/// and to throughput.md by <see cref="ToMarkdown"/>; both read the same cells.
+/// </summary>
+public sealed class ThroughputTable
+{
+    public ThroughputTable(IReadOnlyList<ThroughputResult> results, IReadOnlyList<string> devices, bool withPyTorch)
+    {
+        var header = new List<string> { "workload" };
+        foreach (var d in devices)
+        {
+            header.AddRange([$"GenLab {d} steps/s", "images/s", "ms/step", "alloc B/step"]);
+            if (withPyTorch) header.AddRange([$"PyTorch {d} steps/s", "images/s", "GenLab ÷ PyTorch", "target"]);
+        }
+        Header = header;
+        var rows = new List<IReadOnlyList<string>>();
+        foreach (var workload in results.Select(r => r.Workload).Distinct())
+        {
+            var row = new List<string> { workload };
+            foreach (var d in devices)
+            {
+                var ours = results.FirstOrDefault(r => r.Workload == workload && r.Device == d && r.Impl == "genlab");
+                var theirs = results.FirstOrDefault(r => r.Workload == workload && r.Device == d && r.Impl == "pytorch");
+                if (ours is { Ok: true })
+                    row.AddRange([Rate(ours.StepsPerS), Rate(ours.ImagesPerS), Ms(ours.MsPerStep), Bytes(ours.AllocatedBytesPerStep)]);
+                else
+                    row.AddRange([ours?.Error ?? "not run", "", "", ""]);
+                if (!withPyTorch) continue;
+                if (theirs is { Ok: true }) row.AddRange([Rate(theirs.StepsPerS), Rate(theirs.ImagesPerS)]);
+                else row.AddRange([theirs?.Error ?? "not run", ""]);
+                var ratio = Ratio(ours, theirs);
+                double target = Target(workload);
+                row.Add(ratio is double r0 ? r0.ToString("0.00", CultureInfo.InvariantCulture) + "x" : "");
+                row.Add(d == "cpu" ? $"≥ {target.ToString("0.#", CultureInfo.InvariantCulture)}x {(ratio is double r1 ? (r1 >= target ? "met" : "missed") : "")}".TrimEnd() : "");
+            }
+            rows.Add(row);
+        }
+        Rows = rows;
+    }
+
+    public IReadOnlyList<string> Header { get; }
+    public IReadOnlyList<IReadOnlyList<string>> Rows { get; }
+
+    /// <summary>GenLab ÷ PyTorch in steps per second (the same as images per second: same batches).</summary>
+    public static double? Ratio(ThroughputResult? ours, ThroughputResult? theirs) =>
+        ours is { Ok: true } && theirs is { Ok: true } && theirs.StepsPerS > 0 ? ours.StepsPerS / theirs.StepsPerS : null;
+
+    /// <summary>Issue 6's CPU targets: 5x PyTorch on the tiny workloads, 1.5x on mnist_cnn_b32.</summary>
+    public static double Target(string workload) => workload.StartsWith("mnist", StringComparison.Ordinal) ? 1.5 : 5;
+
+    public static string Rate(double? x) => x switch
+    {
+        null => "",
+        >= 100 => x.Value.ToString("N0", CultureInfo.InvariantCulture),
+        >= 10 => x.Value.ToString("0.0", CultureInfo.InvariantCulture),
+        _ => x.Value.ToString("0.00", CultureInfo.InvariantCulture),
+    };
+
+    public static string Ms(double? x) => x is double v ? v.ToString(v >= 10 ? "0.0" : v >= 1 ? "0.00" : "0.000", CultureInfo.InvariantCulture) : "";
+
+    public static string Bytes(double? x) => x switch
+    {
+        null => "",
+        >= 1 << 20 => (x.Value / (1 << 20)).ToString("0.0", CultureInfo.InvariantCulture) + " MiB",
+        >= 1 << 10 => (x.Value / (1 << 10)).ToString("0.0", CultureInfo.InvariantCulture) + " KiB",
+        _ => x.Value.ToString("0", CultureInfo.InvariantCulture) + " B",
+    };
+
+    public string ToMarkdown()
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("| " + string.Join(" | ", Header.Select(Escape)) + " |");
+        sb.AppendLine("| " + string.Join(" | ", Header.Select((_, i) => i == 0 ? "---" : "---:")) + " |");
+        foreach (var row in Rows) sb.AppendLine("| " + string.Join(" | ", row.Select(Escape)) + " |");
+        return sb.ToString();
+    }
+
+    private static string Escape(string cell) => cell.Replace("|", "\\|").Replace("\n", " ");
+}

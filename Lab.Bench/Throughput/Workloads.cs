@@ -1,0 +1,251 @@
+using Lab.Core;
+using Lab.Core.Autodiff;
+using Lab.Core.Diagnostics;
+using Lab.Core.Nn;
+using Lab.Core.Optim;
+using Lab.Models;
+
+namespace Lab.Bench.Throughput;
+
+/// <summary>
+/// One seed workload ready to step on a device: model, optimizer(s) and a small pool of batches already
+/// resident there (synthetic values of the right shapes and ranges; speed does not depend on them).
+/// </summary>
+public abstract class WorkloadRun
+{
+    private readonly Tensor[] _inputs, _labels;
+    private int _next;
+    private Tensor? _lastLoss;
+
+    protected WorkloadRun(Tensor[] inputs, Tensor[] labels) => (_inputs, _labels) = (inputs, labels);
+
+    /// <summary>The models the step trains (the profile reads their layers).</summary>
+    public abstract IReadOnlyList<Module> Models { get; }
+
+    /// <summary>One step as the seed defines it: one optimizer update (the GAN: 5 D updates and 1 G update).</summary>
+    public void Step()
+    {
+        int i = _next;
+        _next = (_next + 1) % _inputs.Length;
+        _lastLoss = Step(_inputs[i], _labels.Length > 0 ? _labels[i] : null);
+    }
+
+    protected abstract Tensor Step(Tensor x, Tensor? labels);
+
+    /// <summary>Waits for the device by reading the last loss back (a no-op wait on the CPU).</summary>
+    public float Sync() => _lastLoss?.Item() ?? 0f;
+
+    /// <summary>
+    /// A phase of the step (loss, backward, optimizer) timed as one row when profiling; the layer and node
+    /// hooks inside it charge their own rows, so the phase keeps only what they leave (loss ops outside
+    /// layers, the engine's bookkeeping). A struct, so an unprofiled step allocates nothing for it.
+    /// </summary>
+    protected readonly struct Phase : IDisposable
+    {
+        private readonly string _phase, _label;
+        private readonly long _start;
+        private readonly bool _on;
+
+        public Phase(string phase, string label)
+        {
+            (_phase, _label, _on) = (phase, label, OpProfiler.Enabled);
+            _start = _on ? OpProfiler.Begin() : 0;
+        }
+
+        public void Dispose()
+        {
+            if (_on) OpProfiler.End(_start, _phase, _phase + "/" + _label, _label, static l => (string)l, []);
+        }
+    }
+
+    protected static void ZeroGrad(Optimizer o)
+    {
+        using var _ = new Phase("optimizer", "ZeroGrad");
+        o.ZeroGrad();
+    }
+
+    protected static void Update(Optimizer o)
+    {
+        using var _ = new Phase("optimizer", "Adam.Step");
+        o.Step();
+    }
+
+    protected static void Backward(Tensor loss)
+    {
+        using var _ = new Phase("backward", "engine (accumulation, topological sort)");
+        loss.Backward();
+    }
+}
+
+/// <summary>The six seed workloads (issue 6): names, batch sizes and step definitions.</summary>
+public sealed record Workload(string Name, int DefaultBatch, string Description, Func<Device, int, WorkloadRun> Create)
+{
+    /// <summary>Images (or points) consumed per step: the batch, times the discriminator updates for the GAN.</summary>
+    public int ImagesPerStep(int batch) => Name.StartsWith("gan", StringComparison.Ordinal) ? batch * GanRun.DiscriminatorUpdates : batch;
+
+    /// <summary>Batches kept resident on the device and cycled through.</summary>
+    public const int Pool = 8;
+
+    public static readonly Workload[] All =
+    [
+        new("toy_mlp_b10", 10, "ToyMlp 2-10-8-5, softmax + sparse CE, Adam(1e-3, eps 1e-7)", (d, b) => new ClassifierRun(new ToyMlp(new Generator(1)), d, b, [2], 5)),
+        new("digits_cnn_b10", 10, "DigitsCnn on 8x8, softmax + sparse CE, Adam(1e-3, eps 1e-7)", (d, b) => new ClassifierRun(new DigitsCnn(new Generator(1)), d, b, [1, 8, 8], 10)),
+        new("vae_digits_b16", 16, "Vae latent 10, KL + MSE/(2T), T=0.01, Adam(1e-3, eps 1e-7)", (d, b) => new VaeRun(d, b)),
+        new("gan_digits_b16_d5", 16, "GAN, 5 D updates (G in inference mode) + 1 G update, two Adam(1e-3, eps 1e-7)", (d, b) => new GanRun(d, b)),
+        new("score_toy_b16", 16, "ScoreMlp 2-32-32-2 softplus, exact Jacobian-trace loss, Adam(1e-2, eps 1e-7)", (d, b) => new ScoreRun(d, b)),
+        new("mnist_cnn_b32", 32, "MnistCnn on 28x28, softmax + sparse CE, Adam(1e-3, eps 1e-7)", (d, b) => new ClassifierRun(new MnistCnn(new Generator(1)), d, b, [1, 28, 28], 10)),
+    ];
+
+    public static Workload Find(string name) =>
+        All.FirstOrDefault(w => w.Name == name)
+        ?? throw new ArgumentException($"Unknown workload '{name}'; expected one of {string.Join(", ", All.Select(w => w.Name))}.");
+
+    internal static Tensor[] Images(Generator g, Device d, int batch, int[] shape) =>
+        Enumerable.Range(0, Pool).Select(_ => Tensor.Rand(g, [batch, .. shape], device: d)).ToArray();
+
+    internal static Tensor[] Points(Generator g, Device d, int batch) =>
+        Enumerable.Range(0, Pool).Select(_ => Tensor.RandN(g, [batch, 2], device: d)).ToArray();
+
+    internal static Tensor[] Labels(Device d, int batch, int classes) =>
+        Enumerable.Range(0, Pool).Select(p => Tensor.FromArray(
+            Enumerable.Range(0, batch).Select(i => (float)((i * 7 + p) % classes)).ToArray(), [batch], d)).ToArray();
+}
+
+/// <summary>toy_mlp, digits_cnn, mnist_cnn: softmax output, Keras's sparse cross-entropy on probabilities, Adam.</summary>
+internal sealed class ClassifierRun : WorkloadRun
+{
+    private readonly Module _model;
+    private readonly Adam _opt;
+
+    public ClassifierRun(Module model, Device d, int batch, int[] inputShape, int classes)
+        : base(inputShape.Length == 1 ? Workload.Points(new Generator(2), d, batch) : Workload.Images(new Generator(2), d, batch, inputShape),
+            Workload.Labels(d, batch, classes))
+    {
+        _model = model;
+        _model.To(d);
+        _opt = new Adam(_model.Parameters());
+    }
+
+    public override IReadOnlyList<Module> Models => [_model];
+
+    protected override Tensor Step(Tensor x, Tensor? y)
+    {
+        ZeroGrad(_opt);
+        Tensor loss;
+        using (new Phase("forward", "loss"))
+            loss = Losses.SparseCategoricalCrossEntropy(_model.Call(x), y!);
+        Backward(loss);
+        Update(_opt);
+        return loss;
+    }
+}
+
+/// <summary>vae_digits: the seed's KL + reconstruction loss with one reparameterised sample, T = 0.01.</summary>
+internal sealed class VaeRun : WorkloadRun
+{
+    private readonly Vae _vae;
+    private readonly Adam _opt;
+    private readonly Generator _noise = new(3);
+
+    public VaeRun(Device d, int batch) : base(Workload.Images(new Generator(2), d, batch, [1, 8, 8]), [])
+    {
+        _vae = new Vae(generator: new Generator(1));
+        _vae.To(d);
+        _opt = new Adam(_vae.Parameters());
+    }
+
+    public override IReadOnlyList<Module> Models => [_vae];
+
+    protected override Tensor Step(Tensor x, Tensor? _)
+    {
+        ZeroGrad(_opt);
+        Tensor loss;
+        using (new Phase("forward", "loss"))
+        {
+            var (kl, reconstruction) = _vae.Loss(x, _noise, temperature: 0.01f);
+            loss = kl + reconstruction;
+        }
+        Backward(loss);
+        Update(_opt);
+        return loss;
+    }
+}
+
+/// <summary>gan_digits: 5 discriminator updates on fakes from the generator in inference mode, then 1 generator update.</summary>
+internal sealed class GanRun : WorkloadRun
+{
+    public const int DiscriminatorUpdates = 5;
+    private readonly GanGenerator _g;
+    private readonly GanDiscriminator _d;
+    private readonly Adam _gOpt, _dOpt;
+    private readonly Generator _noise = new(3);
+    private readonly int _batch;
+
+    public GanRun(Device d, int batch) : base(Workload.Images(new Generator(2), d, batch, [1, 8, 8]), [])
+    {
+        _batch = batch;
+        _g = new GanGenerator(generator: new Generator(1));
+        _d = new GanDiscriminator(new Generator(4));
+        _g.To(d);
+        _d.To(d);
+        _gOpt = new Adam(_g.Parameters());
+        _dOpt = new Adam(_d.Parameters());
+    }
+
+    public override IReadOnlyList<Module> Models => [_g, _d];
+
+    protected override Tensor Step(Tensor real, Tensor? _)
+    {
+        for (int i = 0; i < DiscriminatorUpdates; i++)
+        {
+            Tensor fake;
+            using (new NoGrad())
+            using (new Phase("forward", "fakes (G in inference mode)"))
+            {
+                _g.Eval();
+                fake = _g.Generate(_batch, _noise);
+            }
+            ZeroGrad(_dOpt);
+            Tensor dLoss;
+            using (new Phase("forward", "loss"))
+                dLoss = _d.Loss(real, fake);
+            Backward(dLoss);
+            Update(_dOpt);
+        }
+        _g.Train();
+        ZeroGrad(_gOpt);
+        Tensor gLoss;
+        using (new Phase("forward", "loss"))
+            gLoss = _d.GeneratorLoss(_g.Generate(_batch, _noise));
+        Backward(gLoss);
+        Update(_gOpt);
+        return gLoss;
+    }
+}
+
+/// <summary>score_toy: Hyvärinen's implicit loss with the exact Jacobian trace (second-order), Adam(1e-2).</summary>
+internal sealed class ScoreRun : WorkloadRun
+{
+    private readonly ScoreMlp _model;
+    private readonly Adam _opt;
+
+    public ScoreRun(Device d, int batch) : base(Workload.Points(new Generator(2), d, batch), [])
+    {
+        _model = new ScoreMlp(new Generator(1));
+        _model.To(d);
+        _opt = new Adam(_model.Parameters(), lr: 1e-2f);
+    }
+
+    public override IReadOnlyList<Module> Models => [_model];
+
+    protected override Tensor Step(Tensor x, Tensor? _)
+    {
+        ZeroGrad(_opt);
+        Tensor loss;
+        using (new Phase("forward", "loss"))
+            loss = _model.ImplicitLoss(x);
+        Backward(loss);
+        Update(_opt);
+        return loss;
+    }
+}

@@ -1,0 +1,331 @@
+#!/usr/bin/env python3
+"""The GenLab seed workloads in PyTorch, timed the way Lab.Bench's `throughput` times them.
+
+Same models (the Keras-style seed architectures of Lab.Models, translated layer by layer), batch sizes,
+optimizers (Adam with Keras's eps 1e-7; lr 1e-2 for the score model), step definitions (one optimizer
+update; the GAN: 5 discriminator updates with the generator in inference mode, then 1 generator update)
+and thread count. Prints one JSON object per line with the fields GenLab's harness prints:
+workload, device, steps_per_s, images_per_s, ms_per_step, allocated_bytes_per_step (null here).
+
+PyTorch is configured at its best for these small CPU workloads (see bench/pytorch/README.md):
+  * torch.set_num_threads(T) with T = GenLab's thread count (the machine's cores by default);
+  * OPENBLAS_NUM_THREADS=1 (and MKL_NUM_THREADS=1): Debian's torch calls the system BLAS, OpenBLAS, from
+    inside its own OpenMP threads; a threaded OpenBLAS under them oversubscribes the cores (3x slower on
+    mnist_cnn_b32 here). These must be set before torch is imported, hence at the top of this file;
+  * OMP_NUM_THREADS=T, so OpenMP does not size its pool otherwise;
+  * zero_grad(set_to_none=True) (PyTorch 2's default) and Adam's foreach implementation when it helps
+    (--foreach auto picks the faster one per workload in a short trial).
+
+usage: seed_workloads.py [--device cpu|cuda] [--workloads a,b] [--seconds S] [--warmup S] [--threads T]
+                         [--batch N] [--foreach auto|on|off]
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+
+def _threads_from_argv(default):
+    for i, a in enumerate(sys.argv):
+        if a == "--threads" and i + 1 < len(sys.argv):
+            return int(sys.argv[i + 1])
+        if a.startswith("--threads="):
+            return int(a.split("=", 1)[1])
+    return default
+
+
+THREADS = _threads_from_argv(os.cpu_count() or 1)
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", str(THREADS))
+
+import torch  # noqa: E402  (the environment above must be set first)
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+WORKLOADS = ["toy_mlp_b10", "digits_cnn_b10", "vae_digits_b16", "gan_digits_b16_d5", "score_toy_b16", "mnist_cnn_b32"]
+DEFAULT_BATCH = {"toy_mlp_b10": 10, "digits_cnn_b10": 10, "vae_digits_b16": 16, "gan_digits_b16_d5": 16,
+                 "score_toy_b16": 16, "mnist_cnn_b32": 32}
+POOL = 8  # batches resident on the device, cycled through (as in the GenLab harness)
+CHUNKS = 5
+D_UPDATES = 5
+PROB_EPS = 1e-7  # Keras's clipping of probabilities before the logarithm
+ADAM_EPS = 1e-7  # Keras's Adam epsilon
+
+
+def keras_init(module):
+    """Glorot-uniform weights and zero biases, Keras's defaults (GenLab's InitStyle.Keras)."""
+    for m in module.modules():
+        if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
+            nn.init.xavier_uniform_(m.weight)
+            nn.init.zeros_(m.bias)
+    return module
+
+
+class Act(nn.Module):
+    """Keras's activation argument of Dense/Conv: softmax over classes, leaky relu with a given slope."""
+
+    def __init__(self, kind, slope=0.2):
+        super().__init__()
+        self.kind, self.slope = kind, slope
+
+    def forward(self, x):
+        if self.kind == "relu":
+            return F.relu(x)
+        if self.kind == "leaky_relu":
+            return F.leaky_relu(x, self.slope)
+        if self.kind == "sigmoid":
+            return torch.sigmoid(x)
+        if self.kind == "softplus":
+            return F.softplus(x)
+        if self.kind == "softmax":
+            return F.softmax(x, dim=1)
+        raise ValueError(self.kind)
+
+
+def toy_mlp():
+    return nn.Sequential(nn.Linear(2, 10), Act("relu"), nn.Linear(10, 8), Act("relu"), nn.Linear(8, 5), Act("softmax"))
+
+
+def digits_cnn():
+    return nn.Sequential(nn.Conv2d(1, 4, 3), Act("relu"), nn.Conv2d(4, 8, 3), Act("relu"), nn.Conv2d(8, 8, 3), Act("relu"),
+                         nn.Flatten(), nn.Linear(32, 10), Act("softmax"))
+
+
+def mnist_cnn():
+    return nn.Sequential(nn.Conv2d(1, 32, 3), Act("relu"), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), Act("relu"), nn.MaxPool2d(2),
+                         nn.Conv2d(64, 64, 3), Act("relu"), nn.Flatten(), nn.Linear(576, 64), Act("relu"),
+                         nn.Linear(64, 10), Act("softmax"))
+
+
+def encoder_trunk(last):
+    return nn.Sequential(nn.Conv2d(1, 4, 3), Act("relu"), nn.Conv2d(4, 8, 3), Act("relu"), nn.Conv2d(8, last, 3), Act("relu"),
+                         nn.Flatten())
+
+
+def decoder(latent, batch_norm, hidden):
+    """The VAE decoder / GAN generator trunk: Dense(10->256, relu), Reshape(16,4,4), ConvT 2x2, 2x2, 3x3 (4->5->6->8)."""
+    layers = [nn.Linear(latent, 256), Act("relu"), nn.Unflatten(1, (16, 4, 4))]
+    if batch_norm:
+        layers.append(nn.BatchNorm2d(16, eps=1e-3, momentum=0.01))
+    layers += [nn.ConvTranspose2d(16, 8, 2), Act(hidden, 0.2)]
+    if batch_norm:
+        layers.append(nn.BatchNorm2d(8, eps=1e-3, momentum=0.01))
+    layers += [nn.ConvTranspose2d(8, 4, 2), Act(hidden, 0.2)]
+    if batch_norm:
+        layers.append(nn.BatchNorm2d(4, eps=1e-3, momentum=0.01))
+    layers += [nn.ConvTranspose2d(4, 1, 3), Act("sigmoid")]
+    return nn.Sequential(*layers)
+
+
+class Vae(nn.Module):
+    def __init__(self, latent=10):
+        super().__init__()
+        self.encoder = encoder_trunk(16)
+        self.mu = nn.Linear(64, latent)
+        self.log_var = nn.Linear(64, latent)
+        self.decoder = decoder(latent, batch_norm=False, hidden="leaky_relu")
+
+    def loss(self, x, temperature=0.01):
+        h = self.encoder(x)
+        mu, log_var = self.mu(h), self.log_var(h)
+        eps = torch.randn_like(mu)
+        z = mu + eps * (log_var * 0.5).exp()
+        recon = self.decoder(z)
+        kl = ((log_var.exp() + mu * mu - log_var - 1) * 0.5).mean()
+        return kl + ((recon - x) ** 2).mean() / (2 * temperature)
+
+
+def score_mlp():
+    return nn.Sequential(nn.Linear(2, 32), Act("softplus"), nn.Linear(32, 32), Act("softplus"), nn.Linear(32, 2))
+
+
+def implicit_score_loss(model, x):
+    """mean(|s(x)|^2 + 2 tr(ds/dx)), the trace built column by column with create_graph (second order)."""
+    xi = x.detach().requires_grad_()
+    s = model(xi)
+    trace = None
+    for i in range(s.shape[1]):
+        column = torch.autograd.grad(s[:, i:i + 1].sum(), xi, create_graph=True)[0]
+        diag = column[:, i:i + 1]
+        trace = diag if trace is None else trace + diag
+    return ((s * s).sum(1, keepdim=True) + trace * 2).mean()
+
+
+def sparse_ce_on_probabilities(p, y):
+    """Keras's sparse categorical cross-entropy on a softmax output: -log(clip(p[label]))."""
+    return -p.gather(1, y[:, None]).clamp(PROB_EPS, 1 - PROB_EPS).log().mean()
+
+
+def adam(params, lr, foreach):
+    return torch.optim.Adam(params, lr=lr, eps=ADAM_EPS, foreach=foreach)
+
+
+class Run:
+    """A workload ready to step: model(s), optimizer(s) and a pool of resident batches."""
+
+    def __init__(self, name, batch, device, foreach):
+        self.name, self.batch, self.device = name, batch, device
+        g = torch.Generator().manual_seed(2)
+        images = lambda shape: [torch.rand(batch, *shape, generator=g).to(device) for _ in range(POOL)]
+        points = lambda: [torch.randn(batch, 2, generator=g).to(device) for _ in range(POOL)]
+        labels = lambda classes: [torch.tensor([(i * 7 + p) % classes for i in range(batch)], device=device)
+                                  for p in range(POOL)]
+        torch.manual_seed(1)
+        self.i = 0
+        self.labels = None
+        if name in ("toy_mlp_b10", "digits_cnn_b10", "mnist_cnn_b32"):
+            self.model = keras_init({"toy_mlp_b10": toy_mlp, "digits_cnn_b10": digits_cnn, "mnist_cnn_b32": mnist_cnn}[name]()).to(device)
+            self.inputs = points() if name == "toy_mlp_b10" else images((1, 8, 8) if name == "digits_cnn_b10" else (1, 28, 28))
+            self.labels = labels(5 if name == "toy_mlp_b10" else 10)
+            self.opt = adam(self.model.parameters(), 1e-3, foreach)
+            self.step = self.classifier_step
+        elif name == "vae_digits_b16":
+            self.model = keras_init(Vae()).to(device)
+            self.inputs = images((1, 8, 8))
+            self.opt = adam(self.model.parameters(), 1e-3, foreach)
+            self.step = self.vae_step
+        elif name == "gan_digits_b16_d5":
+            self.gen = keras_init(decoder(10, batch_norm=True, hidden="relu")).to(device)
+            self.disc = keras_init(nn.Sequential(encoder_trunk(16), nn.Linear(64, 1))).to(device)
+            self.inputs = images((1, 8, 8))
+            self.g_opt = adam(self.gen.parameters(), 1e-3, foreach)
+            self.d_opt = adam(self.disc.parameters(), 1e-3, foreach)
+            self.step = self.gan_step
+        elif name == "score_toy_b16":
+            self.model = keras_init(score_mlp()).to(device)
+            self.inputs = points()
+            self.opt = adam(self.model.parameters(), 1e-2, foreach)
+            self.step = self.score_step
+        else:
+            raise ValueError(f"unknown workload {name}")
+        self.last_loss = None
+
+    def images_per_step(self):
+        return self.batch * D_UPDATES if self.name.startswith("gan") else self.batch
+
+    def _next(self):
+        i = self.i
+        self.i = (self.i + 1) % POOL
+        return i
+
+    def classifier_step(self):
+        i = self._next()
+        self.opt.zero_grad(set_to_none=True)
+        loss = sparse_ce_on_probabilities(self.model(self.inputs[i]), self.labels[i])
+        loss.backward()
+        self.opt.step()
+        self.last_loss = loss
+
+    def vae_step(self):
+        x = self.inputs[self._next()]
+        self.opt.zero_grad(set_to_none=True)
+        loss = self.model.loss(x)
+        loss.backward()
+        self.opt.step()
+        self.last_loss = loss
+
+    def gan_step(self):
+        real = self.inputs[self._next()]
+        for _ in range(D_UPDATES):
+            with torch.no_grad():
+                self.gen.eval()
+                fake = self.gen(torch.randn(self.batch, 10, device=self.device))
+            self.d_opt.zero_grad(set_to_none=True)
+            d_loss = (F.softplus(-self.disc(real)) + F.softplus(self.disc(fake))).mean()
+            d_loss.backward()
+            self.d_opt.step()
+        self.gen.train()
+        self.g_opt.zero_grad(set_to_none=True)
+        g_loss = F.softplus(-self.disc(self.gen(torch.randn(self.batch, 10, device=self.device)))).mean()
+        g_loss.backward()
+        self.g_opt.step()
+        self.last_loss = g_loss
+
+    def score_step(self):
+        x = self.inputs[self._next()]
+        self.opt.zero_grad(set_to_none=True)
+        loss = implicit_score_loss(self.model, x)
+        loss.backward()
+        self.opt.step()
+        self.last_loss = loss
+
+    def sync(self):
+        if self.device.type == "cuda":
+            torch.cuda.synchronize()
+        return float(self.last_loss) if self.last_loss is not None else 0.0
+
+
+def measure(run, seconds, warmup):
+    """Warm-up, then CHUNKS timed parts; the median part's rate (as GenLab's StepTimer)."""
+    start, warm = time.perf_counter(), 0
+    while warm < 3 or time.perf_counter() - start < warmup:
+        run.step()
+        warm += 1
+    run.sync()
+    rates, steps, total = [], 0, 0.0
+    for _ in range(CHUNKS):
+        n, t0 = 0, time.perf_counter()
+        while True:
+            run.step()
+            n += 1
+            if time.perf_counter() - t0 >= seconds / CHUNKS:
+                break
+        run.sync()
+        elapsed = time.perf_counter() - t0
+        rates.append(n / elapsed)
+        steps += n
+        total += elapsed
+    rates.sort()
+    return steps, total, rates[len(rates) // 2]
+
+
+def sig4(x):
+    return float(f"{x:.4g}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    ap.add_argument("--workloads", default=",".join(WORKLOADS))
+    ap.add_argument("--seconds", type=float, default=5.0)
+    ap.add_argument("--warmup", type=float, default=1.0)
+    ap.add_argument("--threads", type=int, default=THREADS)
+    ap.add_argument("--batch", type=int, default=None)
+    ap.add_argument("--foreach", default="auto", choices=["auto", "on", "off"])
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    config = (f"torch {torch.__version__}, {torch.get_num_threads()} threads, OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}, "
+              f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}, mkldnn={torch.backends.mkldnn.is_available()}")
+    for name in [w.strip() for w in args.workloads.split(",") if w.strip()]:
+        batch = args.batch or DEFAULT_BATCH.get(name, 0)
+        line = {"workload": name, "device": args.device, "impl": "pytorch", "batch": batch, "threads": torch.get_num_threads()}
+        if name not in WORKLOADS:
+            line["error"] = f"unknown workload {name}"
+        elif device.type == "cuda" and not torch.cuda.is_available():
+            line["error"] = "CUDA not available: torch.cuda.is_available() is False (this PyTorch has no CUDA or sees no GPU)"
+        else:
+            if args.foreach == "auto":
+                # A short trial of both Adam implementations; the faster one is timed for real.
+                trial = {}
+                for fe in (False, True):
+                    trial[fe] = measure(Run(name, batch, device, fe), min(1.0, args.seconds / 2), 0.3)[2]
+                foreach = max(trial, key=trial.get)
+            else:
+                foreach = args.foreach == "on"
+            run = Run(name, batch, device, foreach)
+            steps, total, rate = measure(run, args.seconds, args.warmup)
+            line.update({"steps_per_s": sig4(rate), "images_per_s": sig4(rate * run.images_per_step()),
+                         "ms_per_step": sig4(1000 / rate), "allocated_bytes_per_step": None,
+                         "steps": steps, "seconds": round(total, 3),
+                         "config": f"{config}, adam foreach={foreach}, zero_grad(set_to_none=True)"})
+        line.setdefault("error", None)
+        print(json.dumps(line), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+namespace Lab.Bench.Tests;
+
+public class ThroughputOptionsTests
+{
+    [Fact]
+    public void Defaults_are_all_workloads_on_the_cpu_saved()
+    {
+        var o = ThroughputOptions.Parse([]);
+        Assert.Equal(["cpu"], o.Devices);
+        Assert.Equal(Workload.All.Select(w => w.Name), o.Workloads.Select(w => w.Name));
+        Assert.True(o.Save);
+        Assert.False(o.Json || o.ComparePyTorch || o.Profile);
+    }
+
+    [Fact]
+    public void Parses_every_option()
+    {
+        var o = ThroughputOptions.Parse(["--device", "all", "--workloads", "mnist_cnn_b32, toy_mlp_b10", "--seconds", "2.5",
+            "--warmup", "0.5", "--batch", "64", "--json", "--compare-pytorch", "--profile", "--no-save"]);
+        Assert.Equal(["cpu", "cuda"], o.Devices);
+        Assert.Equal(["mnist_cnn_b32", "toy_mlp_b10"], o.Workloads.Select(w => w.Name));
+        Assert.Equal(2.5, o.Seconds);
+        Assert.Equal(0.5, o.WarmupSeconds);
+        Assert.Equal(64, o.BatchFor(Workload.Find("toy_mlp_b10")));
+        Assert.True(o.Json && o.ComparePyTorch && o.Profile && !o.Save);
+    }
+
+    [Fact]
+    public void The_seed_batch_is_used_unless_overridden()
+    {
+        var o = ThroughputOptions.Parse([]);
+        Assert.Equal(10, o.BatchFor(Workload.Find("digits_cnn_b10")));
+        Assert.Equal(32, o.BatchFor(Workload.Find("mnist_cnn_b32")));
+    }
+
+    [Theory]
+    [InlineData("--device", "tpu", "cpu, cuda or all")]
+    [InlineData("--workloads", "resnet50", "toy_mlp_b10")]
+    [InlineData("--seconds", "-1", "positive number")]
+    [InlineData("--seconds", "abc", "positive number")]
+    [InlineData("--batch", "0", "positive integer")]
+    public void Bad_values_say_what_was_expected(string option, string value, string expected)
+    {
+        var e = Assert.Throws<ArgumentException>(() => ThroughputOptions.Parse([option, value]));
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public void Missing_values_and_unknown_options_are_errors_with_usage()
+    {
+        Assert.Contains("needs a value", Assert.Throws<ArgumentException>(() => ThroughputOptions.Parse(["--seconds"])).Message);
+        Assert.Contains("needs a value", Assert.Throws<ArgumentException>(() => ThroughputOptions.Parse(["--device", "--json"])).Message);
+        Assert.Contains("usage:", Assert.Throws<ArgumentException>(() => ThroughputOptions.Parse(["--fast"])).Message);
+    }
+}

@@ -1,0 +1,170 @@
+using Lab.Core.Backends;
+
+namespace Lab.Core.Tests.Cpu;
+
+/// <summary>
+/// The CPU backend's original convolution and pooling loops, the direct definitions that the im2col/GEMM and
+/// vectorised kernels are checked against (Lab.Bench keeps its own copy as the benchmarks' baseline).
+/// </summary>
+internal static class NaiveConv
+{
+    public static void Conv2d(ReadOnlySpan<float> xs, ReadOnlySpan<float> ws, ReadOnlySpan<float> bs, Span<float> ys, in ConvGeometry g)
+    {
+        int oh = g.OutH, ow = g.OutW;
+        for (int n = 0; n < g.N; n++)
+            for (int k = 0; k < g.K; k++)
+                for (int p = 0; p < oh; p++)
+                    for (int q = 0; q < ow; q++)
+                    {
+                        float acc = bs.IsEmpty ? 0 : bs[k];
+                        for (int c = 0; c < g.C; c++)
+                            for (int r = 0; r < g.R; r++)
+                            {
+                                int h = p * g.StrideH - g.PadH + r;
+                                if ((uint)h >= (uint)g.H) continue;
+                                for (int s = 0; s < g.S; s++)
+                                {
+                                    int ww = q * g.StrideW - g.PadW + s;
+                                    if ((uint)ww >= (uint)g.W) continue;
+                                    acc += xs[((n * g.C + c) * g.H + h) * g.W + ww] * ws[((k * g.C + c) * g.R + r) * g.S + s];
+                                }
+                            }
+                        ys[((n * g.K + k) * oh + p) * ow + q] = acc;
+                    }
+    }
+
+    public static void Conv2dGradInput(ReadOnlySpan<float> gs, ReadOnlySpan<float> ws, Span<float> d, in ConvGeometry g)
+    {
+        d.Clear();
+        int oh = g.OutH, ow = g.OutW;
+        for (int n = 0; n < g.N; n++)
+            for (int k = 0; k < g.K; k++)
+                for (int p = 0; p < oh; p++)
+                    for (int q = 0; q < ow; q++)
+                    {
+                        float gv = gs[((n * g.K + k) * oh + p) * ow + q];
+                        for (int c = 0; c < g.C; c++)
+                            for (int r = 0; r < g.R; r++)
+                            {
+                                int h = p * g.StrideH - g.PadH + r;
+                                if ((uint)h >= (uint)g.H) continue;
+                                for (int s = 0; s < g.S; s++)
+                                {
+                                    int ww = q * g.StrideW - g.PadW + s;
+                                    if ((uint)ww >= (uint)g.W) continue;
+                                    d[((n * g.C + c) * g.H + h) * g.W + ww] += gv * ws[((k * g.C + c) * g.R + r) * g.S + s];
+                                }
+                            }
+                    }
+    }
+
+    public static void Conv2dGradWeight(ReadOnlySpan<float> xs, ReadOnlySpan<float> gs, Span<float> d, in ConvGeometry g)
+    {
+        d.Clear();
+        int oh = g.OutH, ow = g.OutW;
+        for (int n = 0; n < g.N; n++)
+            for (int k = 0; k < g.K; k++)
+                for (int p = 0; p < oh; p++)
+                    for (int q = 0; q < ow; q++)
+                    {
+                        float gv = gs[((n * g.K + k) * oh + p) * ow + q];
+                        for (int c = 0; c < g.C; c++)
+                            for (int r = 0; r < g.R; r++)
+                            {
+                                int h = p * g.StrideH - g.PadH + r;
+                                if ((uint)h >= (uint)g.H) continue;
+                                for (int s = 0; s < g.S; s++)
+                                {
+                                    int ww = q * g.StrideW - g.PadW + s;
+                                    if ((uint)ww >= (uint)g.W) continue;
+                                    d[((k * g.C + c) * g.R + r) * g.S + s] += gv * xs[((n * g.C + c) * g.H + h) * g.W + ww];
+                                }
+                            }
+                    }
+    }
+
+    public static void MaxPool2d(ReadOnlySpan<float> xs, Span<float> ys, Span<float> idx, in PoolGeometry g)
+    {
+        int oh = g.OutH, ow = g.OutW;
+        for (int plane = 0; plane < g.N * g.C; plane++)
+        {
+            var src = xs.Slice(plane * g.H * g.W, g.H * g.W);
+            for (int p = 0; p < oh; p++)
+                for (int q = 0; q < ow; q++)
+                {
+                    float best = float.NegativeInfinity;
+                    int arg = -1;
+                    for (int r = 0; r < g.KernelH; r++)
+                    {
+                        int h = p * g.StrideH - g.PadH + r;
+                        if ((uint)h >= (uint)g.H) continue;
+                        for (int s = 0; s < g.KernelW; s++)
+                        {
+                            int w = q * g.StrideW - g.PadW + s;
+                            if ((uint)w >= (uint)g.W) continue;
+                            float v = src[h * g.W + w];
+                            if (v > best || arg < 0 || float.IsNaN(v)) { best = v; arg = h * g.W + w; }
+                        }
+                    }
+                    int o = (plane * oh + p) * ow + q;
+                    ys[o] = best;
+                    idx[o] = arg;
+                }
+        }
+    }
+
+    public static void MaxPool2dGrad(ReadOnlySpan<float> gs, ReadOnlySpan<float> idx, Span<float> d, in PoolGeometry g)
+    {
+        d.Clear();
+        int outPlane = g.OutH * g.OutW, inPlane = g.H * g.W;
+        for (int plane = 0; plane < g.N * g.C; plane++)
+            for (int o = 0; o < outPlane; o++)
+                d[plane * inPlane + (int)idx[plane * outPlane + o]] += gs[plane * outPlane + o];
+    }
+
+    public static void AvgPool2d(ReadOnlySpan<float> xs, Span<float> ys, in PoolGeometry g)
+    {
+        int oh = g.OutH, ow = g.OutW;
+        float inv = 1f / (g.KernelH * g.KernelW);
+        for (int plane = 0; plane < g.N * g.C; plane++)
+            for (int p = 0; p < oh; p++)
+                for (int q = 0; q < ow; q++)
+                {
+                    float acc = 0;
+                    for (int r = 0; r < g.KernelH; r++)
+                    {
+                        int h = p * g.StrideH - g.PadH + r;
+                        if ((uint)h >= (uint)g.H) continue;
+                        for (int s = 0; s < g.KernelW; s++)
+                        {
+                            int w = q * g.StrideW - g.PadW + s;
+                            if ((uint)w < (uint)g.W) acc += xs[(plane * g.H + h) * g.W + w];
+                        }
+                    }
+                    ys[(plane * oh + p) * ow + q] = acc * inv;
+                }
+    }
+
+    public static void AvgPool2dGrad(ReadOnlySpan<float> gs, Span<float> d, in PoolGeometry g)
+    {
+        d.Clear();
+        int oh = g.OutH, ow = g.OutW;
+        float inv = 1f / (g.KernelH * g.KernelW);
+        for (int plane = 0; plane < g.N * g.C; plane++)
+            for (int p = 0; p < oh; p++)
+                for (int q = 0; q < ow; q++)
+                {
+                    float gv = gs[(plane * oh + p) * ow + q] * inv;
+                    for (int r = 0; r < g.KernelH; r++)
+                    {
+                        int h = p * g.StrideH - g.PadH + r;
+                        if ((uint)h >= (uint)g.H) continue;
+                        for (int s = 0; s < g.KernelW; s++)
+                        {
+                            int w = q * g.StrideW - g.PadW + s;
+                            if ((uint)w < (uint)g.W) d[(plane * g.H + h) * g.W + w] += gv;
+                        }
+                    }
+                }
+    }
+}
