@@ -23,12 +23,13 @@ public sealed class ExperimentContext
         Options = options;
         Output = output;
         FinalDir = Path.GetFullPath(outDir ?? options.String("out") ?? Path.Combine("results", name));
-        StagingDir = FinalDir.TrimEnd(Path.DirectorySeparatorChar) + $".staging-{Environment.ProcessId}";
-        if (Directory.Exists(StagingDir)) Directory.Delete(StagingDir, recursive: true);
-        Directory.CreateDirectory(StagingDir);
+        // Options first: a bad value must not leave a staging folder behind.
         Seed = (ulong)options.Int("seed", 0, min: 0);
         Quick = options.Flag("quick");
         Device = Device.Parse(options.String("device", "cpu"));
+        StagingDir = FinalDir.TrimEnd(Path.DirectorySeparatorChar) + $".staging-{Environment.ProcessId}";
+        if (Directory.Exists(StagingDir)) Directory.Delete(StagingDir, recursive: true);
+        Directory.CreateDirectory(StagingDir);
         _logger = RunLog.Create(StagingDir, console: false);
         _logger.Information("{Experiment} started with {Arguments}", name, options.ToString());
     }

@@ -82,6 +82,9 @@ public sealed class ScoreDigitsExperiment : IExperiment
         ctx.Log($"largest distance between training digits {largest:0.000}; {levels} noise levels from {sigmaMax:0.000} to {sigmaMin}");
         ctx.Metric("sigmas", sigmas);
 
+        int steps = ctx.Options.Int("steps-per-level", ctx.Quick ? 1 : 20, min: 1, max: 10_000);
+        float eps = ctx.Options.Float("step-eps", 1e-5f, min: 0);
+
         // Model and training.
         var net = new NoiseConditionalScoreNet(hidden: ctx.Options.Int("hidden", 256, min: 1), generator: ctx.Rng(1));
         net.To(ctx.Device);
@@ -99,8 +102,6 @@ public sealed class ScoreDigitsExperiment : IExperiment
 
         // Annealed Langevin sampling; the first 100 chains are kept after every level for the GIF.
         var clock = Stopwatch.StartNew();
-        int steps = ctx.Options.Int("steps-per-level", ctx.Quick ? 1 : 20, min: 1, max: 10_000);
-        float eps = ctx.Options.Float("step-eps", 1e-5f, min: 0);
         var (samples, frames) = AnnealedLangevin(net, sigmas, GeneratedDigits.SampleCount, steps, eps, ctx.Rng(5), ctx.Device);
         ctx.Metric("sampling_seconds", clock.Elapsed.TotalSeconds);
         ctx.Metric("steps_per_level", steps);

@@ -63,6 +63,10 @@ public sealed class ScoreExperiment : IExperiment
         ctx.WriteCsv("data.csv", ["x0", "x1", "label"],
             Enumerable.Range(0, data.Count).Select(i => (IReadOnlyList<double>)[Math.Round(data.Sample(i)[0], 5), Math.Round(data.Sample(i)[1], 5), data.Target(i)[0]]));
 
+        int n = ctx.Options.Int("samples", ctx.Quick ? 1000 : 5000, min: 1);
+        int steps = ctx.Options.Int("steps", ctx.Quick ? 10 : 50, min: 1, max: 10_000);
+        float eps = ctx.Options.Float("eps", 0.01f, min: 0), temperature = ctx.Options.Float("temperature", 1f, min: 0);
+
         // Model and training.
         var model = new ScoreMlp(ctx.Rng(1));
         model.To(ctx.Device);
@@ -79,9 +83,6 @@ public sealed class ScoreExperiment : IExperiment
         Checkpoint.Save(ctx.PathFor("checkpoints/score.ckpt"), model);
 
         // Langevin sampling from N(0, std(data)²), every step kept as a frame.
-        int n = ctx.Options.Int("samples", ctx.Quick ? 1000 : 5000, min: 1);
-        int steps = ctx.Options.Int("steps", ctx.Quick ? 10 : 50, min: 1, max: 10_000);
-        float eps = ctx.Options.Float("eps", 0.01f, min: 0), temperature = ctx.Options.Float("temperature", 1f, min: 0);
         var frames = Langevin(model, n, Std(data.Features), steps, eps, temperature, ctx.Rng(5), ctx.Device);
         var final = frames[^1];
         ctx.WriteCsv("samples.csv", ["x0", "x1"], Enumerable.Range(0, n).Select(i => (IReadOnlyList<double>)[Math.Round(final[2 * i], 5), Math.Round(final[2 * i + 1], 5)]));

@@ -67,6 +67,7 @@ public sealed class VaeExperiment : IExperiment
         var (train, heldOut) = DigitsSource.ForGenerativeModel(ctx);
         float temperature = ctx.Options.Float("temperature", 0.01f, min: 1e-6f);
         int epochs = ctx.Epochs(20), batch = ctx.Options.Int("batch-size", 16, min: 1);
+        var sweepTemperatures = ctx.Options.FloatList("sweep", SweepTemperatures, min: 1e-6f);
 
         // Model and training.
         var clock = Stopwatch.StartNew();
@@ -89,7 +90,7 @@ public sealed class VaeExperiment : IExperiment
 
         // The notes' invitation: the same recipe at other decoder temperatures.
         var sweep = new List<(float T, Tensor Samples)>();
-        foreach (var t in ctx.Options.FloatList("sweep", SweepTemperatures, min: 1e-6f))
+        foreach (var t in sweepTemperatures)
         {
             Tensor s;
             if (t == temperature) s = samples;
