@@ -30,22 +30,6 @@ public sealed class ProfileReport
     public sealed record GcCost(double PauseMsPerStep, double Gen0PerStep, double Gen1PerStep, double Gen2PerStep, double AllocatedBytesPerStep,
         double? PageFaultsPerStep);
 
-    /// <summary>Minor page faults of this process so far (Linux /proc/self/stat field 10), null elsewhere: fresh
-    /// memory handed out by the OS costs a fault per 4 KiB page on first touch, expensive in a VM.</summary>
-    public static long? MinorPageFaults()
-    {
-        try
-        {
-            string stat = File.ReadAllText("/proc/self/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return long.Parse(fields[7], CultureInfo.InvariantCulture);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException)
-        {
-            return null;
-        }
-    }
-
     public string Workload { get; }
     public string Device { get; }
     public long Steps { get; }
@@ -65,7 +49,7 @@ public sealed class ProfileReport
         var pause = GC.GetTotalPauseDuration();
         int gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2);
         long allocated = GC.GetTotalAllocatedBytes(precise: true);
-        long? faults = MinorPageFaults();
+        long? faults = PageFaults.Count();
         var sw = Stopwatch.StartNew();
         try
         {
@@ -77,7 +61,7 @@ public sealed class ProfileReport
         var gc = new GcCost((GC.GetTotalPauseDuration() - pause).TotalMilliseconds / steps,
             (GC.CollectionCount(0) - gen0) / (double)steps, (GC.CollectionCount(1) - gen1) / (double)steps,
             (GC.CollectionCount(2) - gen2) / (double)steps, (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)steps,
-            MinorPageFaults() - faults is long f ? f / (double)steps : null);
+            PageFaults.Count() - faults is long f ? f / (double)steps : null);
         var rows = OpProfiler.Snapshot();
         OpProfiler.Reset();
         return new ProfileReport(workload, device, steps, total / steps, rows, LayerRates(run.Models, rows, steps), gc);
