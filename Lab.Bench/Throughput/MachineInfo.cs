@@ -5,10 +5,20 @@ using System.Runtime.Intrinsics.X86;
 namespace Lab.Bench.Throughput;
 
 /// <summary>The machine a run measured, for throughput.md: CPU, cores, vector ISA, clock, runtime, date.</summary>
-public sealed record MachineInfo(string Cpu, int LogicalCores, string Isa, double? MaxMhz, string Runtime, string Os, DateTime DateUtc)
+public sealed record MachineInfo(string Cpu, int LogicalCores, string Isa, double? MaxMhz, string Runtime, string Os, DateTime DateUtc,
+    double FreshPageMicroseconds, string LoadAverage)
 {
     public static MachineInfo Current() => new(CpuName(), Environment.ProcessorCount, DetectIsa(), MaxClockMhz(),
-        RuntimeInformation.FrameworkDescription, RuntimeInformation.OSDescription, DateTime.UtcNow);
+        RuntimeInformation.FrameworkDescription, RuntimeInformation.OSDescription, DateTime.UtcNow,
+        Math.Round(PageFaults.FreshPageMicroseconds(), 2), LoadAverageNow());
+
+    /// <summary>The 1, 5 and 15 minute load averages (/proc/loadavg): a quiet machine shows less than 1.</summary>
+    public static string LoadAverageNow()
+    {
+        try { return string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
+        catch (IOException) { return "unknown"; }
+        catch (UnauthorizedAccessException) { return "unknown"; }
+    }
 
     /// <summary>FP32 FLOPs per cycle per core from the widest FMA the JIT uses: 2 FMA pipes x lanes x 2.
     /// (Zen 4 splits 512-bit ops into two 256-bit halves, so this is an upper bound there.)</summary>
@@ -19,7 +29,7 @@ public sealed record MachineInfo(string Cpu, int LogicalCores, string Isa, doubl
     public double? TheoreticalPeakGflops => MaxMhz is double mhz ? mhz / 1000 * FlopsPerCyclePerCore * LogicalCores : null;
 
     public string Describe() =>
-        $"{Cpu}, {LogicalCores} logical cores, {Isa}{(MaxMhz is double m ? $", {m / 1000:F2} GHz" : "")}; {Runtime} on {Os}; {DateUtc:yyyy-MM-dd HH:mm} UTC";
+        $"{Cpu}, {LogicalCores} logical cores, {Isa}{(MaxMhz is double m ? $", {m / 1000:F2} GHz nominal" : "")}; {Runtime} on {Os}; {DateUtc:yyyy-MM-dd HH:mm} UTC";
 
     private static string CpuName()
     {

@@ -27,7 +27,8 @@ public sealed class ProfileReport
         => (Workload, Device, Steps, SecondsPerStep, Rows, Layers, Gc) = (workload, device, steps, stepSeconds, rows, layers, gc);
 
     /// <summary>Garbage collections during the profiled steps: pauses are charged to whichever row they hit.</summary>
-    public sealed record GcCost(double PauseMsPerStep, double Gen0PerStep, double Gen1PerStep, double Gen2PerStep, double AllocatedBytesPerStep);
+    public sealed record GcCost(double PauseMsPerStep, double Gen0PerStep, double Gen1PerStep, double Gen2PerStep, double AllocatedBytesPerStep,
+        double? PageFaultsPerStep);
 
     public string Workload { get; }
     public string Device { get; }
@@ -48,6 +49,7 @@ public sealed class ProfileReport
         var pause = GC.GetTotalPauseDuration();
         int gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2);
         long allocated = GC.GetTotalAllocatedBytes(precise: true);
+        long? faults = PageFaults.Count();
         var sw = Stopwatch.StartNew();
         try
         {
@@ -58,7 +60,8 @@ public sealed class ProfileReport
         double total = sw.Elapsed.TotalSeconds;
         var gc = new GcCost((GC.GetTotalPauseDuration() - pause).TotalMilliseconds / steps,
             (GC.CollectionCount(0) - gen0) / (double)steps, (GC.CollectionCount(1) - gen1) / (double)steps,
-            (GC.CollectionCount(2) - gen2) / (double)steps, (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)steps);
+            (GC.CollectionCount(2) - gen2) / (double)steps, (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)steps,
+            PageFaults.Count() - faults is long f ? f / (double)steps : null);
         var rows = OpProfiler.Snapshot();
         OpProfiler.Reset();
         return new ProfileReport(workload, device, steps, total / steps, rows, LayerRates(run.Models, rows, steps), gc);
@@ -119,7 +122,7 @@ public sealed class ProfileReport
         sb.AppendLine(inv, $"| unattributed (harness, data cycling, hooks) | {stepMs - attributed:F4} | {(stepMs - attributed) / stepMs:P1} |");
         sb.AppendLine(inv, $"| of all the above: GC pauses | {Gc.PauseMsPerStep:F4} | {Gc.PauseMsPerStep / stepMs:P1} |");
         sb.AppendLine();
-        sb.AppendLine(inv, $"Managed allocation {ThroughputTable.Bytes(Gc.AllocatedBytesPerStep)} per step; collections per step: gen0 {Gc.Gen0PerStep:0.###}, gen1 {Gc.Gen1PerStep:0.###}, gen2 {Gc.Gen2PerStep:0.###}.");
+        sb.AppendLine(inv, $"Managed allocation {ThroughputTable.Bytes(Gc.AllocatedBytesPerStep)} per step; collections per step: gen0 {Gc.Gen0PerStep:0.###}, gen1 {Gc.Gen1PerStep:0.###}, gen2 {Gc.Gen2PerStep:0.###}; minor page faults per step: {(Gc.PageFaultsPerStep is double pf ? pf.ToString("0.#", inv) : "n/a")}.");
         sb.AppendLine();
         sb.AppendLine("| phase | layer / op | input shape | calls/step | µs/call | ms/step | share |");
         sb.AppendLine("| --- | --- | --- | ---: | ---: | ---: | ---: |");

@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace Lab.Bench.Throughput;
 
 /// <summary>What one timed window measured for one workload on one device.</summary>
-public sealed record StepTiming(long Steps, double Seconds, double MedianStepsPerSecond, double AllocatedBytesPerStep);
+public sealed record StepTiming(long Steps, double Seconds, double MedianStepsPerSecond, double AllocatedBytesPerStep, double? PageFaultsPerStep = null);
 
 /// <summary>
 /// Warm-up, then a timed window split into <see cref="Chunks"/> parts; the reported rate is the median of
@@ -24,6 +24,7 @@ public static class StepTimer
         GC.Collect();
         GC.WaitForPendingFinalizers();
         long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        long? faultsBefore = PageFaults.Count();
         var rates = new double[Chunks];
         long steps = 0;
         double total = 0, chunkSeconds = seconds / Chunks;
@@ -39,7 +40,8 @@ public static class StepTimer
             total += elapsed;
         }
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
-        return new StepTiming(steps, total, Median(rates), allocated / (double)steps);
+        double? faults = PageFaults.Count() - faultsBefore is long f ? f / (double)steps : null;
+        return new StepTiming(steps, total, Median(rates), allocated / (double)steps, faults);
     }
 
     public static double Median(double[] values)

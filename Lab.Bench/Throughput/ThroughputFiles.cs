@@ -31,15 +31,30 @@ public static class ThroughputFiles
         sb.AppendLine("# Seed workload throughput");
         sb.AppendLine();
         sb.AppendLine(inv, $"Machine: {machine.Describe()}.");
+        sb.AppendLine(inv, $"Load average (1, 5, 15 min) at the start: {machine.LoadAverage}; at the end: {MachineInfo.LoadAverageNow()}. First touch of a fresh 4 KiB page: {machine.FreshPageMicroseconds:F2} µs.");
         if (machine.TheoreticalPeakGflops is double tp)
-            sb.AppendLine(inv, $"Theoretical FP32 peak: {tp:F0} GFLOP/s ({MachineInfo.FlopsPerCyclePerCore} FLOP/cycle/core x {machine.MaxMhz / 1000:F2} GHz nominal x {machine.LogicalCores} cores).");
+            sb.AppendLine(inv, $"Theoretical FP32 peak: {tp:F0} GFLOP/s ({MachineInfo.FlopsPerCyclePerCore} FLOP/cycle/core x {machine.MaxMhz / 1000:F2} GHz nominal x {machine.LogicalCores} cores){(peak is not null && peak.Gflops > tp ? $"; the measured SGEMM exceeds it, so the cores run at {peak.Gflops / MachineInfo.FlopsPerCyclePerCore / machine.LogicalCores:F1} GHz or more" : "")}.");
         if (peak is not null) sb.AppendLine(inv, $"Practical peak: {peak.Describe(inv)}.");
         sb.AppendLine();
         sb.AppendLine(inv, $"Command: `dotnet run -c Release --project Lab.Bench -- throughput {string.Join(" ", CommandLine(o))}`");
         sb.AppendLine();
         sb.AppendLine(table.ToMarkdown());
-        sb.AppendLine("![steps per second](throughput.svg)");
+        sb.AppendLine("![steps per second](throughput.png)");
         sb.AppendLine();
+        var faultRows = results.Where(r => r.PageFaultsPerStep is not null).GroupBy(r => (r.Workload, r.Device)).ToList();
+        if (faultRows.Count > 0)
+        {
+            sb.AppendLine(inv, $"Minor page faults per step (fresh memory touched for the first time, {machine.FreshPageMicroseconds:F1} µs each on this machine):");
+            sb.AppendLine();
+            sb.AppendLine("| workload | device | GenLab | PyTorch |");
+            sb.AppendLine("| --- | --- | ---: | ---: |");
+            foreach (var g in faultRows)
+            {
+                string Cell(string impl) => g.FirstOrDefault(r => r.Impl == impl)?.PageFaultsPerStep is double f ? f.ToString("0.#", inv) : "";
+                sb.AppendLine(inv, $"| {g.Key.Workload} | {g.Key.Device} | {Cell("genlab")} | {Cell("pytorch")} |");
+            }
+            sb.AppendLine();
+        }
         sb.AppendLine("How it is measured:");
         sb.AppendLine();
         sb.AppendLine(inv, $"- A step is one optimizer update on one batch (gan_digits_b16_d5: 5 discriminator updates with the generator in inference mode, then 1 generator update). images/s counts the batch per step, x5 for the GAN (real images seen by D).");

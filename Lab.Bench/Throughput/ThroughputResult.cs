@@ -20,6 +20,8 @@ public sealed record ThroughputResult
     public double? MsPerStep { get; init; }
     /// <summary>Managed bytes allocated per step (GenLab); null for PyTorch, whose allocations are native.</summary>
     public double? AllocatedBytesPerStep { get; init; }
+    /// <summary>Minor page faults per step during the window (Linux; both implementations report it).</summary>
+    public double? PageFaultsPerStep { get; init; }
     public long? Steps { get; init; }
     public double? Seconds { get; init; }
     public string? Error { get; init; }
@@ -46,6 +48,7 @@ public sealed record ThroughputResult
         ImagesPerS = Round(t.MedianStepsPerSecond * imagesPerStep),
         MsPerStep = Round(1000 / t.MedianStepsPerSecond),
         AllocatedBytesPerStep = Math.Round(t.AllocatedBytesPerStep),
+        PageFaultsPerStep = t.PageFaultsPerStep is double f ? Math.Round(f, 1) : null,
         Steps = t.Steps,
         Seconds = Math.Round(t.Seconds, 3),
     };
