@@ -10,6 +10,7 @@ public class OptionTests
     [InlineData("toy", "--task", "regression")]
     [InlineData("digits", "--style", "keras")]
     [InlineData("score", "--loss", "sliced")]
+    [InlineData("score-digits", "--net", "mlp")]
     public void VariantsRun(string experiment, string option, string value)
     {
         using var folder = new TempFolder();
