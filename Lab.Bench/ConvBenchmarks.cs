@@ -11,7 +11,7 @@ namespace Lab.Bench;
 /// <summary>
 /// The CPU backend's convolution kernels against the original loops (<see cref="NaiveConv"/>, the baseline of each
 /// category) on the seed models' layer shapes. Run with
-/// `dotnet run -c Release --project Lab.Bench -- bdn --filter '*ConvBenchmarks*' --inProcess`.
+/// `dotnet run -c Release --project Lab.Bench -- bdn --filter '*ConvBenchmarks*'`.
 /// </summary>
 [Config(typeof(Config))]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory, BenchmarkLogicalGroupRule.ByParams)]

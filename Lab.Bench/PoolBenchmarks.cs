@@ -7,7 +7,7 @@ namespace Lab.Bench;
 
 /// <summary>
 /// Pooling kernels against the original loops (<see cref="NaiveConv"/>) on MnistCnn's two max-pool layers
-/// (batch 32) and an overlapping padded window. Run with `bdn --filter '*PoolBenchmarks*' --inProcess`.
+/// (batch 32) and an overlapping padded window. Run with `bdn --filter '*PoolBenchmarks*'`.
 /// </summary>
 [Config(typeof(FastConfig))]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory, BenchmarkLogicalGroupRule.ByParams)]

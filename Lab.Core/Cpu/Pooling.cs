@@ -7,17 +7,20 @@ namespace Lab.Core.Cpu;
 
 /// <summary>
 /// Max and average pooling over N C planes, and their gradients. Window bounds are clipped once per output
-/// instead of tested per tap, and the common 2x2 stride 2 max pool (every CNN here) runs 16 outputs per
-/// AVX-512 step, which also keeps its data-dependent comparisons out of the branch predictor.
+/// instead of tested per tap, and the common 2x2 stride 2 max pool (every CNN here) runs 16 windows per
+/// AVX-512 step, forward and backward, which also keeps its data-dependent comparisons out of the branch predictor.
 /// Max pooling picks the first maximum of a window in row-major order, or its last NaN (so NaNs propagate),
 /// and records the winner as an index into the input plane.
 /// </summary>
 internal static unsafe class Pooling
 {
+    private static bool IsTwoByTwo(in PoolGeometry g) =>
+        g.KernelH == 2 && g.KernelW == 2 && g.StrideH == 2 && g.StrideW == 2 && g.PadH == 0 && g.PadW == 0;
+
     public static void Max(float* x, float* y, float* indices, in PoolGeometry g)
     {
         int planes = g.N * g.C, hw = g.H * g.W, ohw = g.OutH * g.OutW;
-        bool twoByTwo = g.KernelH == 2 && g.KernelW == 2 && g.StrideH == 2 && g.StrideW == 2 && g.PadH == 0 && g.PadW == 0;
+        bool twoByTwo = IsTwoByTwo(g);
         for (int plane = 0; plane < planes; plane++)
         {
             float* src = x + (long)plane * hw;
@@ -107,6 +110,12 @@ internal static unsafe class Pooling
     public static void MaxGrad(float* dy, float* indices, float* dx, in PoolGeometry g)
     {
         int planes = g.N * g.C, hw = g.H * g.W, ohw = g.OutH * g.OutW;
+        if (IsTwoByTwo(g) && Avx512F.IsSupported)
+        {
+            for (int plane = 0; plane < planes; plane++)
+                MaxGrad2x2(dy + (long)plane * ohw, indices + (long)plane * ohw, g.H, g.W, g.OutH, g.OutW, dx + (long)plane * hw);
+            return;
+        }
         new Span<float>(dx, checked(planes * hw)).Clear();
         for (int plane = 0; plane < planes; plane++)
         {
@@ -115,11 +124,59 @@ internal static unsafe class Pooling
         }
     }
 
+    /// <summary>
+    /// 2x2 stride 2 windows do not overlap, so every input pixel is written exactly once, with its window's gradient
+    /// where it was the argmax and zero elsewhere: no clearing pass and no scattered read-modify-writes.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void MaxGrad2x2(float* dy, float* idx, int h, int w, int outH, int outW, float* dx)
+    {
+        var lanes = Vector512<int>.Indices;
+        var twoLanes = Vector512.ConvertToSingle(lanes * 2);
+        // Interleaving the left and right taps of 16 windows gives 32 pixels of a row: the first and second 16.
+        var first = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        var second = first + Vector512.Create(8);
+        for (int p = 0; p < outH; p++)
+        {
+            float* top = dx + 2 * p * w, bottom = top + w;
+            float rowIndex = 2 * p * w;
+            for (int q = 0; q < outW; q += 16)
+            {
+                int outputs = Math.Min(16, outW - q);
+                var inMask = Vector512.LessThan(lanes, Vector512.Create(outputs)).AsSingle();
+                var grad = Avx512F.MaskLoad(dy + p * outW + q, inMask, default);
+                var arg = Avx512F.MaskLoad(idx + p * outW + q, inMask, default);
+                var topLeft = Vector512.Create(rowIndex + 2 * q) + twoLanes;
+                var tl = Vector512.ConditionalSelect(Vector512.Equals(arg, topLeft), grad, default);
+                var tr = Vector512.ConditionalSelect(Vector512.Equals(arg, topLeft + Vector512<float>.One), grad, default);
+                var bl = Vector512.ConditionalSelect(Vector512.Equals(arg, topLeft + Vector512.Create((float)w)), grad, default);
+                var br = Vector512.ConditionalSelect(Vector512.Equals(arg, topLeft + Vector512.Create(w + 1f)), grad, default);
+                var mask0 = Vector512.LessThan(lanes, Vector512.Create(2 * outputs)).AsSingle();
+                var mask1 = Vector512.LessThan(lanes, Vector512.Create(2 * outputs - 16)).AsSingle();
+                Avx512F.MaskStore(top + 2 * q, mask0, Avx512F.PermuteVar16x32x2(tl, first, tr));
+                Avx512F.MaskStore(bottom + 2 * q, mask0, Avx512F.PermuteVar16x32x2(bl, first, br));
+                if (outputs > 8) // an empty masked store still costs a store slot
+                {
+                    Avx512F.MaskStore(top + 2 * q + 16, mask1, Avx512F.PermuteVar16x32x2(tl, second, tr));
+                    Avx512F.MaskStore(bottom + 2 * q + 16, mask1, Avx512F.PermuteVar16x32x2(bl, second, br));
+                }
+            }
+            if (2 * outW < w) { top[w - 1] = 0; bottom[w - 1] = 0; } // an odd last column is in no window
+        }
+        if (2 * outH < h) new Span<float>(dx + 2 * outH * w, w).Clear(); // nor is an odd last row
+    }
+
     /// <summary>Mean over each window, padding counted in the divisor (PyTorch's count_include_pad).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Avg(float* x, float* y, in PoolGeometry g)
     {
         int planes = g.N * g.C, hw = g.H * g.W;
+        if (IsTwoByTwo(g) && Avx512F.IsSupported)
+        {
+            for (int plane = 0; plane < planes; plane++)
+                Avg2x2(x + (long)plane * hw, g.W, g.OutH, g.OutW, y + (long)plane * g.OutH * g.OutW);
+            return;
+        }
         float inv = 1f / (g.KernelH * g.KernelW);
         for (int plane = 0; plane < planes; plane++)
         {
@@ -149,6 +206,12 @@ internal static unsafe class Pooling
     public static void AvgGrad(float* dy, float* dx, in PoolGeometry g)
     {
         int planes = g.N * g.C, hw = g.H * g.W;
+        if (IsTwoByTwo(g) && Avx512F.IsSupported)
+        {
+            for (int plane = 0; plane < planes; plane++)
+                AvgGrad2x2(dy + (long)plane * g.OutH * g.OutW, g.H, g.W, g.OutH, g.OutW, dx + (long)plane * hw);
+            return;
+        }
         new Span<float>(dx, checked(planes * hw)).Clear();
         float inv = 1f / (g.KernelH * g.KernelW);
         for (int plane = 0; plane < planes; plane++)
@@ -171,5 +234,65 @@ internal static unsafe class Pooling
                 }
             }
         }
+    }
+
+    /// <summary>2x2 stride 2 average: the same deinterleaving as <see cref="Max2x2"/>, four taps summed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Avg2x2(float* src, int w, int outH, int outW, float* dst)
+    {
+        var even = Vector512<int>.Indices * 2;
+        var odd = even + Vector512<int>.One;
+        var lanes = Vector512<int>.Indices;
+        var quarter = Vector512.Create(0.25f);
+        for (int p = 0; p < outH; p++, dst += outW)
+        {
+            float* top = src + 2 * p * w, bottom = top + w;
+            for (int q = 0; q < outW; q += 16)
+            {
+                int outputs = Math.Min(16, outW - q);
+                var inMask0 = Vector512.LessThan(lanes, Vector512.Create(2 * outputs)).AsSingle();
+                var inMask1 = Vector512.LessThan(lanes, Vector512.Create(2 * outputs - 16)).AsSingle();
+                var t0 = Avx512F.MaskLoad(top + 2 * q, inMask0, default);
+                var t1 = Avx512F.MaskLoad(top + 2 * q + 16, inMask1, default);
+                var b0 = Avx512F.MaskLoad(bottom + 2 * q, inMask0, default);
+                var b1 = Avx512F.MaskLoad(bottom + 2 * q + 16, inMask1, default);
+                // Row-major tap order, as the general loop adds them.
+                var sum = Avx512F.PermuteVar16x32x2(t0, even, t1) + Avx512F.PermuteVar16x32x2(t0, odd, t1)
+                    + Avx512F.PermuteVar16x32x2(b0, even, b1) + Avx512F.PermuteVar16x32x2(b0, odd, b1);
+                Avx512F.MaskStore(dst + q, Vector512.LessThan(lanes, Vector512.Create(outputs)).AsSingle(), sum * quarter);
+            }
+        }
+    }
+
+    /// <summary>2x2 stride 2 average gradient: each window's gradient / 4 written to its four pixels, every pixel once.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void AvgGrad2x2(float* dy, int h, int w, int outH, int outW, float* dx)
+    {
+        var lanes = Vector512<int>.Indices;
+        var first = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        var second = first + Vector512.Create(8);
+        var quarter = Vector512.Create(0.25f);
+        for (int p = 0; p < outH; p++)
+        {
+            float* top = dx + 2 * p * w, bottom = top + w;
+            for (int q = 0; q < outW; q += 16)
+            {
+                int outputs = Math.Min(16, outW - q);
+                var v = Avx512F.MaskLoad(dy + p * outW + q, Vector512.LessThan(lanes, Vector512.Create(outputs)).AsSingle(), default) * quarter;
+                var lo = Avx512F.PermuteVar16x32x2(v, first, v);   // v0 v0 v1 v1 ... v7 v7
+                var hi = Avx512F.PermuteVar16x32x2(v, second, v);  // v8 v8 ... v15 v15
+                var mask0 = Vector512.LessThan(lanes, Vector512.Create(2 * outputs)).AsSingle();
+                var mask1 = Vector512.LessThan(lanes, Vector512.Create(2 * outputs - 16)).AsSingle();
+                Avx512F.MaskStore(top + 2 * q, mask0, lo);
+                Avx512F.MaskStore(bottom + 2 * q, mask0, lo);
+                if (outputs > 8)
+                {
+                    Avx512F.MaskStore(top + 2 * q + 16, mask1, hi);
+                    Avx512F.MaskStore(bottom + 2 * q + 16, mask1, hi);
+                }
+            }
+            if (2 * outW < w) { top[w - 1] = 0; bottom[w - 1] = 0; } // an odd last column is in no window
+        }
+        if (2 * outH < h) new Span<float>(dx + 2 * outH * w, w).Clear(); // nor is an odd last row
     }
 }
