@@ -1,6 +1,7 @@
 using Lab.Core;
 using Lab.Core.Data;
 using Lab.Core.Data.Files;
+using Lab.Experiments.Cli;
 
 namespace Lab.Experiments;
 
@@ -15,4 +16,23 @@ public static class DigitsSource
 
     /// <summary>The seeds' seeded 80/20 split (the same for every experiment with the same seed).</summary>
     public static (Dataset Train, Dataset Test) Split(ulong seed) => All().Split(0.2, new Generator(seed * 7919 + 42));
+
+    /// <summary>The option every generative digits experiment takes.</summary>
+    public static readonly OptionSpec TrainOn = new("train-on", "split|all",
+        "digits to learn from: the 80% training split (held-out digits stay unseen for the quality numbers), or all 1797 as the seeds do",
+        "split", ["split", "all"]);
+
+    /// <summary>
+    /// Training digits for vae, gan and score-digits, and the held-out 20% the samples are compared with.
+    /// The seeds fit all 1797 digits; by default GenLab keeps the held-out fifth unseen so that the Fréchet
+    /// distance compares samples with digits the model never saw (`--train-on all` restores the seeds' data).
+    /// </summary>
+    public static (Dataset Train, Dataset HeldOut) ForGenerativeModel(ExperimentContext ctx, int quickCount = 160)
+    {
+        var (train, test) = Split(ctx.Seed);
+        if (ctx.Options.String("train-on", "split") == "all") train = All();
+        if (ctx.Quick) train = train.Subset(Enumerable.Range(0, quickCount).ToArray());
+        ctx.Log($"digits: {train.Count} training images, {test.Count} held out for the quality numbers");
+        return (train, test);
+    }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Lab.Core;
+using Lab.Core.Imaging;
 using Lab.Core.IO;
 using Lab.Core.Logging;
 using Lab.Core.Training;
@@ -22,12 +23,13 @@ public sealed class ExperimentContext
         Options = options;
         Output = output;
         FinalDir = Path.GetFullPath(outDir ?? options.String("out") ?? Path.Combine("results", name));
-        StagingDir = FinalDir.TrimEnd(Path.DirectorySeparatorChar) + $".staging-{Environment.ProcessId}";
-        if (Directory.Exists(StagingDir)) Directory.Delete(StagingDir, recursive: true);
-        Directory.CreateDirectory(StagingDir);
+        // Options first: a bad value must not leave a staging folder behind.
         Seed = (ulong)options.Int("seed", 0, min: 0);
         Quick = options.Flag("quick");
         Device = Device.Parse(options.String("device", "cpu"));
+        StagingDir = FinalDir.TrimEnd(Path.DirectorySeparatorChar) + $".staging-{Environment.ProcessId}";
+        if (Directory.Exists(StagingDir)) Directory.Delete(StagingDir, recursive: true);
+        Directory.CreateDirectory(StagingDir);
         _logger = RunLog.Create(StagingDir, console: false);
         _logger.Information("{Experiment} started with {Arguments}", name, options.ToString());
     }
@@ -75,12 +77,33 @@ public sealed class ExperimentContext
     public void WriteCsv(string file, IReadOnlyList<string> header, IEnumerable<IReadOnlyList<double>> rows)
         => CsvWriter.Write(PathFor(file), header, rows);
 
+    /// <summary>Saves a figure as name.png and name.svg (SVG only, with a note in the log, where Cairo is missing).</summary>
+    public void SaveFigure(Figure figure, string name)
+    {
+        var result = figure.Save(PathFor(name + ".png"));
+        if (result.Problem is not null) Log($"{name}: SVG only ({result.Problem})");
+    }
+
+    /// <summary>Saves frames as name.gif (default 4 frames per second).</summary>
+    public void SaveGif(string name, IEnumerable<Figure> frames, int delayCentiseconds = 25)
+    {
+        var result = Animation.SaveGif(PathFor(name + ".gif"), frames, delayCentiseconds);
+        if (result.Problem is not null) Log($"{name}.gif not written ({result.Problem})");
+    }
+
     public void WriteHistory(Core.Training.History history, string file = "history.csv")
     {
         var keys = history.Values.Keys.OrderBy(k => k, StringComparer.Ordinal).ToArray();
         WriteCsv(file, ["epoch", .. keys],
             history.Epochs.Select((e, i) => (IReadOnlyList<double>)[e + 1, .. keys.Select(k => history.Values[k][i])]));
     }
+
+    // NaN (e.g. a mean over no successful attacks) is written as "NaN" rather than failing the whole run.
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
 
     /// <summary>Writes metrics.json and moves the staging folder into place (replacing the previous results).</summary>
     public void Commit()
@@ -91,7 +114,7 @@ public sealed class ExperimentContext
         _metrics["quick"] = Quick;
         _logger.Information("metrics {@Metrics}", _metrics);
         _logger.Dispose();
-        WriteText("metrics.json", JsonSerializer.Serialize(new SortedDictionary<string, object>(_metrics), new JsonSerializerOptions { WriteIndented = true }));
+        WriteText("metrics.json", JsonSerializer.Serialize(new SortedDictionary<string, object>(_metrics), JsonOptions));
         var old = FinalDir.TrimEnd(Path.DirectorySeparatorChar) + $".old-{Environment.ProcessId}";
         if (Directory.Exists(FinalDir)) Directory.Move(FinalDir, old);
         Directory.Move(StagingDir, FinalDir);

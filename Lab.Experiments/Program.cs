@@ -1,4 +1,5 @@
 using Lab.Core.Backends;
+using Lab.Experiments.All;
 using Lab.Experiments.Cli;
 using Lab.Experiments.Experiments;
 
@@ -11,6 +12,11 @@ public static class Program
         new ToyExperiment(),
         new DigitsExperiment(),
         new AdversarialExperiment(),
+        new VaeExperiment(),
+        new GanExperiment(),
+        new ScoreExperiment(),
+        new ScoreDigitsExperiment(),
+        new MnistExperiment(),
     ];
 
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
@@ -23,10 +29,19 @@ public static class Program
             output.Write(Usage());
             return args.Length == 0 ? 2 : 0;
         }
+        if (args[0] == "all")
+        {
+            if (args.Skip(1).Any(a => a is "--help" or "-h"))
+            {
+                output.Write(AllUsage());
+                return 0;
+            }
+            return AllCommand.Run(args[1..], output, error);
+        }
         var experiment = Experiments.FirstOrDefault(e => e.Name == args[0]);
         if (experiment is null)
         {
-            error.WriteLine($"Unknown experiment '{args[0]}'. Experiments: {string.Join(", ", Experiments.Select(e => e.Name))}. See --help.");
+            error.WriteLine($"Unknown experiment '{args[0]}'. Experiments: {string.Join(", ", Experiments.Select(e => e.Name))}, all. See --help.");
             return 2;
         }
         if (args.Skip(1).Any(a => a is "--help" or "-h"))
@@ -80,6 +95,7 @@ public static class Program
             sb.AppendLine();
             sb.AppendLine("experiments:");
             foreach (var e in Experiments) sb.AppendLine($"  {e.Name,-14}{e.Description}");
+            sb.AppendLine($"  {"all",-14}{AllCommand.Description}");
             sb.AppendLine();
             sb.AppendLine("common options:");
         }
@@ -92,6 +108,16 @@ public static class Program
         }
         foreach (var o in Options.Common) AppendOption(sb, o);
         if (only is null) sb.AppendLine("\n<experiment> --help lists an experiment's own options.");
+        return sb.ToString();
+    }
+
+    private static string AllUsage()
+    {
+        var sb = new System.Text.StringBuilder();
+        sb.AppendLine($"all: {AllCommand.Description}");
+        sb.AppendLine();
+        sb.AppendLine("options (passed on to every experiment; --out is the parent folder):");
+        foreach (var o in AllCommand.Specific.Concat(Options.Common)) AppendOption(sb, o);
         return sb.ToString();
     }
 

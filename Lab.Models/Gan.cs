@@ -45,3 +45,19 @@ public sealed class GanDiscriminator : Module
     /// <summary>L_G = mean(softplus(-D(G(z)))).</summary>
     public Tensor GeneratorLoss(Tensor fake) => Call(fake).Neg().Softplus().Mean();
 }
+
+/// <summary>The generator and the discriminator as one module (for checkpoints, devices and a Trainer).</summary>
+public sealed class Gan : Module
+{
+    public Gan(int latent = 10, Generator? generator = null)
+    {
+        Generator = RegisterModule("generator", new GanGenerator(latent, generator));
+        Discriminator = RegisterModule("discriminator", new GanDiscriminator(generator));
+    }
+
+    public GanGenerator Generator { get; }
+    public GanDiscriminator Discriminator { get; }
+
+    /// <summary>Images from latent codes.</summary>
+    public override Tensor Forward(Tensor z) => Generator.Call(z);
+}

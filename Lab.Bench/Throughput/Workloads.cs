@@ -27,7 +27,13 @@ public abstract class WorkloadRun
     {
         int i = _next;
         _next = (_next + 1) % _inputs.Length;
-        _lastLoss = Step(_inputs[i], _labels.Length > 0 ? _labels[i] : null);
+        // As in Trainer.Fit: the step's temporaries are recycled for the next step (TensorScope), and the
+        // loss is copied out, on the device, before they are.
+        using var scope = TensorScope.Begin();
+        var loss = Step(_inputs[i], _labels.Length > 0 ? _labels[i] : null);
+        if (_lastLoss is null || _lastLoss.Device != loss.Device)
+            using (TensorScope.Suspend()) _lastLoss = Tensor.Zeros([1], loss.Device);
+        _lastLoss.CopyFrom(loss.Detach().Reshape(1));
     }
 
     protected abstract Tensor Step(Tensor x, Tensor? labels);

@@ -99,6 +99,7 @@ public static class Autograd
         if (leaf.Grad is null || !leaf.Grad.Shape.SequenceEqual(leaf.Shape) || leaf.Grad.GradFn is not null)
         {
             // A fresh buffer: g may alias a tensor of the graph (Add passes its gradient through).
+            using var persistent = TensorScope.Suspend();   // the gradient outlives the step
             var buffer = Tensor.Empty(leaf.Shape, leaf.Device);
             buffer.Backend.Copy(g, buffer);
             leaf.Grad = buffer;

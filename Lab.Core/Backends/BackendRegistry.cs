@@ -9,6 +9,10 @@ public static class BackendRegistry
     private static Func<int, IBackend>? _cuda;
     private static Func<string>? _cudaUnavailableReason;
 
+    // The CUDA backend is always installed; it probes the driver on first use of a CUDA device and
+    // throws DeviceUnavailableException("CUDA not available: reason") when it cannot run.
+    static BackendRegistry() => RegisterCuda(Cuda.CudaBackend.ForDevice, () => Cuda.CudaRuntime.UnavailableReason ?? "no reason given");
+
     /// <summary>Installed by the CUDA backend: a factory per device index, and why CUDA is unusable when it is.</summary>
     public static void RegisterCuda(Func<int, IBackend> factory, Func<string> unavailableReason)
     {

@@ -13,10 +13,20 @@ public abstract class Storage
 /// <summary>Host memory: a managed array, so spans and TensorPrimitives work on it directly.</summary>
 public sealed class CpuStorage : Storage
 {
-    public CpuStorage(float[] data) : base(data.Length) => Data = data;
+    public CpuStorage(float[] data) : base(data.Length) => _data = data;
     public CpuStorage(int length) : this(length == 0 ? [] : new float[length]) { }
 
-    public float[] Data { get; }
+    private float[] _data;
+
+    /// <summary>The elements; throws once a <see cref="TensorScope"/> has taken the buffer back.</summary>
+    public float[] Data => _released
+        ? throw new ObjectDisposedException(nameof(Tensor), "This tensor was made inside a TensorScope that has ended: its memory now belongs to other tensors. Copy it (Clone() under TensorScope.Suspend()) or read it out before the scope ends.")
+        : _data;
+
+    private bool _released;
+    internal void Release() => _released = true;
+    internal float[] ReleasedData => _data;
+
     public override Device Device => Device.Cpu;
     public override IBackend Backend => CpuBackend.Instance;
 }

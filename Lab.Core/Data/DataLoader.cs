@@ -59,6 +59,7 @@ public sealed class DataLoader
     private Batch Fill(int b)
     {
         int start = b * BatchSize, size = Math.Min(BatchSize, Dataset.Count - start);
+        using var reused = TensorScope.Suspend();   // the batch buffers are the loader's, kept across steps
         Tensor x, y;
         if (size == BatchSize)
         {

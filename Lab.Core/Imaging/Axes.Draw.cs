@@ -60,6 +60,8 @@ public sealed partial class Axes
             (plotW, plotH) = (w, h);
         }
 
+        // Whole pixels: frames and grid lines stay crisp and a raster can be shown exactly 1:1.
+        (plotX, plotY, plotW, plotH) = (Math.Round(plotX), Math.Round(plotY), Math.Max(1, Math.Round(plotW)), Math.Max(1, Math.Round(plotH)));
         var t = new AxesTransform
         {
             Left = plotX, Top = plotY, Width = plotW, Height = plotH,

@@ -66,6 +66,12 @@ internal static unsafe class CairoNative
 
     static CairoNative()
     {
+        // GENLAB_NO_CAIRO=1 runs a whole process as on a machine without the library (SVG only).
+        if (Environment.GetEnvironmentVariable("GENLAB_NO_CAIRO") == "1")
+        {
+            LoadError = "disabled by GENLAB_NO_CAIRO=1";
+            return;
+        }
         nint lib = 0;
         foreach (string name in Names)
         {

@@ -275,7 +275,7 @@ public sealed class BarLayer : Layer
     }
 
     internal override IEnumerable<LegendEntry> Legend() =>
-        Label is null && SeriesNames.Count == 0 ? [] : SeriesNames.Select((n, k) => new LegendEntry(n, Colors[k % Colors.Count], Marker.None, false, true));
+        SeriesNames.Select((n, k) => new LegendEntry(n, Colors[k % Colors.Count], Marker.None, false, true));
 
     internal override IEnumerable<(double X, double Y)> Occupied(AxesTransform t)
     {

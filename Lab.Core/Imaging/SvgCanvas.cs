@@ -94,9 +94,35 @@ internal sealed class SvgCanvas : ICanvas
 
     public void Image(Raster image, double x, double y, double width, double height, bool smooth)
     {
+        if (!smooth)
+        {
+            // Not every SVG renderer honours image-rendering (librsvg, older Inkscape smooth an 8x8 digit into a
+            // blur), so sharp cells are embedded already enlarged by a whole factor, up to about 1024 pixels.
+            int factor = (int)Math.Ceiling(Math.Max(width / image.Width, height / image.Height));
+            factor = Math.Clamp(factor, 1, Math.Max(1, 1024 / Math.Max(image.Width, image.Height)));
+            image = Enlarge(image, factor);
+        }
         string data = Convert.ToBase64String(Png.Encode(image));
         string rendering = smooth ? "" : " image-rendering=\"pixelated\" style=\"image-rendering:pixelated;image-rendering:crisp-edges\"";
         _body.Append($"<image x=\"{N(x)}\" y=\"{N(y)}\" width=\"{N(width)}\" height=\"{N(height)}\" preserveAspectRatio=\"none\"{rendering} xlink:href=\"data:image/png;base64,{data}\"/>\n");
+    }
+
+    private static Raster Enlarge(Raster image, int factor)
+    {
+        if (factor == 1)
+        {
+            return image;
+        }
+        var large = new Raster(image.Width * factor, image.Height * factor, image.Format);
+        int c = image.Channels;
+        for (int y = 0; y < large.Height; y++)
+        {
+            for (int x = 0; x < large.Width; x++)
+            {
+                Array.Copy(image.Pixels, ((y / factor) * image.Width + x / factor) * c, large.Pixels, (y * large.Width + x) * c, c);
+            }
+        }
+        return large;
     }
 
     public void PushClip(double x, double y, double width, double height)

@@ -25,10 +25,14 @@ public static class Losses
             throw new ArgumentException($"{name}: expected {scores.Shape[0]} labels as a 1-D tensor, got {ShapeUtil.Format(labels.Shape)}.");
     }
 
-    /// <summary>Keras's sparse categorical cross-entropy on probabilities (a softmax output): -log(clip(p[label])).</summary>
+    /// <summary>Keras's sparse categorical cross-entropy on probabilities (a softmax output): -log(clip(p[label])), or from the softmax's logits when it is recorded.</summary>
     public static Tensor SparseCategoricalCrossEntropy(Tensor probabilities, Tensor labels, Reduction reduction = Reduction.Mean)
     {
         CheckClassification(nameof(SparseCategoricalCrossEntropy), probabilities, labels);
+        // Like Keras: when the probabilities are a recorded softmax over the class axis, the loss is taken
+        // from its logits, so the gradient does not vanish where a probability falls below the clip.
+        if (probabilities.GradFn is SoftmaxNode { IsLog: false, Axis: 1 } softmax)
+            return Reduce(-softmax.Inputs[0].LogSoftmax(1).Gather(labels), reduction);
         var p = probabilities.Gather(labels).Clamp(ProbabilityEpsilon, 1 - ProbabilityEpsilon);
         return Reduce(-p.Log(), reduction);
     }

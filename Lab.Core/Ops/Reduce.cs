@@ -152,7 +152,7 @@ internal sealed class ExpandNode : Node
 
     [ThreadStatic] private static Tensor? _cpuZero;
 
-    private static Tensor ZeroOf(Device d) => d == Device.Cpu ? _cpuZero ??= Tensor.Scalar(0f) : Tensor.Scalar(0f, d);
+    private static Tensor ZeroOf(Device d) => d == Device.Cpu ? _cpuZero ??= new Tensor(new CpuStorage(1), 0, []) : Tensor.Scalar(0f, d);  // not pooled: it outlives any TensorScope
 
     // The engine's SumToShape turns the broadcast gradient back into the input's shape.
     public override Tensor?[] Backward(Tensor g) => [g];

@@ -19,6 +19,11 @@ internal sealed class SoftmaxNode : Node
 
     public override string Name => _log ? "LogSoftmaxBackward" : "SoftmaxBackward";
 
+    /// <summary>The axis this node normalised over.</summary>
+    internal int Axis => _axis;
+    /// <summary>Whether this node is a log-softmax.</summary>
+    internal bool IsLog => _log;
+
     public static Tensor Apply(Tensor x, int axis, bool log)
     {
         string name = log ? "LogSoftmax" : "Softmax";

@@ -12,6 +12,13 @@ public abstract class Callback
     public virtual void OnEpochEnd(int epoch, IReadOnlyDictionary<string, double> logs) { }
     public virtual void OnBatchEnd(int batch, IReadOnlyDictionary<string, double> logs) { }
 
+    /// <summary>
+    /// Whether this callback overrides <see cref="OnBatchEnd"/>; when none does, the trainer does not read
+    /// the metrics after every batch (on a GPU that read waits for the device).
+    /// </summary>
+    internal bool ListensToBatches =>
+        GetType().GetMethod(nameof(OnBatchEnd), [typeof(int), typeof(IReadOnlyDictionary<string, double>)])!.DeclaringType != typeof(Callback);
+
     /// <summary>Reads a monitored value, explaining which keys exist when it is missing.</summary>
     protected static double Monitored(IReadOnlyDictionary<string, double> logs, string monitor, string who) =>
         logs.TryGetValue(monitor, out var v) ? v

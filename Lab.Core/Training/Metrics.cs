@@ -9,53 +9,94 @@ public abstract class Metric(string name)
     public abstract void Reset();
 }
 
+/// <summary>
+/// A running sum kept on the device of the tensors added to it, read back only when asked: on a GPU a
+/// training step then never waits for the device because of its metrics.
+/// </summary>
+internal sealed class DeviceSum
+{
+    private Tensor? _acc;
+    private bool _pending;
+    private double _host;
+
+    public void Add(Tensor value, float weight)
+    {
+        if (value.Numel != 1) throw new ArgumentException($"metric: expected a single value, got shape {ShapeUtil.Format(value.Shape)}.");
+        if (_acc is null || _acc.Device != value.Device)
+        {
+            Flush();
+            using var persistent = TensorScope.Suspend();   // outlives the step that first fills it
+            _acc = Tensor.Zeros([1], value.Device);
+        }
+        _acc.Backend.Axpy(weight, value.Detach().Reshape(1), _acc);
+        _pending = true;
+    }
+
+    public void Add(double value) => _host += value;
+
+    public double Value { get { Flush(); return _host; } }
+
+    public void Reset() { _host = 0; if (_acc is not null && _pending) _acc.Fill(0); _pending = false; }
+
+    private void Flush()
+    {
+        if (!_pending || _acc is null) return;
+        _host += _acc.Item();
+        _acc.Fill(0);
+        _pending = false;
+    }
+}
+
 /// <summary>A weighted mean of values (Keras's Mean): the loss tracker, and custom metrics like My_loss.</summary>
 public sealed class Mean(string name) : Metric(name)
 {
-    private double _sum;
+    private readonly DeviceSum _sum = new();
     private long _count;
 
-    public void Update(double value, int weight = 1) { _sum += value * weight; _count += weight; }
+    public void Update(double value, int weight = 1) { _sum.Add(value * weight); _count += weight; }
 
-    /// <summary>Adds a scalar tensor (e.g. a batch loss) weighted by the batch size.</summary>
-    public void Update(Tensor value, int weight = 1) => Update(value.Item(), weight);
+    /// <summary>Adds a scalar tensor (e.g. a batch loss) weighted by the batch size, without reading it back.</summary>
+    public void Update(Tensor value, int weight = 1) { _sum.Add(value, weight); _count += weight; }
 
-    public override void Update(Tensor yTrue, Tensor yPred) => Update(yPred.Mean().Item(), yPred.Shape.Length > 0 ? yPred.Shape[0] : 1);
-    public override double Result() => _count == 0 ? 0 : _sum / _count;
-    public override void Reset() { _sum = 0; _count = 0; }
+    public override void Update(Tensor yTrue, Tensor yPred) => Update(yPred.Mean(), yPred.Shape.Length > 0 ? yPred.Shape[0] : 1);
+    public override double Result() => _count == 0 ? 0 : _sum.Value / _count;
+    public override void Reset() { _sum.Reset(); _count = 0; }
 }
 
 /// <summary>The fraction of rows whose argmax equals the integer label.</summary>
 public sealed class SparseCategoricalAccuracy(string name = "accuracy") : Metric(name)
 {
-    private long _correct, _count;
+    private readonly DeviceSum _correct = new();
+    private long _count;
 
     public override void Update(Tensor yTrue, Tensor yPred)
     {
         if (yPred.Rank != 2 || yTrue.Rank != 1 || yTrue.Shape[0] != yPred.Shape[0])
             throw new ArgumentException($"{Name}: expected predictions [batch, classes] and labels [batch], got {ShapeUtil.Format(yPred.Shape)} and {ShapeUtil.Format(yTrue.Shape)}.");
-        _correct += (long)yPred.ArgMax(1).Eq(yTrue).Sum().Item();
+        using var _ = new Autodiff.NoGrad();
+        _correct.Add(yPred.ArgMax(1).Eq(yTrue).Sum(), 1f);
         _count += yTrue.Shape[0];
     }
 
-    public override double Result() => _count == 0 ? 0 : (double)_correct / _count;
-    public override void Reset() { _correct = 0; _count = 0; }
+    public override double Result() => _count == 0 ? 0 : _correct.Value / _count;
+    public override void Reset() { _correct.Reset(); _count = 0; }
 }
 
 public sealed class MeanSquaredError(string name = "mse") : Metric(name)
 {
-    private double _sum;
+    private readonly DeviceSum _sum = new();
     private long _count;
 
     public override void Update(Tensor yTrue, Tensor yPred)
     {
+        using var _ = new Autodiff.NoGrad();
         var d = yPred - yTrue.Reshape(yPred.ShapeArray());
-        _sum += (d * d).Sum().Item();
+        _sum.Add((d * d).Sum(), 1f);
         _count += yPred.Numel;
     }
 
-    public override double Result() => _count == 0 ? 0 : _sum / _count;
-    public override void Reset() { _sum = 0; _count = 0; }
+    public override double Result() => _count == 0 ? 0 : _sum.Value / _count;
+    public override void Reset() { _sum.Reset(); _count = 0; }
 }
 
 /// <summary>What Fit returns: every logged value per epoch, in order (loss, accuracy, val_loss ...).</summary>

@@ -28,9 +28,12 @@ public sealed class ProgressLine
     /// <summary>True when the console is a terminal a line can be redrawn on.</summary>
     public static bool ConsoleIsLive => !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("CI") is null;
 
+    /// <summary>Whether an <see cref="Update"/> now would draw (live output, 100 ms since the last drawing).</summary>
+    public bool WantsUpdate => _live && _clock.ElapsedMilliseconds - _lastDraw >= 100;
+
     public void Update(int step, IEnumerable<KeyValuePair<string, double>> logs)
     {
-        if (!_live || _clock.ElapsedMilliseconds - _lastDraw < 100) return;
+        if (!WantsUpdate) return;
         _lastDraw = _clock.ElapsedMilliseconds;
         var line = Format(step, _total, _clock.Elapsed, logs);
         _out.Write("\r" + line + new string(' ', Math.Max(0, _lastWidth - line.Length)));

@@ -48,7 +48,7 @@ public class Trainer
         var l = loss(pred, batch.Y);
         l.Backward();
         optimizer.Step();
-        LossTracker.Update(l.Item(), batch.Size);
+        LossTracker.Update(l.Detach(), batch.Size);   // stays on the device until the metrics are read
         using var _ = new NoGrad();
         foreach (var m in _compiled) m.Update(batch.Y, pred.Detach());
     }
@@ -57,7 +57,7 @@ public class Trainer
     protected virtual void TestStep(Batch batch)
     {
         var pred = Model.Call(batch.X);
-        if (Loss is not null) LossTracker.Update(Loss(pred, batch.Y).Item(), batch.Size);
+        if (Loss is not null) LossTracker.Update(Loss(pred, batch.Y), batch.Size);
         foreach (var m in _compiled) m.Update(batch.Y, pred);
     }
 
@@ -105,15 +105,18 @@ public class Trainer
         foreach (var m in Metrics) m.Reset();
         progress = verbose > 0 ? new ProgressLine(Output, loader.Count, LiveProgress) : null;
         int step = 0;
+        var batchListeners = cbs.Where(cb => cb.ListensToBatches).ToList();
         foreach (var batch in loader.Epoch())
         {
-            TrainStep(batch);
+            // A step's temporaries are recycled for the next step (see TensorScope).
+            using (TensorScope.Begin()) TrainStep(batch);
             step++;
-            if (progress is not null || cbs.Count > 0)
+            // Reading metrics waits for the device, so logs are made only when something shows them.
+            if (progress is { WantsUpdate: true }) progress.Update(step, Logs());
+            if (batchListeners.Count > 0)
             {
                 var batchLogs = Logs();
-                progress?.Update(step, batchLogs);
-                foreach (var cb in cbs) cb.OnBatchEnd(batch.Index, batchLogs);
+                foreach (var cb in batchListeners) cb.OnBatchEnd(batch.Index, batchLogs);
             }
         }
         return Logs();
@@ -135,8 +138,9 @@ public class Trainer
             int step = 0;
             foreach (var batch in loader.Epoch())
             {
-                TestStep(batch);
-                progress?.Update(++step, Logs());
+                using (TensorScope.Begin()) TestStep(batch);
+                ++step;
+                if (progress is { WantsUpdate: true }) progress.Update(step, Logs());
             }
             var logs = Logs();
             progress?.Finish(logs);

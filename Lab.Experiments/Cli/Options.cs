@@ -84,4 +84,20 @@ public sealed class Options
         if (v < min || v > max) throw new UsageException($"{_experiment}: '--{name} {s}' must be between {min} and {max}.");
         return v;
     }
+
+    /// <summary>A comma-separated list of numbers ("0.001,0.01,0.1,1"); "none" gives an empty list.</summary>
+    public float[] FloatList(string name, float[] fallback, float min = float.MinValue, float max = float.MaxValue)
+    {
+        if (!_values.TryGetValue(name, out var s) || s is null) return fallback;
+        if (s.Trim() == "none") return [];
+        var items = s.Split(',', StringSplitOptions.TrimEntries);
+        var r = new float[items.Length];
+        for (int i = 0; i < items.Length; i++)
+        {
+            if (!float.TryParse(items[i], NumberStyles.Float, CultureInfo.InvariantCulture, out r[i]) || !float.IsFinite(r[i]))
+                throw new UsageException($"{_experiment}: '--{name} {s}': '{items[i]}' is not a number (give a comma-separated list, or none).");
+            if (r[i] < min || r[i] > max) throw new UsageException($"{_experiment}: '--{name} {s}': {items[i]} must be between {min} and {max}.");
+        }
+        return r;
+    }
 }

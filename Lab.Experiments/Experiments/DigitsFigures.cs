@@ -1,5 +1,6 @@
 using Lab.Core;
 using Lab.Core.Data;
+using Lab.Core.Imaging;
 using Lab.Core.Training;
 
 namespace Lab.Experiments.Experiments;
@@ -24,5 +25,13 @@ internal static class DigitsFigures
     {
         var confusion = Confusion(test, probabilities);
         ctx.Metric("confusion_matrix", Enumerable.Range(0, 10).Select(r => Enumerable.Range(0, 10).Select(c => confusion[r, c]).ToArray()).ToArray());
+        ctx.SaveFigure(Plots.ConfusionMatrix(confusion, "Held-out confusion matrix"), "confusion_matrix");
+
+        // The notes' held-out figure: a test digit beside the bar chart of the model's probabilities.
+        int n = Math.Min(4, test.Count);
+        var p = DigitPanels.Rows(probabilities.ToArray(), 10);
+        ctx.SaveFigure(Plots.DigitProbabilities(Enumerable.Range(0, n).Select(i => test.Sample(i).ToArray()).ToList(), p.Take(n).ToList(),
+            Enumerable.Range(0, n).Select(i => (int)test.Target(i)[0]).ToList(), "Held-out digits and the model's class probabilities"), "held_out_probabilities");
+        ctx.SaveFigure(Plots.TrainingHistory(history, $"Training ({lossKey}, {accuracyKey})"), "history");
     }
 }

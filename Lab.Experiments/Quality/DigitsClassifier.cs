@@ -13,11 +13,14 @@ namespace Lab.Experiments.Quality;
 public static class DigitsClassifier
 {
     public const int Epochs = 20;
+    /// <summary>Quick mode's judge (one epoch on a few hundred digits): enough to exercise the pipeline, not to be believed.</summary>
+    public const int QuickEpochs = 1, QuickImages = 400;
 
     public static DigitsCnn Get(ExperimentContext ctx)
     {
+        int epochs = ctx.Quick ? QuickEpochs : Epochs;
         var cacheDir = Path.Combine(Path.GetDirectoryName(ctx.FinalDir)!, "cache");
-        var path = Path.Combine(cacheDir, $"digits-classifier-e{Epochs}.ckpt");
+        var path = Path.Combine(cacheDir, $"digits-classifier-e{epochs}.ckpt");
         var model = new DigitsCnn(new Generator(2024));
         if (File.Exists(path))
         {
@@ -29,14 +32,15 @@ public static class DigitsClassifier
             }
             catch (CheckpointException e) { ctx.Log($"ignoring the cached classifier ({e.Message}); retraining"); }
         }
-        ctx.Log($"training the digits classifier used to judge samples ({Epochs} epochs, cached in {path})");
+        ctx.Log($"training the digits classifier used to judge samples ({epochs} epochs, cached in {path})");
         var (train, test) = DigitsSource.Split(0);
+        if (ctx.Quick) train = train.Subset(Enumerable.Range(0, QuickImages).ToArray());
         var trainer = new Trainer(model) { Output = TextWriter.Null };
         trainer.Compile(new Adam(model.Parameters()), (p, y) => Losses.SparseCategoricalCrossEntropy(p, y), new SparseCategoricalAccuracy());
-        trainer.Fit(train, Epochs, 10, generator: new Generator(2025), verbose: 0);
+        trainer.Fit(train, epochs, 10, generator: new Generator(2025), verbose: 0);
         var acc = trainer.Evaluate(test, verbose: 0)["accuracy"];
         ctx.Log($"digits classifier held-out accuracy {acc:0.0000}");
-        Checkpoint.Save(path, model, info: new CheckpointInfo { Epoch = Epochs, Notes = { ["held_out_accuracy"] = acc.ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture) } });
+        Checkpoint.Save(path, model, info: new CheckpointInfo { Epoch = epochs, Notes = { ["held_out_accuracy"] = acc.ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture) } });
         return model;
     }
 }

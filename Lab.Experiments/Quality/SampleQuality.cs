@@ -13,15 +13,16 @@ namespace Lab.Experiments.Quality;
 public sealed record SampleQuality(int ClassesCovered, double ClassEntropy, double MeanConfidence,
     double FrechetDistance, double FrechetRealVsReal, int[] ClassCounts)
 {
-    public void Report(ExperimentContext ctx)
+    /// <summary>Records the numbers as metrics (names prefixed, e.g. "t0.1_classes_covered") and logs them.</summary>
+    public void Report(ExperimentContext ctx, string prefix = "")
     {
-        ctx.Metric("classes_covered", ClassesCovered);
-        ctx.Metric("class_entropy", ClassEntropy);
-        ctx.Metric("mean_confidence", MeanConfidence);
-        ctx.Metric("frechet_distance", FrechetDistance);
-        ctx.Metric("frechet_real_vs_real", FrechetRealVsReal);
-        ctx.Metric("class_counts", ClassCounts);
-        ctx.Log($"quality: {ClassesCovered}/10 classes with >= 2% of samples, class entropy {ClassEntropy:0.000}, " +
+        ctx.Metric(prefix + "classes_covered", ClassesCovered);
+        ctx.Metric(prefix + "class_entropy", ClassEntropy);
+        ctx.Metric(prefix + "mean_confidence", MeanConfidence);
+        ctx.Metric(prefix + "frechet_distance", FrechetDistance);
+        ctx.Metric(prefix + "frechet_real_vs_real", FrechetRealVsReal);
+        ctx.Metric(prefix + "class_counts", ClassCounts);
+        ctx.Log($"{(prefix.Length > 0 ? prefix.TrimEnd('_') + " " : "")}quality: {ClassesCovered}/10 classes with >= 2% of samples, class entropy {ClassEntropy:0.000}, " +
                 $"mean confidence {MeanConfidence:0.000}, Fréchet distance {FrechetDistance:0.00} (real vs real {FrechetRealVsReal:0.00})");
     }
 

@@ -81,7 +81,7 @@ public class ErrorTests
     [Fact]
     public void PermuteRepeatedAxis() => Throws(() => Tensor.Zeros(2, 3).Permute(0, 0), "Permute", "repeated");
 
-    [Fact]
+    [Cuda.NoCudaFact]
     public void CudaUnavailableIsAClearError()
     {
         var ex = Assert.Throws<Backends.DeviceUnavailableException>(() => Tensor.Zeros([2], Device.Cuda()));

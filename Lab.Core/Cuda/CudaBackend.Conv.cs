@@ -1,0 +1,134 @@
+using Lab.Core.Backends;
+
+namespace Lab.Core.Cuda;
+
+/// <summary>
+/// Convolutions as GEMMs over im2col column buffers: per image, col = im2col(x) is (C R S) x (OH OW), so
+/// y = W col, dcol = Wᵀ dy (scattered back by col2im) and dW = Σ dy colᵀ. The images of a batch go to
+/// cuBLAS as one strided-batched call; the column buffer is built for as many images as fit in
+/// <see cref="ColumnBudget"/> floats at a time. A 1x1 convolution with stride 1 and no padding uses x itself.
+/// </summary>
+public sealed partial class CudaBackend
+{
+    private const long ColumnBudget = 64L << 20; // floats (256 MiB)
+
+    private static bool IsPointwise(in ConvGeometry g) => g.R == 1 && g.S == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadH == 0 && g.PadW == 0;
+
+    private static Arg GeometryArg(in ConvGeometry g)
+        => new([g.C, g.H, g.W, g.R, g.S, g.StrideH, g.StrideW, g.PadH, g.PadW, g.OutH, g.OutW]);
+
+    private static int ImagesPerChunk(in ConvGeometry g)
+    {
+        long perImage = (long)g.C * g.R * g.S * g.OutH * g.OutW;
+        return (int)Math.Clamp(ColumnBudget / Math.Max(perImage, 1), 1, Math.Max(g.N, 1));
+    }
+
+    public void Conv2d(Tensor x, Tensor w, Tensor? bias, Tensor y, in ConvGeometry g)
+    {
+        Enter();
+        int crs = g.C * g.R * g.S, ohw = g.OutH * g.OutW, chw = g.C * g.H * g.W, kohw = g.K * ohw;
+        if (y.Numel == 0) return;
+        DevicePtr xp = Ptr(x), wp = Ptr(w), yp = Ptr(y);
+        if (IsPointwise(g))
+            Gemm(wp, false, 0, xp, false, chw, yp, g.N, g.K, ohw, crs, 0f);
+        else
+        {
+            int chunk = ImagesPerChunk(g);
+            using var col = Rent((long)chunk * crs * ohw);
+            for (int n0 = 0; n0 < g.N; n0 += chunk)
+            {
+                int images = Math.Min(chunk, g.N - n0);
+                LaunchN(Kernels.Im2Col, images * crs * ohw, Offset(xp, (long)n0 * chw), col.Ptr, images, GeometryArg(g));
+                Gemm(wp, false, 0, col.Ptr, false, (long)crs * ohw, Offset(yp, (long)n0 * kohw), images, g.K, ohw, crs, 0f);
+            }
+        }
+        if (bias is not null) LaunchN(Kernels.AddChannelBias, y.Numel, yp, Ptr(bias), y.Numel, g.K, ohw);
+    }
+
+    public void Conv2dGradInput(Tensor dy, Tensor w, Tensor dx, in ConvGeometry g)
+    {
+        Enter();
+        int crs = g.C * g.R * g.S, ohw = g.OutH * g.OutW, chw = g.C * g.H * g.W, kohw = g.K * ohw;
+        if (dx.Numel == 0) return;
+        DevicePtr dyp = Ptr(dy), wp = Ptr(w), dxp = Ptr(dx);
+        if (IsPointwise(g))
+        {
+            Gemm(wp, true, 0, dyp, false, kohw, dxp, g.N, g.C, ohw, g.K, 0f);
+            return;
+        }
+        int chunk = ImagesPerChunk(g);
+        using var col = Rent((long)chunk * crs * ohw);
+        for (int n0 = 0; n0 < g.N; n0 += chunk)
+        {
+            int images = Math.Min(chunk, g.N - n0);
+            Gemm(wp, true, 0, Offset(dyp, (long)n0 * kohw), false, kohw, col.Ptr, images, crs, ohw, g.K, 0f);
+            LaunchN(Kernels.Col2Im, images * chw, col.Ptr, Offset(dxp, (long)n0 * chw), images, GeometryArg(g));
+        }
+    }
+
+    public void Conv2dGradWeight(Tensor x, Tensor dy, Tensor dw, in ConvGeometry g)
+    {
+        Enter();
+        int crs = g.C * g.R * g.S, ohw = g.OutH * g.OutW, chw = g.C * g.H * g.W, kohw = g.K * ohw, kcrs = g.K * crs;
+        if (dw.Numel == 0) return;
+        DevicePtr xp = Ptr(x), dyp = Ptr(dy), dwp = Ptr(dw);
+        if (g.N == 0 || ohw == 0) { Zero(dwp, kcrs); return; }
+        bool pointwise = IsPointwise(g);
+        int chunk = pointwise ? g.N : ImagesPerChunk(g);
+        // Per image dW_n = dy_n col_nᵀ into a [images, K, CRS] buffer, then one reduction over images.
+        using var col = Rent(pointwise ? 0 : (long)chunk * crs * ohw);
+        using var perImage = Rent((long)Math.Min(chunk, g.N) * kcrs);
+        using var partial = Rent(g.N > chunk ? kcrs : 0);
+        for (int n0 = 0; n0 < g.N; n0 += chunk)
+        {
+            int images = Math.Min(chunk, g.N - n0);
+            DevicePtr cols = pointwise ? Offset(xp, (long)n0 * chw) : col.Ptr;
+            if (!pointwise) LaunchN(Kernels.Im2Col, images * crs * ohw, Offset(xp, (long)n0 * chw), col.Ptr, images, GeometryArg(g));
+            Gemm(Offset(dyp, (long)n0 * kohw), false, kohw, cols, true, (long)crs * ohw, perImage.Ptr, images, g.K, crs, ohw, 0f);
+            bool first = n0 == 0;
+            ReduceCols(ReduceOp.Sum, perImage.Ptr, 1, images, kcrs, first ? dwp : partial.Ptr);
+            if (!first) LaunchN(Kernels.Axpy, kcrs, 1f, partial.Ptr, dwp, kcrs);
+        }
+    }
+
+    public void ChannelSum(Tensor dy, Tensor db, int n, int channels, int spatial)
+    {
+        Enter();
+        if (channels == 0) return;
+        Launch(Kernels.ChannelSum, Math.Min(channels, _maxBlocks), 256, 1, Ptr(dy), Ptr(db), n, channels, spatial);
+    }
+
+    private static Arg PoolArg(in PoolGeometry g)
+        => new([g.H, g.W, g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.PadH, g.PadW, g.OutH, g.OutW]);
+
+    public void MaxPool2d(Tensor x, Tensor y, Tensor indices, in PoolGeometry g)
+    {
+        Enter();
+        int planes = g.N * g.C;
+        LaunchN(Kernels.MaxPool, planes * g.OutH * g.OutW, Ptr(x), Ptr(y), Ptr(indices), planes, PoolArg(g));
+    }
+
+    public void MaxPool2dGrad(Tensor dy, Tensor indices, Tensor dx, in PoolGeometry g)
+    {
+        Enter();
+        int planes = g.N * g.C;
+        Zero(Ptr(dx), dx.Numel);
+        LaunchN(Kernels.MaxPoolGrad, planes * g.OutH * g.OutW, Ptr(dy), Ptr(indices), Ptr(dx), planes, PoolArg(g));
+    }
+
+    public void AvgPool2d(Tensor x, Tensor y, in PoolGeometry g)
+    {
+        Enter();
+        int planes = g.N * g.C;
+        LaunchN(Kernels.AvgPool, planes * g.OutH * g.OutW, Ptr(x), Ptr(y), planes, PoolArg(g));
+    }
+
+    public void AvgPool2dGrad(Tensor dy, Tensor dx, in PoolGeometry g)
+    {
+        Enter();
+        int planes = g.N * g.C;
+        LaunchN(Kernels.AvgPoolGrad, planes * g.H * g.W, Ptr(dy), Ptr(dx), planes, PoolArg(g));
+    }
+
+    private static DevicePtr Offset(DevicePtr p, long floats) => new(p.Address + (ulong)floats * sizeof(float));
+}

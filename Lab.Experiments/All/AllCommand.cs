@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using Lab.Core.Data.Files;
+using Lab.Experiments.Cli;
+
+namespace Lab.Experiments.All;
+
+/// <summary>What happened to one experiment in an `all` run.</summary>
+public sealed record Outcome(string Experiment, string Status, int ExitCode, double Seconds, string Note = "")
+{
+    public const string Ok = "ok", Failed = "failed", Skipped = "skipped";
+}
+
+/// <summary>
+/// `all`: every experiment with its defaults, one after another, each into its own folder under --out
+/// (results/ by default), then results/README.md: a gallery of the figures and a table of the metrics.
+/// A failing experiment is reported and the rest still run; its earlier results stay where they were.
+/// </summary>
+public static class AllCommand
+{
+    public const string Description = "runs every experiment with its defaults, then writes <out>/README.md (gallery and metrics)";
+
+    public static readonly OptionSpec[] Specific =
+    [
+        new("data", "DIR", "IDX folder for mnist (without it mnist runs only when Fashion-MNIST is installed)"),
+        new("skip", "NAME,NAME...", "experiments to leave out (their earlier results, if any, stay in the gallery)"),
+    ];
+
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        Options options;
+        try
+        {
+            options = Options.Parse("all", args, Specific);
+            _ = options.Int("seed", 0, min: 0);
+            _ = options.Int("epochs", 0, min: 0, max: 100_000);
+        }
+        catch (UsageException e)
+        {
+            error.WriteLine(e.Message);
+            return 2;
+        }
+        var skip = (options.String("skip") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
+        if (skip.FirstOrDefault(s => Program.Experiments.All(e => e.Name != s)) is string unknown)
+        {
+            error.WriteLine($"all: '--skip {options.String("skip")}': '{unknown}' is not an experiment ({string.Join(", ", Program.Experiments.Select(e => e.Name))}).");
+            return 2;
+        }
+        var root = Path.GetFullPath(options.String("out") ?? "results");
+        var outcomes = new List<Outcome>();
+        foreach (var experiment in Program.Experiments)
+        {
+            var name = experiment.Name;
+            if (skip.Contains(name))
+            {
+                output.WriteLine($"== {name} skipped (--skip)");
+                outcomes.Add(new Outcome(name, Outcome.Skipped, 0, 0, "left out with --skip; any results shown are from an earlier run."));
+                continue;
+            }
+            var runArgs = new List<string> { name, "--out", Path.Combine(root, name) };
+            foreach (var common in new[] { "seed", "epochs", "device" })
+                if (options.String(common) is string v) runArgs.AddRange(["--" + common, v]);
+            if (options.Flag("quick")) runArgs.Add("--quick");
+            if (name == "mnist")
+            {
+                if (options.String("data") is string data) runArgs.AddRange(["--data", data]);
+                else if (FashionMnistFiles.TryLocate(out var reason) is null)
+                {
+                    output.WriteLine($"== mnist skipped: {reason}");
+                    outcomes.Add(new Outcome(name, Outcome.Skipped, 0, 0, reason + " Run `mnist --data DIR` or install dataset-fashion-mnist."));
+                    continue;
+                }
+            }
+            output.WriteLine($"== {string.Join(' ', runArgs)}");
+            var clock = Stopwatch.StartNew();
+            int code;
+            try { code = Program.Run([.. runArgs], output, error); }
+            catch (Exception e)
+            {
+                // Program.Run reports failures itself; this is the last line of defence so the others still run.
+                error.WriteLine($"{name} failed: {e.GetType().Name}: {e.Message}");
+                code = 1;
+            }
+            var seconds = clock.Elapsed.TotalSeconds;
+            outcomes.Add(new Outcome(name, code == 0 ? Outcome.Ok : Outcome.Failed, code, seconds,
+                code == 0 ? "" : $"exit code {code}; see the messages above. Results shown are from an earlier run, if any."));
+            output.WriteLine($"== {name}: {(code == 0 ? "ok" : $"FAILED (exit code {code})")} in {seconds:0.0}s");
+        }
+        Gallery.Write(root, outcomes, options);
+        output.WriteLine();
+        foreach (var o in outcomes) output.WriteLine($"  {o.Experiment,-14}{o.Status,-9}{(o.Status == Outcome.Skipped ? "" : $"{o.Seconds,8:0.0}s")}  {o.Note}");
+        output.WriteLine($"Gallery in {Path.Combine(root, Gallery.FileName)}");
+        return outcomes.Any(o => o.Status == Outcome.Failed) ? 1 : 0;
+    }
+}

@@ -1,0 +1,108 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Lab.Core.IO;
+using Lab.Experiments.Cli;
+
+namespace Lab.Experiments.All;
+
+/// <summary>
+/// results/README.md: what each experiment measured (a summary table of the headline numbers, then every
+/// scalar of each metrics.json) and every figure it drew, linked relative to the README so the folder can
+/// be browsed on any forge or copied elsewhere.
+/// </summary>
+public static class Gallery
+{
+    public const string FileName = "README.md";
+
+    /// <summary>The numbers worth a column in the summary, in this order, when an experiment has them.</summary>
+    private static readonly string[] Headline =
+    [
+        "test_accuracy", "success_rate", "mean_linf", "classes_covered", "frechet_distance", "modes_covered", "within_3sigma",
+        "mean_epoch_seconds",
+    ];
+
+    public static void Write(string root, IReadOnlyList<Outcome> outcomes, Options options)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("# GenLab results");
+        sb.AppendLine();
+        sb.AppendLine($"Written by `dotnet run -c Release --project Lab.Experiments -- all{(options.ToString() is { Length: > 0 } a ? " " + a : "")}` " +
+                      $"on {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC ({Environment.ProcessorCount} logical CPUs). Every folder holds the experiment's " +
+                      "`metrics.json`, its training history as CSV, TensorBoard event files and a JSON-lines run log beside the figures.");
+        sb.AppendLine();
+
+        var metrics = outcomes.ToDictionary(o => o.Experiment, o => Read(Path.Combine(root, o.Experiment, "metrics.json")));
+        var columns = Headline.Where(h => metrics.Values.Any(m => m?.ContainsKey(h) == true)).ToArray();
+        sb.AppendLine($"| experiment | run | time | {string.Join(" | ", columns.Select(c => c.Replace('_', ' ')))} |");
+        sb.AppendLine($"| --- | --- | ---: |{string.Concat(columns.Select(_ => " ---: |"))}");
+        foreach (var o in outcomes)
+        {
+            var m = metrics[o.Experiment];
+            var time = o.Status == Outcome.Skipped ? "" : $"{o.Seconds:0}s";
+            sb.AppendLine($"| [{o.Experiment}](#{o.Experiment}) | {o.Status} | {time} | " +
+                          string.Join(" | ", columns.Select(c => m is not null && m.TryGetValue(c, out var v) ? Format(v) : "")) + " |");
+        }
+        sb.AppendLine();
+
+        foreach (var o in outcomes)
+        {
+            var dir = Path.Combine(root, o.Experiment);
+            var description = Program.Experiments.First(e => e.Name == o.Experiment).Description;
+            sb.AppendLine($"## {o.Experiment}");
+            sb.AppendLine();
+            sb.AppendLine($"{char.ToUpperInvariant(description[0])}{description[1..]}.");
+            sb.AppendLine();
+            if (o.Note.Length > 0) { sb.AppendLine($"**{o.Status}:** {o.Note}"); sb.AppendLine(); }
+            if (metrics[o.Experiment] is { } m)
+            {
+                sb.AppendLine("| metric | value |");
+                sb.AppendLine("| --- | ---: |");
+                foreach (var (k, v) in m.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+                    if (v.ValueKind is JsonValueKind.Number or JsonValueKind.String or JsonValueKind.True or JsonValueKind.False
+                        || (v.ValueKind == JsonValueKind.Array && v.GetArrayLength() <= 10 && v.EnumerateArray().All(e => e.ValueKind == JsonValueKind.Number)))
+                        sb.AppendLine($"| {k} | {Format(v)} |");
+                sb.AppendLine();
+            }
+            if (Directory.Exists(dir))
+            {
+                // PNGs and GIFs; an SVG stands in for a PNG that could not be rendered (no Cairo).
+                bool Shown(string f) => f.EndsWith(".png", StringComparison.Ordinal) || f.EndsWith(".gif", StringComparison.Ordinal)
+                    || (f.EndsWith(".svg", StringComparison.Ordinal) && !File.Exists(Path.ChangeExtension(f, ".png")));
+                foreach (var figure in Directory.EnumerateFiles(dir).Where(Shown).Order(StringComparer.Ordinal))
+                {
+                    var file = Path.GetFileName(figure);
+                    var caption = Path.GetFileNameWithoutExtension(file).Replace('_', ' ');
+                    var svg = Path.ChangeExtension(file, ".svg");
+                    bool svgBeside = file.EndsWith(".png", StringComparison.Ordinal) && File.Exists(Path.Combine(dir, svg));
+                    sb.AppendLine($"**{caption}**{(svgBeside ? $" ([svg]({o.Experiment}/{svg}))" : "")}");
+                    sb.AppendLine();
+                    sb.AppendLine($"![{caption}]({o.Experiment}/{file})");
+                    sb.AppendLine();
+                }
+            }
+        }
+        Directory.CreateDirectory(root);
+        AtomicFile.WriteAllText(Path.Combine(root, FileName), sb.ToString());
+    }
+
+    private static Dictionary<string, JsonElement>? Read(string path)
+    {
+        if (!File.Exists(path)) return null;
+        try { return JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(path)); }
+        catch (JsonException) { return null; }
+    }
+
+    private static string Format(JsonElement v) => v.ValueKind switch
+    {
+        JsonValueKind.Number when v.TryGetInt64(out var i) => i.ToString(CultureInfo.InvariantCulture),
+        JsonValueKind.Number => Number(v.GetDouble()),
+        JsonValueKind.Array => "[" + string.Join(", ", v.EnumerateArray().Select(Format)) + "]",
+        JsonValueKind.True => "yes",
+        JsonValueKind.False => "no",
+        _ => v.ToString().Replace("|", "\\|"),
+    };
+
+    private static string Number(double d) =>
+        double.IsFinite(d) ? (Math.Abs(d) >= 1000 || d == Math.Round(d) ? d.ToString("0.##", CultureInfo.InvariantCulture) : d.ToString("G4", CultureInfo.InvariantCulture)) : d.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using Lab.Core;
+using Lab.Core.Autodiff;
+using Lab.Core.Data;
+using Lab.Core.Optim;
+using Lab.Core.Training;
+using Lab.Experiments.Cli;
+using Lab.Models;
+
+namespace Lab.Experiments.Experiments;
+
+/// <summary>
+/// Seed 001 exercise 7: a GAN on the 8x8 digits. Per training step the discriminator takes 5 Adam steps on
+/// L_D = mean(softplus(-D(x)) + softplus(D(G(z)))) with fresh fakes from the generator in inference mode,
+/// then the generator (in training mode, so its batch norms use batch statistics) takes one Adam step on
+/// L_G = mean(softplus(-D(G(z)))); as many z as real images, batch 16, 20 epochs. The notes invite other
+/// D:G ratios: by default a second GAN is trained with one discriminator step for the comparison figure.
+/// </summary>
+public sealed class GanExperiment : IExperiment
+{
+    public string Name => "gan";
+    public string Description => "GAN on 8x8 digits (5 discriminator steps per generator step), compared with 1:1";
+    public IReadOnlyList<OptionSpec> Options =>
+    [
+        new("d-steps", "N", "discriminator updates per generator update", "5"),
+        new("compare-d-steps", "N", "also train a GAN with this ratio for the comparison figure (0: none)", "1"),
+        new("batch-size", "N", "mini-batch size", "16"),
+        DigitsSource.TrainOn,
+    ];
+
+    /// <summary>The seed's train_step with its two optimizers and two loss trackers.</summary>
+    public sealed class GanTrainer : Trainer
+    {
+        private readonly Gan _gan;
+        private readonly Adam _dOptimizer, _gOptimizer;
+        private readonly Generator _noise;
+
+        public GanTrainer(Gan gan, int discriminatorSteps, Generator noise) : base(gan)
+        {
+            _gan = gan;
+            _noise = noise;
+            DiscriminatorSteps = discriminatorSteps;
+            _dOptimizer = new Adam(gan.Discriminator.Parameters());
+            _gOptimizer = new Adam(gan.Generator.Parameters());
+        }
+
+        public int DiscriminatorSteps { get; }
+        public Mean DLoss { get; } = new("d_loss");
+        public Mean GLoss { get; } = new("g_loss");
+        public override IReadOnlyList<Metric> Metrics => [DLoss, GLoss];
+
+        protected override void TrainStep(Batch batch)
+        {
+            var (generator, discriminator) = (_gan.Generator, _gan.Discriminator);
+            int n = batch.Size;
+            float dLoss = 0;
+            for (int k = 0; k < DiscriminatorSteps; k++)
+            {
+                // Fakes from the generator in inference mode; no gradient reaches it from this loss.
+                Tensor fake;
+                generator.Eval();
+                using (new NoGrad()) fake = generator.Generate(n, _noise);
+                _dOptimizer.ZeroGrad();
+                var lossD = discriminator.Loss(batch.X, fake);
+                lossD.Backward();
+                _dOptimizer.Step();
+                dLoss = lossD.Item();
+            }
+            generator.Train();
+            _gOptimizer.ZeroGrad();
+            var lossG = discriminator.GeneratorLoss(generator.Generate(n, _noise));
+            lossG.Backward();
+            _gOptimizer.Step();
+            DLoss.Update(dLoss, n);
+            GLoss.Update(lossG, n);
+        }
+    }
+
+    public void Run(ExperimentContext ctx)
+    {
+        var (train, heldOut) = DigitsSource.ForGenerativeModel(ctx);
+        int epochs = ctx.Epochs(20), batch = ctx.Options.Int("batch-size", 16, min: 1);
+        int dSteps = ctx.Options.Int("d-steps", 5, min: 1, max: 100);
+        int compareSteps = ctx.Options.Int("compare-d-steps", 1, min: 0, max: 100);
+        var judge = GeneratedDigits.Judge(ctx, heldOut);
+
+        var clock = Stopwatch.StartNew();
+        var (gan, history) = Train(ctx, train, dSteps, epochs, batch, verbose: 1);
+        ctx.Metric("train_seconds", clock.Elapsed.TotalSeconds);
+        ctx.Metric("d_steps", dSteps);
+        ctx.Metric("final_d_loss", history["d_loss"][^1]);
+        ctx.Metric("final_g_loss", history["g_loss"][^1]);
+        ctx.WriteHistory(history);
+        Checkpoint.Save(ctx.PathFor("checkpoints/gan.ckpt"), gan, info: new CheckpointInfo { Epoch = epochs });
+
+        // Sampling as in the notes: the generator in inference mode (batch norms use running statistics).
+        var samples = Sample(gan, GeneratedDigits.SampleCount, ctx.Rng(3));
+        GeneratedDigits.Write(ctx, samples);
+        judge(samples, "");
+
+        (int DSteps, Tensor Samples, History History)? comparison = null;
+        if (compareSteps > 0 && compareSteps != dSteps)
+        {
+            ctx.Log($"comparison: training a GAN with {compareSteps} discriminator step(s) per generator step");
+            var (other, h) = Train(ctx, train, compareSteps, epochs, batch, verbose: 0);
+            ctx.Log($"{compareSteps}:1 GAN: d_loss {h["d_loss"][^1]:0.0000}, g_loss {h["g_loss"][^1]:0.0000}");
+            var s = Sample(other, GeneratedDigits.SampleCount, ctx.Rng(3));
+            ctx.Metric($"compare_d{compareSteps}_final_d_loss", h["d_loss"][^1]);
+            ctx.Metric($"compare_d{compareSteps}_final_g_loss", h["g_loss"][^1]);
+            judge(s, $"compare_d{compareSteps}_");
+            ctx.WriteHistory(h, $"history_d{compareSteps}.csv");
+            comparison = (compareSteps, s, h);
+        }
+        GanFigures.Draw(ctx, dSteps, samples, history, comparison);
+    }
+
+    private static (Gan, History) Train(ExperimentContext ctx, Dataset train, int dSteps, int epochs, int batch, int verbose)
+    {
+        var gan = new Gan(generator: ctx.Rng(1));
+        gan.To(ctx.Device);
+        if (verbose > 0)
+        {
+            ctx.Log(gan.Generator.Summary(1, 10));
+            ctx.Log(gan.Discriminator.Summary(1, 1, 8, 8));
+        }
+        var trainer = new GanTrainer(gan, dSteps, ctx.Rng(4)) { Output = ctx.Output };
+        var history = trainer.Fit(train, epochs, batch, callbacks: verbose > 0 ? ctx.StandardCallbacks() : [], generator: ctx.Rng(2), verbose: verbose);
+        return (gan, history);
+    }
+
+    private static Tensor Sample(Gan gan, int n, Generator g)
+    {
+        using var _ = new NoGrad();
+        gan.Eval();
+        return gan.Generator.Generate(n, g).To(Device.Cpu);
+    }
+}

@@ -1,0 +1,40 @@
+using Lab.Core;
+using Lab.Core.Autodiff;
+using Lab.Core.Data;
+using Lab.Experiments.Quality;
+
+namespace Lab.Experiments;
+
+/// <summary>
+/// What vae, gan and score-digits do with their samples: save them as samples.csv (one 8x8 image per row,
+/// 64 values in [0, 1], 1 = ink) and judge them with the cached digits classifier against held-out digits.
+/// </summary>
+public static class GeneratedDigits
+{
+    public const int SampleCount = 1000;
+
+    /// <summary>samples.csv: a header p0..p63, then one row of 64 values per image, clamped to [0, 1], 5 decimals.</summary>
+    public static void Write(ExperimentContext ctx, Tensor images, string file = "samples.csv")
+    {
+        var data = images.ToArray();
+        int n = images.Shape[0];
+        ctx.WriteCsv(file, Enumerable.Range(0, 64).Select(i => $"p{i}").ToArray(),
+            Enumerable.Range(0, n).Select(r => (IReadOnlyList<double>)Enumerable.Range(0, 64)
+                .Select(j => Math.Round(Math.Clamp(data[r * 64 + j], 0f, 1f), 5)).ToArray()));
+    }
+
+    /// <summary>A judge of samples: the cached digits classifier (loaded on first use) and the held-out digits.</summary>
+    public static Func<Tensor, string, SampleQuality> Judge(ExperimentContext ctx, Dataset heldOut)
+    {
+        Lab.Models.DigitsCnn? classifier = null;
+        var real = heldOut.FeaturesTensor();
+        return (images, prefix) =>
+        {
+            classifier ??= DigitsClassifier.Get(ctx);
+            using var _ = new NoGrad();
+            var quality = SampleQuality.Measure(classifier, images.To(Device.Cpu).Clamp(0, 1), real);
+            quality.Report(ctx, prefix);
+            return quality;
+        };
+    }
+}

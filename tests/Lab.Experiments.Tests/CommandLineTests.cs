@@ -1,0 +1,60 @@
+using Xunit;
+
+namespace Lab.Experiments.Tests;
+
+/// <summary>The command line's contract: help, clear messages and exit code 2 for bad input, failures that keep old results.</summary>
+public class CommandLineTests
+{
+    [Fact]
+    public void HelpListsEveryExperiment()
+    {
+        var r = Cli.Run("--help");
+        Assert.Equal(0, r.Code);
+        foreach (var name in new[] { "toy", "digits", "adversarial", "vae", "gan", "score", "score-digits", "mnist", "all" })
+            Assert.Contains($"  {name} ", r.Output);
+        Assert.Equal(0, Cli.Run("gan", "--help").Code);
+        Assert.Contains("--d-steps", Cli.Run("gan", "--help").Output);
+        Assert.Contains("--data", Cli.Run("all", "--help").Output);
+    }
+
+    [Theory]
+    [InlineData("Unknown experiment 'nope'", "nope")]
+    [InlineData("unknown option '--bogus'", "toy", "--bogus", "1")]
+    [InlineData("'--epochs many' is not an integer", "vae", "--epochs", "many")]
+    [InlineData("'--seed -1' must be between 0 and", "toy", "--seed", "-1")]
+    [InlineData("'--device gpu' is not one of cpu, cuda", "gan", "--device", "gpu")]
+    [InlineData("'--d-steps 0' must be between 1 and 100", "gan", "--d-steps", "0")]
+    [InlineData("'--loss exactly' is not one of exact, sliced", "score", "--loss", "exactly")]
+    [InlineData("is not a number", "vae", "--sweep", "0.1,warm")]
+    [InlineData("option '--levels' needs a value", "score-digits", "--levels")]
+    [InlineData("--synthetic", "mnist", "--data", "/nonexistent/idx")]
+    [InlineData("unknown option '--bogus'", "all", "--bogus")]
+    [InlineData("'tyo' is not an experiment", "all", "--skip", "toy,tyo")]
+    public void BadCommandLinesExitWithCodeTwoAndSayWhy(string message, params string[] args)
+    {
+        using var folder = new TempFolder();
+        var r = Cli.Run([.. args, .. args[0] == "nope" ? Array.Empty<string>() : ["--quick", "--out", folder["out"]]]);
+        Assert.Equal(2, r.Code);
+        Assert.Contains(message, r.Error);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(folder.Path)); // no results, no staging folder
+    }
+
+    [Fact]
+    public void AFailedRunLeavesEarlierResultsUntouched()
+    {
+        using var folder = new TempFolder();
+        var dir = folder["score-digits"];
+        Cli.Ok("score-digits", "--quick", "--out", dir);
+        var before = Files.Snapshot(dir);
+
+        // Fails inside the experiment (a missing checkpoint), after its staging folder was created.
+        var r = Cli.Run("score-digits", "--quick", "--out", dir, "--checkpoint", folder["missing.ckpt"]);
+        Assert.Equal(1, r.Code);
+        Assert.Contains("left untouched", r.Error);
+
+        var after = Files.Snapshot(dir);
+        Assert.Equal(before.Keys.Order(), after.Keys.Order());
+        foreach (var (file, bytes) in before) Assert.True(bytes.AsSpan().SequenceEqual(after[file]), $"{file} changed");
+        Assert.Equal([dir], Directory.EnumerateDirectories(folder.Path).Where(d => !d.EndsWith("cache", StringComparison.Ordinal)));
+    }
+}

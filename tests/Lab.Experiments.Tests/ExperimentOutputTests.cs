@@ -1,0 +1,146 @@
+using Xunit;
+
+namespace Lab.Experiments.Tests;
+
+/// <summary>What every experiment writes, checked on the shared quick run.</summary>
+[Collection(QuickCollection.Name)]
+public class ExperimentOutputTests(QuickRun run)
+{
+    private static readonly string[] Quality =
+        ["classes_covered", "class_entropy", "mean_confidence", "frechet_distance", "frechet_real_vs_real"];
+
+    public static TheoryData<string, string[]> RequiredMetrics => new()
+    {
+        { "toy", ["test_accuracy", "test_loss"] },
+        { "digits", ["test_accuracy", "test_loss"] },
+        { "adversarial", ["success_rate", "mean_l2", "mean_linf", "mean_steps"] },
+        { "vae", ["final_kl_loss", "final_reconstruction_loss", .. Quality] },
+        { "gan", ["final_d_loss", "final_g_loss", .. Quality] },
+        { "score", ["final_loss", "modes_covered", "within_3sigma"] },
+        { "score-digits", ["final_loss", "largest_distance", .. Quality] },
+        { "mnist-synthetic", ["test_accuracy", "test_loss", "mean_epoch_seconds"] },
+    };
+
+    [Fact]
+    public void AllRunsEveryExperimentKeepsGoingPastAFailureAndWritesTheGallery()
+    {
+        // mnist fails (no IDX files where --data points); everything else runs, and the exit code says so.
+        Assert.Equal(1, run.All.Code);
+        Assert.Contains("no-idx-files", run.All.Error);
+        var readme = File.ReadAllText(Path.Combine(run.Root, "README.md"));
+        foreach (var e in Program.Experiments)
+        {
+            Assert.Contains($"## {e.Name}", readme);
+            if (e.Name != "mnist")
+            {
+                Assert.True(File.Exists(Path.Combine(run.Dir(e.Name), "metrics.json")), e.Name);
+                Assert.Contains($"| [{e.Name}](#{e.Name}) | ok |", readme);
+            }
+        }
+        Assert.Contains("| experiment | run | time |", readme);
+        Assert.Contains("| [mnist](#mnist) | failed |", readme);
+        Assert.False(Directory.Exists(run.Dir("mnist")));
+        Assert.Contains("| test_accuracy |", readme);
+        Assert.DoesNotContain(Directory.EnumerateDirectories(run.Root), d => d.Contains(".staging-") || d.Contains(".old-"));
+    }
+
+    [Theory]
+    [MemberData(nameof(RequiredMetrics))]
+    public void MetricsHoldFiniteNumbers(string folder, string[] keys)
+    {
+        var metrics = Files.Metrics(run.Dir(folder));
+        Files.AssertFinite(metrics, keys);
+        Assert.True(metrics["quick"].GetBoolean());
+        Assert.Equal("cpu", metrics["device"].GetString());
+    }
+
+    [Theory]
+    [InlineData("vae")]
+    [InlineData("gan")]
+    [InlineData("score-digits")]
+    public void DigitSamplesAreAThousandImagesInTheUnitInterval(string experiment)
+    {
+        var (header, rows) = Files.Csv(Path.Combine(run.Dir(experiment), "samples.csv"));
+        Assert.Equal(Enumerable.Range(0, 64).Select(i => $"p{i}"), header);
+        Assert.Equal(1000, rows.Length);
+        Assert.All(rows, r => Assert.All(r, v => Assert.InRange(v, 0.0, 1.0)));
+        var metrics = Files.Metrics(run.Dir(experiment));
+        Assert.InRange(metrics["classes_covered"].GetInt32(), 0, 10);
+        Assert.Equal(1000, metrics["class_counts"].EnumerateArray().Sum(c => c.GetInt32()));
+    }
+
+    [Fact]
+    public void ScoreWritesLangevinSamplesAndTheData()
+    {
+        var (header, rows) = Files.Csv(Path.Combine(run.Dir("score"), "samples.csv"));
+        Assert.Equal(["x0", "x1"], header);
+        Assert.Equal(1000, rows.Length); // quick mode's chains
+        Assert.All(rows, r => Assert.All(r, v => Assert.True(double.IsFinite(v))));
+        var (dataHeader, data) = Files.Csv(Path.Combine(run.Dir("score"), "data.csv"));
+        Assert.Equal(["x0", "x1", "label"], dataHeader);
+        Assert.Equal(500, data.Length);
+        Assert.Equal([0.0, 1, 2, 3, 4], data.Select(r => r[2]).Distinct().Order());
+        var metrics = Files.Metrics(run.Dir("score"));
+        Assert.InRange(metrics["modes_covered"].GetInt32(), 0, 5);
+        Assert.InRange(metrics["within_3sigma"].GetDouble(), 0, 1);
+    }
+
+    [Theory]
+    [InlineData("toy", "accuracy")]
+    [InlineData("digits", "My_accuracy")]
+    [InlineData("vae", "kl_loss")]
+    [InlineData("gan", "d_loss")]
+    [InlineData("score", "loss")]
+    [InlineData("score-digits", "loss")]
+    [InlineData("mnist-synthetic", "accuracy")]
+    public void HistoryAndLogsAreWritten(string folder, string column)
+    {
+        var dir = run.Dir(folder);
+        var (header, rows) = Files.Csv(Path.Combine(dir, "history.csv"));
+        Assert.Equal("epoch", header[0]);
+        Assert.Contains(column, header);
+        Assert.Single(rows); // one quick epoch
+        Assert.True(File.Exists(Path.Combine(dir, "run.log.jsonl")));
+        Assert.True(File.Exists(Path.Combine(dir, "training_log.csv")));
+        Assert.NotEmpty(Directory.EnumerateFiles(Path.Combine(dir, "tensorboard"), "events.out.tfevents.*", SearchOption.AllDirectories));
+    }
+
+    public static TheoryData<string, string[], string[]> Figures => new()
+    {
+        { "toy", ["data", "decision_regions", "history"], [] },
+        { "digits", ["confusion_matrix", "held_out_probabilities", "history"], [] },
+        { "adversarial", ["budget_curve"], [] },
+        { "vae", ["samples", "reconstructions", "temperature_sweep", "losses"], [] },
+        { "gan", ["samples", "losses", "d_steps_comparison", "d_steps_losses"], [] },
+        { "score", ["data", "langevin_final", "loss"], ["langevin"] },
+        { "score-digits", ["samples", "annealing", "loss"], ["annealing"] },
+        { "mnist-synthetic", ["history", "test_predictions"], [] },
+    };
+
+    /// <summary>Every figure as SVG, and as PNG (GIF for animations) wherever Cairo renders.</summary>
+    [Theory]
+    [MemberData(nameof(Figures))]
+    public void FiguresAreWritten(string folder, string[] figures, string[] animations)
+    {
+        var dir = run.Dir(folder);
+        foreach (var f in figures)
+        {
+            Files.AssertSvg(Path.Combine(dir, f + ".svg"));
+            if (Lab.Core.Imaging.Cairo.IsAvailable) Files.AssertPng(Path.Combine(dir, f + ".png"));
+        }
+        foreach (var a in animations)
+            if (Lab.Core.Imaging.Cairo.IsAvailable) Files.AssertGif(Path.Combine(dir, a + ".gif"));
+        if (Lab.Core.Imaging.Cairo.IsAvailable)
+            Assert.Contains($"![", File.ReadAllText(Path.Combine(run.Root, "README.md")));
+    }
+
+    [Fact]
+    public void MnistSyntheticReportsItsTiming()
+    {
+        Assert.True(run.Synthetic.Code == 0, run.Synthetic.Error);
+        var metrics = Files.Metrics(run.Dir("mnist-synthetic"));
+        Assert.True(metrics["synthetic"].GetBoolean());
+        Assert.Equal(Lab.Experiments.Experiments.MnistExperiment.QuickTrain, metrics["train_images"].GetInt32());
+        Assert.Single(metrics["epoch_seconds"].EnumerateArray());
+    }
+}
