@@ -154,9 +154,12 @@ internal static unsafe class Pooling
                 var mask0 = Vector512.LessThan(lanes, Vector512.Create(2 * outputs)).AsSingle();
                 var mask1 = Vector512.LessThan(lanes, Vector512.Create(2 * outputs - 16)).AsSingle();
                 Avx512F.MaskStore(top + 2 * q, mask0, Avx512F.PermuteVar16x32x2(tl, first, tr));
-                Avx512F.MaskStore(top + 2 * q + 16, mask1, Avx512F.PermuteVar16x32x2(tl, second, tr));
                 Avx512F.MaskStore(bottom + 2 * q, mask0, Avx512F.PermuteVar16x32x2(bl, first, br));
-                Avx512F.MaskStore(bottom + 2 * q + 16, mask1, Avx512F.PermuteVar16x32x2(bl, second, br));
+                if (outputs > 8) // an empty masked store still costs a store slot
+                {
+                    Avx512F.MaskStore(top + 2 * q + 16, mask1, Avx512F.PermuteVar16x32x2(tl, second, tr));
+                    Avx512F.MaskStore(bottom + 2 * q + 16, mask1, Avx512F.PermuteVar16x32x2(bl, second, br));
+                }
             }
             if (2 * outW < w) { top[w - 1] = 0; bottom[w - 1] = 0; } // an odd last column is in no window
         }
@@ -281,9 +284,12 @@ internal static unsafe class Pooling
                 var mask0 = Vector512.LessThan(lanes, Vector512.Create(2 * outputs)).AsSingle();
                 var mask1 = Vector512.LessThan(lanes, Vector512.Create(2 * outputs - 16)).AsSingle();
                 Avx512F.MaskStore(top + 2 * q, mask0, lo);
-                Avx512F.MaskStore(top + 2 * q + 16, mask1, hi);
                 Avx512F.MaskStore(bottom + 2 * q, mask0, lo);
-                Avx512F.MaskStore(bottom + 2 * q + 16, mask1, hi);
+                if (outputs > 8)
+                {
+                    Avx512F.MaskStore(top + 2 * q + 16, mask1, hi);
+                    Avx512F.MaskStore(bottom + 2 * q + 16, mask1, hi);
+                }
             }
             if (2 * outW < w) { top[w - 1] = 0; bottom[w - 1] = 0; } // an odd last column is in no window
         }
