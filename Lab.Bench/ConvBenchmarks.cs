@@ -1,3 +1,4 @@
+using Lab.Core.Tests.Cpu;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;

@@ -1,3 +1,4 @@
+using Lab.Core.Tests.Cpu;
 using System.Diagnostics;
 using Lab.Core;
 using Lab.Core.Backends;

@@ -1,3 +1,4 @@
+using Lab.Core.Tests.Cpu;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using Lab.Core;

@@ -4,7 +4,7 @@ namespace Lab.Core.Tests.Cpu;
 
 /// <summary>
 /// The CPU backend's original convolution and pooling loops, the direct definitions that the im2col/GEMM and
-/// vectorised kernels are checked against (Lab.Bench keeps its own copy as the benchmarks' baseline).
+/// vectorised kernels are checked against (Lab.Bench compiles this same file as its benchmarks' baseline).
 /// </summary>
 internal static class NaiveConv
 {
