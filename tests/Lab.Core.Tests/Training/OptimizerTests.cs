@@ -39,6 +39,41 @@ public class OptimizerTests
         Numeric.AssertClose(p, Run(t => new Adam([t], lr: 0.01f)), 1e-6, "Adam");
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(8)]
+    [InlineData(17)]
+    [InlineData(65)]
+    public void AdamVectorAndTailMatchTheKerasFormAtEverySize(int n)
+    {
+        // Sizes that run the vectorised body, the scalar tail, or both.
+        double lr = 0.01, b1 = 0.9, b2 = 0.999, eps = 1e-7;
+        var gen = new Generator((ulong)n);
+        var start = Tensor.RandN(gen, [n]).ToArray();
+        var grads = Enumerable.Range(0, 3).Select(_ => Tensor.RandN(gen, [n]).ToArray()).ToArray();
+        var p = start.Select(v => (double)v).ToArray();
+        var m = new double[n]; var v2 = new double[n];
+        for (int t = 1; t <= 3; t++)
+        {
+            double alpha = lr * Math.Sqrt(1 - Math.Pow(b2, t)) / (1 - Math.Pow(b1, t));
+            for (int i = 0; i < n; i++)
+            {
+                double g = grads[t - 1][i];
+                m[i] = b1 * m[i] + (1 - b1) * g; v2[i] = b2 * v2[i] + (1 - b2) * g * g;
+                p[i] -= alpha * m[i] / (Math.Sqrt(v2[i]) + eps);
+            }
+        }
+        var param = Tensor.FromArray(start, [n]).RequireGrad();
+        var adam = new Adam([param], lr: 0.01f);
+        for (int t = 0; t < 3; t++)
+        {
+            param.Grad = Tensor.FromArray(grads[t], [n]);
+            adam.Step();
+        }
+        Numeric.AssertClose(p, param.ToArray(), 1e-5, "Adam");
+    }
+
     [Fact]
     public void AdamPyTorchForm()
     {
