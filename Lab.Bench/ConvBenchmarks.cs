@@ -1,9 +1,6 @@
 using Lab.Core.Tests.Cpu;
 using BenchmarkDotNet.Attributes;
-using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
-using BenchmarkDotNet.Reports;
-using BenchmarkDotNet.Running;
 using Lab.Core;
 using Lab.Core.Backends;
 
@@ -22,15 +19,22 @@ public class ConvBenchmarks
     private Tensor _x = null!, _w = null!, _b = null!, _y = null!, _dy = null!, _dx = null!, _dw = null!;
     private ConvGeometry _g;
 
-    [ParamsSource(nameof(ShapeNames))]
-    public string Shape { get; set; } = "";
+    [ParamsSource(nameof(Shapes))]
+    public ConvCase Shape { get; set; } = new("");
 
-    public static IEnumerable<string> ShapeNames => ConvShapes.All.Keys;
+    public static IEnumerable<ConvCase> Shapes => ConvShapes.All.Keys.Select(name => new ConvCase(name));
+
+    /// <summary>A named layer shape; its FLOP count feeds the shared GFLOP/s column.</summary>
+    public sealed record ConvCase(string Name) : Bdn.IHasFlops
+    {
+        public double Flops => ConvShapes.Flops(ConvShapes.All[Name]);
+        public override string ToString() => Name;
+    }
 
     [GlobalSetup]
     public void Setup()
     {
-        _g = ConvShapes.All[Shape];
+        _g = ConvShapes.All[Shape.Name];
         var gen = new Generator(1);
         _x = Tensor.RandN(gen, [_g.N, _g.C, _g.H, _g.W]);
         _w = Tensor.RandN(gen, [_g.K, _g.C, _g.R, _g.S]);
@@ -61,28 +65,6 @@ public class ConvBenchmarks
 
     private sealed class Config : FastConfig
     {
-        public Config() => AddColumn(new GflopsColumn());
-    }
-
-    private sealed class GflopsColumn : IColumn
-    {
-        public string Id => nameof(GflopsColumn);
-        public string ColumnName => "GFLOP/s";
-        public bool AlwaysShow => true;
-        public ColumnCategory Category => ColumnCategory.Custom;
-        public int PriorityInCategory => 0;
-        public bool IsNumeric => true;
-        public UnitType UnitType => UnitType.Dimensionless;
-        public string Legend => "2 N K C R S OH OW / mean time";
-        public bool IsAvailable(Summary summary) => true;
-        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
-
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
-        {
-            var stats = summary[benchmarkCase]?.ResultStatistics;
-            if (stats is null || benchmarkCase.Parameters["Shape"] is not string shape) return "-";
-            return (ConvShapes.Flops(ConvShapes.All[shape]) / stats.Mean).ToString("F2"); // flops per ns = GFLOP/s
-        }
+        public Config() => AddColumn(new Bdn.FlopsColumn());
     }
 }
