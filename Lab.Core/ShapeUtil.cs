@@ -31,8 +31,16 @@ public static class ShapeUtil
     /// <summary>PyTorch broadcasting: align trailing dimensions; each pair must be equal or contain a 1.</summary>
     public static int[] Broadcast(string op, ReadOnlySpan<int> a, ReadOnlySpan<int> b)
     {
+        var result = new int[Math.Max(a.Length, b.Length)];
+        Broadcast(op, a, b, result);
+        return result;
+    }
+
+    /// <summary>The broadcast shape of a and b written into <paramref name="result"/> (at least the larger rank long); returns its rank.</summary>
+    public static int Broadcast(string op, ReadOnlySpan<int> a, ReadOnlySpan<int> b, Span<int> result)
+    {
         int rank = Math.Max(a.Length, b.Length);
-        var result = new int[rank];
+        if (result.Length < rank) throw new ArgumentException($"{op}: broadcast rank {rank} exceeds the space given ({result.Length}).");
         for (int i = 0; i < rank; i++)
         {
             int da = i < rank - a.Length ? 1 : a[i - (rank - a.Length)];
@@ -41,8 +49,11 @@ public static class ShapeUtil
                 throw new ArgumentException($"{op}: shapes {Format(a)} and {Format(b)} cannot be broadcast together (dimension {i}: {da} vs {db}).");
             result[i] = da == 1 ? db : da;
         }
-        return result;
+        return rank;
     }
+
+    /// <summary>Ranks up to this fit the stack buffers ops use for shapes.</summary>
+    public const int MaxStackRank = 16;
 
     /// <summary>Maps a possibly negative axis into [0, rank).</summary>
     public static int Axis(string op, int axis, int rank)

@@ -30,7 +30,7 @@ public sealed partial class Tensor
     public Tensor RequireGrad(bool requires = true) { RequiresGrad = requires; return this; }
 
     /// <summary>A tensor sharing this one's storage but cut from the graph.</summary>
-    public Tensor Detach() => new(Storage, Offset, _shape);
+    public Tensor Detach() => Make(Storage, Offset, _shape);
 
     /// <summary>Reverse-mode differentiation from this tensor into the Grad of every leaf it depends on.</summary>
     public void Backward(Tensor? gradient = null, bool retainGraph = false, bool createGraph = false)

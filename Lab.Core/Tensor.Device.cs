@@ -52,7 +52,13 @@ public sealed partial class Tensor
 
 internal sealed class ToDeviceNode : Node
 {
-    private ToDeviceNode(Tensor x) : base(x) { }
+    public ToDeviceNode() { }
+
+    internal override void Recycle()
+    {
+        ClearForPool();
+        NodePool<ToDeviceNode>.Return(this);
+    }
 
     public static Tensor Apply(Tensor x, Device device, bool force = false)
     {
@@ -62,9 +68,14 @@ internal sealed class ToDeviceNode : Node
         else if (x.Device == Device.Cpu) y.Backend.Upload(x.Span, y);
         else if (device == Device.Cpu) x.Backend.Download(x, y.Span);
         else y.Backend.Upload(x.ToArray(), y);
-        if (Tensor.ShouldRecord(x)) y.Record(new ToDeviceNode(x));
+        if (Tensor.ShouldRecord(x))
+        {
+            var node = NodePool<ToDeviceNode>.Rent();
+            node.SetInputs(x);
+            y.Record(node);
+        }
         return y;
     }
 
-    public override Tensor?[] Backward(Tensor g) => [g.Device == Inputs[0].Device ? g : g.To(Inputs[0].Device)];
+    public override Tensor?[] Backward(Tensor g) => Grads(g.Device == Inputs[0].Device ? g : g.To(Inputs[0].Device));
 }

@@ -11,14 +11,48 @@ namespace Lab.Core;
 /// </summary>
 public sealed partial class Tensor
 {
-    private readonly int[] _shape;
+    // Owned by this tensor alone (never shared with another tensor), so a recycled tensor can rewrite it.
+    private int[] _shape;
 
+    /// <summary>A tensor over <paramref name="storage"/> that takes ownership of <paramref name="shape"/>.</summary>
     internal Tensor(Storage storage, int offset, int[] shape)
     {
         _storage = storage;
         Offset = offset;
         _shape = shape;
         Numel = ShapeUtil.Numel(shape);
+    }
+
+    /// <summary>
+    /// Every tensor an op or view makes comes from here: inside a recycling <see cref="TensorScope"/> the object
+    /// is a pooled one of the same rank (its shape array rewritten in place); elsewhere a new one.
+    /// </summary>
+    internal static Tensor Make(Storage storage, int offset, ReadOnlySpan<int> shape)
+    {
+        var t = TensorScope.TryRentTensor(shape.Length);
+        if (t is null) return new Tensor(storage, offset, shape.ToArray());
+        shape.CopyTo(t._shape);
+        t._storage = storage;
+        t.Offset = offset;
+        t.Numel = ShapeUtil.Numel(shape);
+        return t;
+    }
+
+    /// <summary>A pooled tensor object before its first use.</summary>
+    internal static Tensor NewPooled(int rank) => new(ReleasedStorage.Instance, 0, new int[rank]);
+
+    /// <summary>Called by the scope that made this tensor at its end: every later use fails until the object is reused.</summary>
+    /// <summary>The scope frame that rented this tensor object (null for an ordinary tensor).</summary>
+    internal object? ScopeOwner;
+
+    internal void ReleaseToPool()
+    {
+        ScopeOwner = null;
+        _storage = ReleasedStorage.Instance;
+        Offset = 0;
+        _requiresGrad = false;
+        Grad = null;
+        GradFn = null;
     }
 
     private Storage _storage;
@@ -41,7 +75,7 @@ public sealed partial class Tensor
     public int Offset { get; private set; }
     public ReadOnlySpan<int> Shape => _shape;
     public int Rank => _shape.Length;
-    public int Numel { get; }
+    public int Numel { get; private set; }
     public Device Device => Storage.Device;
     public IBackend Backend => Storage.Backend;
 
@@ -65,14 +99,13 @@ public sealed partial class Tensor
     {
         ShapeUtil.Validate("Tensor.Empty", shape);
         var backend = BackendRegistry.For(device ?? Device.Cpu);
-        var s = shape.ToArray();
-        return new Tensor(backend.Allocate(ShapeUtil.Numel(s), zero), 0, s);
+        return Make(backend.Allocate(ShapeUtil.Numel(shape), zero), 0, shape);
     }
 
-    public static Tensor Zeros(params int[] shape) => Empty(shape, null, zero: true);
-    public static Tensor Zeros(int[] shape, Device device) => Empty(shape, device, zero: true);
-    public static Tensor Ones(params int[] shape) => Full(shape, 1f);
-    public static Tensor Full(int[] shape, float value, Device? device = null)
+    public static Tensor Zeros(params ReadOnlySpan<int> shape) => Empty(shape, null, zero: true);
+    public static Tensor Zeros(ReadOnlySpan<int> shape, Device device) => Empty(shape, device, zero: true);
+    public static Tensor Ones(params ReadOnlySpan<int> shape) => Full(shape, 1f);
+    public static Tensor Full(ReadOnlySpan<int> shape, float value, Device? device = null)
     {
         var t = Empty(shape, device);
         t.Backend.Fill(t, value);
@@ -82,7 +115,7 @@ public sealed partial class Tensor
     public static Tensor Scalar(float value, Device? device = null) => Full([], value, device);
 
     /// <summary>A tensor holding a copy of <paramref name="data"/> with the given shape.</summary>
-    public static Tensor FromArray(ReadOnlySpan<float> data, int[] shape, Device? device = null)
+    public static Tensor FromArray(ReadOnlySpan<float> data, ReadOnlySpan<int> shape, Device? device = null)
     {
         ShapeUtil.Validate("Tensor.FromArray", shape);
         int n = ShapeUtil.Numel(shape);
@@ -117,25 +150,37 @@ public sealed partial class Tensor
     public static Tensor Arange(int end) => Arange(0, end);
 
     /// <summary>Normal(mean, std) samples drawn from <paramref name="generator"/> on the host.</summary>
-    public static Tensor RandN(Generator generator, int[] shape, float mean = 0, float std = 1, Device? device = null)
+    public static Tensor RandN(Generator generator, ReadOnlySpan<int> shape, float mean = 0, float std = 1, Device? device = null)
     {
         ShapeUtil.Validate("Tensor.RandN", shape);
-        var data = new float[ShapeUtil.Numel(shape)];
-        generator.FillNormal(data, mean, std);
-        return FromArray(data, shape, device);
+        var t = Empty(shape, device);
+        if (t.Storage is CpuStorage) generator.FillNormal(t.Span, mean, std);
+        else
+        {
+            var data = new float[t.Numel];
+            generator.FillNormal(data, mean, std);
+            t.Backend.Upload(data, t);
+        }
+        return t;
     }
 
     /// <summary>Uniform [low, high) samples drawn from <paramref name="generator"/> on the host.</summary>
-    public static Tensor Rand(Generator generator, int[] shape, float low = 0, float high = 1, Device? device = null)
+    public static Tensor Rand(Generator generator, ReadOnlySpan<int> shape, float low = 0, float high = 1, Device? device = null)
     {
         ShapeUtil.Validate("Tensor.Rand", shape);
-        var data = new float[ShapeUtil.Numel(shape)];
-        generator.FillUniform(data, low, high);
-        return FromArray(data, shape, device);
+        var t = Empty(shape, device);
+        if (t.Storage is CpuStorage) generator.FillUniform(t.Span, low, high);
+        else
+        {
+            var data = new float[t.Numel];
+            generator.FillUniform(data, low, high);
+            t.Backend.Upload(data, t);
+        }
+        return t;
     }
 
-    public static Tensor ZerosLike(Tensor t) => Zeros(t.ShapeArray(), t.Device);
-    public static Tensor OnesLike(Tensor t) => Full(t.ShapeArray(), 1f, t.Device);
+    public static Tensor ZerosLike(Tensor t) => Zeros(t.Shape, t.Device);
+    public static Tensor OnesLike(Tensor t) => Full(t.Shape, 1f, t.Device);
 
     // ---- reading ----
 

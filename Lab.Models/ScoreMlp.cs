@@ -35,7 +35,7 @@ public sealed class ScoreMlp : Module
         Tensor? trace = null;
         for (int i = 0; i < Dim; i++)
         {
-            var column = Autograd.Grad([s.Narrow(1, i, 1).Sum()], [xi], createGraph: true)[0]!;
+            var column = Autograd.Grad(s.Narrow(1, i, 1).Sum(), xi, createGraph: true)!;
             var diag = column.Narrow(1, i, 1);
             trace = trace is null ? diag : trace + diag;
         }
@@ -50,9 +50,9 @@ public sealed class ScoreMlp : Module
     {
         var xi = x.Detach().RequireGrad();
         var s = Call(xi);
-        var v = Tensor.RandN(g, xi.ShapeArray(), device: xi.Device);
+        var v = Tensor.RandN(g, xi.Shape, device: xi.Device);
         var vs = (s * v).Sum();
-        var jv = Autograd.Grad([vs], [xi], createGraph: true)[0]!;
+        var jv = Autograd.Grad(vs, xi, createGraph: true)!;
         var vjv = (jv * v).Sum(1);
         var proj = (s * v).Sum(1);
         return (vjv + proj * proj * 0.5f).Mean();

@@ -56,7 +56,7 @@ public sealed class Vae : Module
     public (Tensor Kl, Tensor Reconstruction) Loss(Tensor x, Generator g, float temperature)
     {
         var (mu, logVar) = Encode(x);
-        var eps = Tensor.RandN(g, mu.ShapeArray(), device: mu.Device);
+        var eps = Tensor.RandN(g, mu.Shape, device: mu.Device);
         var z = mu + eps * (logVar * 0.5f).Exp();
         var recon = Decode(z);
         return (Losses.GaussianKl(mu, logVar), Losses.Mse(recon, x) / (2 * temperature));

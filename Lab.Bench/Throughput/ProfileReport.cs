@@ -82,10 +82,10 @@ public sealed class ProfileReport
                 string label = $"{name} {m.Describe()}";
                 result.Add(new LayerRate(label, "forward", forward.Seconds / steps * 1000, flops / 1e9 * forward.Calls / steps));
                 var weight = m is Conv2d c ? c.Weight : ((Linear)m).Weight;
-                foreach (var back in rows.Where(r => r.Phase == "backward" && r.Sample is Node n && n.Inputs.Length > 1 && ReferenceEquals(n.Inputs[1], weight)))
+                foreach (var back in rows.Where(r => r.Phase == "backward" && r.Sample is NodeSample n && n.LeafInputs.Length > 1 && ReferenceEquals(n.LeafInputs[1], weight)))
                 {
-                    var node = (Node)back.Sample;
-                    int products = (node.Inputs[0].RequiresGrad ? 1 : 0) + (node.Inputs[1].RequiresGrad ? 1 : 0);
+                    var node = (NodeSample)back.Sample;
+                    int products = (node.InputRequiresGrad[0] ? 1 : 0) + (node.InputRequiresGrad[1] ? 1 : 0);
                     result.Add(new LayerRate(label, products == 2 ? "backward (dX, dW)" : "backward (dW)",
                         back.Seconds / steps * 1000, products * flops / 1e9 * back.Calls / steps));
                 }
@@ -124,14 +124,14 @@ public sealed class ProfileReport
         sb.AppendLine();
         sb.AppendLine(inv, $"Managed allocation {ThroughputTable.Bytes(Gc.AllocatedBytesPerStep)} per step; collections per step: gen0 {Gc.Gen0PerStep:0.###}, gen1 {Gc.Gen1PerStep:0.###}, gen2 {Gc.Gen2PerStep:0.###}; minor page faults per step: {(Gc.PageFaultsPerStep is double pf ? pf.ToString("0.#", inv) : "n/a")}.");
         sb.AppendLine();
-        sb.AppendLine("| phase | layer / op | input shape | calls/step | µs/call | ms/step | share |");
-        sb.AppendLine("| --- | --- | --- | ---: | ---: | ---: | ---: |");
+        sb.AppendLine("| phase | layer / op | input shape | calls/step | µs/call | ms/step | share | alloc B/step |");
+        sb.AppendLine("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |");
         foreach (var r in Rows.Take(top))
         {
             double ms = r.Seconds / Steps * 1000;
-            sb.AppendLine(inv, $"| {r.Phase} | {r.Label} | {(r.InputShape.Length > 0 ? ShapeUtil.Format(r.InputShape) : "")} | {r.Calls / (double)Steps:0.##} | {r.Seconds / r.Calls * 1e6:F1} | {ms:F4} | {ms / stepMs:P1} |");
+            sb.AppendLine(inv, $"| {r.Phase} | {r.Label} | {(r.InputShape.Length > 0 ? ShapeUtil.Format(r.InputShape) : "")} | {r.Calls / (double)Steps:0.##} | {r.Seconds / r.Calls * 1e6:F1} | {ms:F4} | {ms / stepMs:P1} | {r.AllocatedBytes / (double)Steps:0.#} |");
         }
-        if (Rows.Count > top) sb.AppendLine(inv, $"| | ({Rows.Count - top} more rows, {Rows.Skip(top).Sum(r => r.Seconds) / Steps * 1000:F4} ms/step) | | | | | |");
+        if (Rows.Count > top) sb.AppendLine(inv, $"| | ({Rows.Count - top} more rows, {Rows.Skip(top).Sum(r => r.Seconds) / Steps * 1000:F4} ms/step) | | | | | | {Rows.Skip(top).Sum(r => r.AllocatedBytes) / (double)Steps:0.#} |");
         // Layer rates say something only for the CNNs (the MLPs' products are a few hundred multiply-adds).
         if (Layers.Any(l => l.Layer.Contains("Conv2d(", StringComparison.Ordinal)))
         {

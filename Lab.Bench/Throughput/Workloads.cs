@@ -48,19 +48,21 @@ public abstract class WorkloadRun
     /// </summary>
     protected readonly struct Phase : IDisposable
     {
-        private readonly string _phase, _label;
+        private readonly string _phase, _label, _key;
         private readonly long _start;
         private readonly bool _on;
 
         public Phase(string phase, string label)
         {
             (_phase, _label, _on) = (phase, label, OpProfiler.Enabled);
+            // The key is built before the region opens, so the row's allocation column shows the step's own.
+            _key = _on ? phase + "/" + label : "";
             _start = _on ? OpProfiler.Begin() : 0;
         }
 
         public void Dispose()
         {
-            if (_on) OpProfiler.End(_start, _phase, _phase + "/" + _label, _label, static l => (string)l, []);
+            if (_on) OpProfiler.End(_start, _phase, _key, _label, static l => (string)l, []);
         }
     }
 

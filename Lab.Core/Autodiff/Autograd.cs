@@ -7,17 +7,57 @@ namespace Lab.Core;
 /// <summary>The reverse-mode engine: a topological sort of the recorded graph and one reverse walk.</summary>
 public static class Autograd
 {
+    /// <summary>
+    /// The engine's working sets for one run: gradients by tensor, the topological order and the walk's
+    /// stack. Pooled per thread and cleared after use, so a backward pass in steady state allocates nothing
+    /// (a nested run, from a custom node's backward, takes another one).
+    /// </summary>
+    private sealed class Run
+    {
+        public readonly Dictionary<Tensor, Tensor> Grads = new(ReferenceEqualityComparer.Instance);
+        public readonly HashSet<Tensor> Visited = new(ReferenceEqualityComparer.Instance);
+        public readonly HashSet<Tensor> Capture = new(ReferenceEqualityComparer.Instance);
+        public readonly List<Tensor> Order = [];
+        public readonly Stack<(Tensor T, int Next)> Walk = new();
+
+        public void Clear()
+        {
+            Grads.Clear();
+            Visited.Clear();
+            Capture.Clear();
+            Order.Clear();
+            Walk.Clear();
+        }
+    }
+
+    [ThreadStatic] private static Stack<Run>? t_runs;
+
+    private static Run RentRun() => t_runs is { Count: > 0 } runs ? runs.Pop() : new Run();
+
+    private static void ReturnRun(Run run)
+    {
+        run.Clear();
+        (t_runs ??= new Stack<Run>()).Push(run);
+    }
+
     /// <summary>Accumulates d(output)/d(leaf) into every reachable leaf's Grad.</summary>
     public static void Backward(Tensor output, Tensor? gradOutput = null, bool retainGraph = false, bool createGraph = false)
     {
         if (!output.RequiresGrad)
             throw new InvalidOperationException($"Backward: the tensor of shape {ShapeUtil.Format(output.Shape)} does not require grad (no input was marked RequiresGrad, or it was made under NoGrad).");
-        var grads = Run([output], [gradOutput], retainGraph || createGraph, createGraph, capture: null);
-        foreach (var (leaf, g) in grads)
+        var run = RentRun();
+        try
         {
-            if (!leaf.IsLeaf) continue;
-            AccumulateGrad(leaf, g, createGraph);
+            Seed(run, output, gradOutput);
+            Walk(run, output);
+            Propagate(run, retainGraph || createGraph, createGraph, capture: false);
+            foreach (var (leaf, g) in run.Grads)
+            {
+                if (!leaf.IsLeaf) continue;
+                AccumulateGrad(leaf, g, createGraph);
+            }
         }
+        finally { ReturnRun(run); }
     }
 
     /// <summary>
@@ -29,65 +69,93 @@ public static class Autograd
     public static Tensor?[] Grad(Tensor[] outputs, Tensor[] inputs, Tensor?[]? gradOutputs = null,
         bool createGraph = false, bool? retainGraph = null, bool materializeUnused = false)
     {
+        var result = new Tensor?[inputs.Length];
+        GradInto(outputs, inputs, result, gradOutputs, createGraph, retainGraph, materializeUnused);
+        return result;
+    }
+
+    /// <summary>The gradient of one output (a scalar, or weighted by <paramref name="gradOutput"/>) with respect to one input; null when it does not depend on it.</summary>
+    public static Tensor? Grad(Tensor output, Tensor input, Tensor? gradOutput = null, bool createGraph = false, bool? retainGraph = null)
+    {
+        Span<Tensor?> result = [null];
+        GradInto([output], [input], result, [gradOutput], createGraph, retainGraph);
+        return result[0];
+    }
+
+    /// <summary>
+    /// <see cref="Grad(Tensor[], Tensor[], Tensor?[]?, bool, bool?, bool)"/> writing into <paramref name="result"/>
+    /// (one slot per input), for loops that must not allocate.
+    /// </summary>
+    public static void GradInto(ReadOnlySpan<Tensor> outputs, ReadOnlySpan<Tensor> inputs, Span<Tensor?> result,
+        ReadOnlySpan<Tensor?> gradOutputs = default, bool createGraph = false, bool? retainGraph = null, bool materializeUnused = false)
+    {
+        if (result.Length != inputs.Length)
+            throw new ArgumentException($"Autograd.Grad: {result.Length} result slots for {inputs.Length} inputs.");
+        if (!gradOutputs.IsEmpty && gradOutputs.Length != outputs.Length)
+            throw new ArgumentException($"Autograd: {gradOutputs.Length} gradOutputs for {outputs.Length} outputs.");
         foreach (var o in outputs)
             if (!o.RequiresGrad)
                 throw new InvalidOperationException($"Autograd.Grad: an output of shape {ShapeUtil.Format(o.Shape)} does not require grad.");
         foreach (var i in inputs)
             if (!i.RequiresGrad)
                 throw new InvalidOperationException($"Autograd.Grad: an input of shape {ShapeUtil.Format(i.Shape)} does not require grad; set RequiresGrad on it before the forward pass.");
-        var capture = new HashSet<Tensor>(inputs, ReferenceEqualityComparer.Instance);
-        var grads = Run(outputs, gradOutputs ?? new Tensor?[outputs.Length], retainGraph ?? createGraph, createGraph, capture);
-        var result = new Tensor?[inputs.Length];
-        for (int i = 0; i < inputs.Length; i++)
-            result[i] = grads.TryGetValue(inputs[i], out var g) ? g : materializeUnused ? Tensor.ZerosLike(inputs[i]) : null;
-        return result;
+        var run = RentRun();
+        try
+        {
+            foreach (var i in inputs) run.Capture.Add(i);
+            for (int i = 0; i < outputs.Length; i++) Seed(run, outputs[i], gradOutputs.IsEmpty ? null : gradOutputs[i]);
+            foreach (var o in outputs) Walk(run, o);
+            Propagate(run, retainGraph ?? createGraph, createGraph, capture: true);
+            for (int i = 0; i < inputs.Length; i++)
+                result[i] = run.Grads.TryGetValue(inputs[i], out var g) ? g : materializeUnused ? Tensor.ZerosLike(inputs[i]) : null;
+        }
+        finally { ReturnRun(run); }
     }
 
-    private static Dictionary<Tensor, Tensor> Run(Tensor[] outputs, Tensor?[] gradOutputs, bool retainGraph,
-        bool createGraph, HashSet<Tensor>? capture)
+    private static void Seed(Run run, Tensor o, Tensor? g)
     {
-        if (gradOutputs.Length != outputs.Length)
-            throw new ArgumentException($"Autograd: {gradOutputs.Length} gradOutputs for {outputs.Length} outputs.");
-        var grads = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance);
-        for (int i = 0; i < outputs.Length; i++)
+        if (g is null)
         {
-            var o = outputs[i];
-            var g = gradOutputs[i];
-            if (g is null)
-            {
-                if (o.Numel != 1)
-                    throw new ArgumentException($"Autograd: a gradient must be given for a non-scalar output of shape {ShapeUtil.Format(o.Shape)}.");
-                g = Tensor.Full(o.ShapeArray(), 1f, o.Device);
-            }
-            else if (!g.Shape.SequenceEqual(o.Shape))
-                throw new ArgumentException($"Autograd: gradient of shape {ShapeUtil.Format(g.Shape)} given for an output of shape {ShapeUtil.Format(o.Shape)}.");
-            Accumulate(grads, o, g);
+            if (o.Numel != 1)
+                throw new ArgumentException($"Autograd: a gradient must be given for a non-scalar output of shape {ShapeUtil.Format(o.Shape)}.");
+            g = Tensor.Full(o.Shape, 1f, o.Device);
         }
+        else if (!g.Shape.SequenceEqual(o.Shape))
+            throw new ArgumentException($"Autograd: gradient of shape {ShapeUtil.Format(g.Shape)} given for an output of shape {ShapeUtil.Format(o.Shape)}.");
+        Accumulate(run.Grads, o, g);
+    }
 
-        var order = TopologicalOrder(outputs);
-        using var mode = createGraph ? (IDisposable)new EnableGrad() : new NoGrad();
-        for (int i = order.Count - 1; i >= 0; i--)
+    private static void Propagate(Run run, bool retainGraph, bool createGraph, bool capture)
+    {
+        var grads = run.Grads;
+        var order = run.Order;
+        bool previous = GradMode.SetEnabled(createGraph);
+        try
         {
-            var t = order[i];
-            var node = t.GradFn!;
-            if (!grads.TryGetValue(t, out var g)) continue;
-            if (node.Released)
-                throw new InvalidOperationException($"Backward: the graph through {node.Name} was already freed by an earlier backward pass; pass retainGraph: true to the first one.");
-            long start = OpProfiler.Enabled ? OpProfiler.Begin() : 0;
-            var inputGrads = node.Backward(g);
-            if (OpProfiler.Enabled) OpProfiler.End(start, "backward", node.Name, node, static n => ((Node)n).Name, node.Inputs[0].Shape);
-            if (!retainGraph) node.Released = true;
-            for (int j = 0; j < node.Inputs.Length; j++)
+            for (int i = order.Count - 1; i >= 0; i--)
             {
-                var input = node.Inputs[j];
-                var gi = inputGrads[j];
-                if (gi is null || !input.RequiresGrad) continue;
-                Accumulate(grads, input, SumToShape(gi, input.ShapeRef));
+                var t = order[i];
+                var node = t.GradFn!;
+                if (!grads.TryGetValue(t, out var g)) continue;
+                if (node.Released)
+                    throw new InvalidOperationException($"Backward: the graph through {node.Name} was already freed by an earlier backward pass; pass retainGraph: true to the first one.");
+                long start = OpProfiler.Enabled ? OpProfiler.Begin() : 0;
+                var inputGrads = node.Backward(g);
+                if (OpProfiler.Enabled) OpProfiler.End(start, "backward", node.Name, node, static n => ((Node)n).Name, node.Inputs[0].Shape);
+                if (!retainGraph) node.Released = true;
+                var inputs = node.Inputs;
+                for (int j = 0; j < inputs.Length; j++)
+                {
+                    var input = inputs[j];
+                    var gi = inputGrads[j];
+                    if (gi is null || !input.RequiresGrad) continue;
+                    Accumulate(grads, input, SumToShape(gi, input.Shape));
+                }
+                // Intermediate gradients are dropped once used, unless asked for.
+                if (!capture || !run.Capture.Contains(t)) grads.Remove(t);
             }
-            // Intermediate gradients are dropped once used, unless asked for.
-            if (capture is null || !capture.Contains(t)) grads.Remove(t);
         }
-        return grads;
+        finally { GradMode.SetEnabled(previous); }
     }
 
     private static void Accumulate(Dictionary<Tensor, Tensor> grads, Tensor t, Tensor g)
@@ -98,8 +166,9 @@ public static class Autograd
         if (createGraph) { leaf.Grad = leaf.Grad is null ? g : leaf.Grad + g; return; }
         if (leaf.Grad is null || !leaf.Grad.Shape.SequenceEqual(leaf.Shape) || leaf.Grad.GradFn is not null)
         {
-            // A fresh buffer: g may alias a tensor of the graph (Add passes its gradient through).
-            using var persistent = TensorScope.Suspend();   // the gradient outlives the step
+            // A fresh buffer: g may alias a tensor of the graph (Add passes its gradient through). It outlives
+            // the step, unless the leaf itself is one of the step's tensors (an input made to require grad).
+            using var persistent = TensorScope.CurrentOwns(leaf) ? default : TensorScope.Suspend();
             var buffer = Tensor.Empty(leaf.Shape, leaf.Device);
             buffer.Backend.Copy(g, buffer);
             leaf.Grad = buffer;
@@ -107,30 +176,26 @@ public static class Autograd
         else leaf.Grad.Backend.Axpy(1f, g, leaf.Grad);
     }
 
-    /// <summary>The non-leaf tensors reachable from the outputs, each after all tensors it depends on.</summary>
-    private static List<Tensor> TopologicalOrder(Tensor[] outputs)
+    /// <summary>Appends the non-leaf tensors reachable from <paramref name="output"/> to the run's order, each after all tensors it depends on.</summary>
+    private static void Walk(Run run, Tensor output)
     {
-        var order = new List<Tensor>();
-        var visited = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
-        var stack = new Stack<(Tensor T, int Next)>();
-        foreach (var o in outputs)
+        var order = run.Order;
+        var visited = run.Visited;
+        var stack = run.Walk;
+        if (output.GradFn is null || !visited.Add(output)) return;
+        stack.Push((output, 0));
+        while (stack.Count > 0)
         {
-            if (o.GradFn is null || !visited.Add(o)) continue;
-            stack.Push((o, 0));
-            while (stack.Count > 0)
+            var (t, next) = stack.Pop();
+            var inputs = t.GradFn!.Inputs;
+            if (next < inputs.Length)
             {
-                var (t, next) = stack.Pop();
-                var inputs = t.GradFn!.Inputs;
-                if (next < inputs.Length)
-                {
-                    stack.Push((t, next + 1));
-                    var child = inputs[next];
-                    if (child.GradFn is not null && visited.Add(child)) stack.Push((child, 0));
-                }
-                else order.Add(t);
+                stack.Push((t, next + 1));
+                var child = inputs[next];
+                if (child.GradFn is not null && visited.Add(child)) stack.Push((child, 0));
             }
+            else order.Add(t);
         }
-        return order;
     }
 
     /// <summary>
@@ -140,14 +205,15 @@ public static class Autograd
     public static Tensor SumToShape(Tensor g, ReadOnlySpan<int> shape)
     {
         if (g.Shape.SequenceEqual(shape)) return g;
-        if (ShapeUtil.Numel(shape) == g.Numel) return g.Reshape(shape.ToArray());
+        if (ShapeUtil.Numel(shape) == g.Numel) return g.Reshape(shape);
         int lead = g.Rank - shape.Length;
         if (lead < 0)
             throw new InvalidOperationException($"Autograd: gradient of shape {ShapeUtil.Format(g.Shape)} cannot be reduced to {ShapeUtil.Format(shape)}.");
-        var axes = new List<int>();
+        Span<int> axes = stackalloc int[g.Rank];
+        int count = 0;
         for (int i = 0; i < g.Rank; i++)
-            if (i < lead || (shape[i - lead] == 1 && g.Shape[i] != 1)) axes.Add(i);
-        var reduced = g.Sum(axes.ToArray(), keepDim: true);
-        return reduced.Reshape(shape.ToArray());
+            if (i < lead || (shape[i - lead] == 1 && g.Shape[i] != 1)) axes[count++] = i;
+        var reduced = g.Sum(axes[..count], keepDim: true);
+        return reduced.Reshape(shape);
     }
 }

@@ -50,3 +50,22 @@ public readonly record struct PoolGeometry(int N, int C, int H, int W, int Kerne
 /// epsilon is added to sqrt(v) as it is, with PyTorch's it is scaled by sqrt(1 - b2^t) (both are exact forms).
 /// </summary>
 public readonly record struct AdamArgs(float StepSize, float Beta1, float Beta2, float Epsilon, float WeightDecay, bool Decoupled, float DecoupledFactor);
+
+/// <summary>Op names for messages and anomaly reports, cached so that a hot path formats nothing.</summary>
+internal static class OpNames
+{
+    private static readonly string[] Unary = Enum.GetNames<UnaryOp>();
+    private static readonly string[] Binary = Enum.GetNames<BinaryOp>();
+    private static readonly string[] Reduce = Enum.GetNames<ReduceOp>();
+
+    public static string Of(UnaryOp op) => Unary[(int)op];
+    public static string Of(BinaryOp op) => Binary[(int)op];
+    public static string Of(ReduceOp op) => Reduce[(int)op];
+
+    private static readonly string[] UnaryBackward = Array.ConvertAll(Unary, n => n + "Backward");
+    private static readonly string[] BinaryBackward = Array.ConvertAll(Binary, n => n + "Backward");
+
+    /// <summary>The autograd node name of an op ("ReluBackward").</summary>
+    public static string BackwardOf(UnaryOp op) => UnaryBackward[(int)op];
+    public static string BackwardOf(BinaryOp op) => BinaryBackward[(int)op];
+}

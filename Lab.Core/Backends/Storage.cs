@@ -19,14 +19,30 @@ public sealed class CpuStorage : Storage
     private float[] _data;
 
     /// <summary>The elements; throws once a <see cref="TensorScope"/> has taken the buffer back.</summary>
-    public float[] Data => _released
-        ? throw new ObjectDisposedException(nameof(Tensor), "This tensor was made inside a TensorScope that has ended: its memory now belongs to other tensors. Copy it (Clone() under TensorScope.Suspend()) or read it out before the scope ends.")
-        : _data;
+    public float[] Data => _released ? throw ReleasedStorage.Error() : _data;
 
     private bool _released;
     internal void Release() => _released = true;
+    internal void Revive() => _released = false;
     internal float[] ReleasedData => _data;
 
     public override Device Device => Device.Cpu;
     public override IBackend Backend => CpuBackend.Instance;
+}
+
+/// <summary>
+/// What a recycled tensor object points to between its scope's end and its next use: every access throws
+/// the same error a released buffer does.
+/// </summary>
+internal sealed class ReleasedStorage : Storage
+{
+    public static readonly ReleasedStorage Instance = new();
+
+    private ReleasedStorage() : base(0) { }
+
+    public static ObjectDisposedException Error() => new(nameof(Tensor),
+        "This tensor was made inside a TensorScope that has ended: its memory now belongs to other tensors. Copy it (Clone() under TensorScope.Suspend()) or read it out before the scope ends.");
+
+    public override Device Device => throw Error();
+    public override IBackend Backend => throw Error();
 }

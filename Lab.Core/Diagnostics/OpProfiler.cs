@@ -3,9 +3,33 @@ using System.Diagnostics;
 namespace Lab.Core.Diagnostics;
 
 /// <summary>One row of a profile: where time went, keyed by phase ("forward", "backward", ...) and label.</summary>
-/// <param name="Sample">The first module or autograd node seen under this key, so that a report can read
+/// <param name="Sample">The first module (or a <see cref="NodeSample"/> of the first autograd node) seen under this key, so that a report can read
 /// its geometry (layer sizes, which inputs needed gradients) without the profiler knowing about layers.</param>
-public sealed record OpTiming(string Phase, string Label, int[] InputShape, long Calls, double Seconds, object Sample);
+/// <param name="AllocatedBytes">Managed bytes allocated on the profiled thread inside the row's regions,
+/// exclusive of its children (what a zero-allocation step must bring to 0).</param>
+public sealed record OpTiming(string Phase, string Label, int[] InputShape, long Calls, double Seconds, object Sample, long AllocatedBytes = 0);
+
+/// <summary>
+/// What a profile keeps of an autograd node: the node object itself is recycled when its step's
+/// <see cref="TensorScope"/> ends, so the profiler copies what a report reads.
+/// </summary>
+/// <param name="LeafInputs">Each input that was a leaf (a parameter, typically), else null: reports match weights by reference.</param>
+/// <param name="InputRequiresGrad">Whether each input needed a gradient.</param>
+public sealed record NodeSample(string Name, Tensor?[] LeafInputs, bool[] InputRequiresGrad)
+{
+    public static NodeSample Of(Autodiff.Node node)
+    {
+        var inputs = node.Inputs;
+        var leaves = new Tensor?[inputs.Length];
+        var needs = new bool[inputs.Length];
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            leaves[i] = inputs[i].IsLeaf ? inputs[i] : null;
+            needs[i] = inputs[i].RequiresGrad;
+        }
+        return new NodeSample(node.Name, leaves, needs);
+    }
+}
 
 /// <summary>
 /// A per-layer and per-autograd-node timer for benchmarks (Lab.Bench's <c>throughput --profile</c>). Off by
@@ -22,7 +46,7 @@ public static class OpProfiler
         public readonly string Phase = phase, Label = label;
         public readonly int[] Shape = shape;
         public readonly object Sample = sample;
-        public long Calls, Ticks;
+        public long Calls, Ticks, Bytes;
     }
 
     private sealed class State
@@ -31,6 +55,8 @@ public static class OpProfiler
         public readonly Dictionary<(object Kind, int Shape), Entry> Entries = [];
         public readonly Dictionary<object, string> Labels = new(ReferenceEqualityComparer.Instance);
         public readonly Stack<long> ChildTicks = new();
+        public readonly Stack<long> ChildBytes = new();
+        public readonly Stack<long> StartBytes = new();
     }
 
     [ThreadStatic] private static State? t_state;
@@ -50,12 +76,17 @@ public static class OpProfiler
         s.Entries.Clear();
         s.Labels.Clear();
         s.ChildTicks.Clear();
+        s.ChildBytes.Clear();
+        s.StartBytes.Clear();
     }
 
     /// <summary>Opens a timed region; pair with <see cref="End"/>. Returns a timestamp.</summary>
     public static long Begin()
     {
-        Current.ChildTicks.Push(0);
+        var s = Current;
+        s.ChildTicks.Push(0);
+        s.ChildBytes.Push(0);
+        s.StartBytes.Push(GC.GetAllocatedBytesForCurrentThread());
         return Stopwatch.GetTimestamp();
     }
 
@@ -66,10 +97,13 @@ public static class OpProfiler
     public static void End(long start, string phase, object kind, object sample, Func<object, string> label, ReadOnlySpan<int> inputShape)
     {
         long elapsed = Stopwatch.GetTimestamp() - start;
+        long allocatedNow = GC.GetAllocatedBytesForCurrentThread();
         var s = Current;
         if (s.ChildTicks.Count == 0) return; // Reset inside a region: nothing to charge.
         long children = s.ChildTicks.Pop();
         if (s.ChildTicks.Count > 0) s.ChildTicks.Push(s.ChildTicks.Pop() + elapsed);
+        long bytes = allocatedNow - s.StartBytes.Pop(), childBytes = s.ChildBytes.Pop();
+        if (s.ChildBytes.Count > 0) s.ChildBytes.Push(s.ChildBytes.Pop() + bytes);
         // The shape joins the key as a hash, so a hot hook formats nothing and allocates nothing.
         var hash = new HashCode();
         foreach (int d in inputShape) hash.Add(d);
@@ -77,16 +111,18 @@ public static class OpProfiler
         if (!s.Entries.TryGetValue((kind, shape), out var e))
         {
             if (!s.Labels.TryGetValue(kind, out var name)) s.Labels[kind] = name = label(sample);
-            s.Entries[(kind, shape)] = e = new Entry(phase, name, inputShape.ToArray(), sample);
+            // A node is copied (it is recycled with its step); modules and labels live on.
+            s.Entries[(kind, shape)] = e = new Entry(phase, name, inputShape.ToArray(), sample is Autodiff.Node node ? NodeSample.Of(node) : sample);
         }
         e.Calls++;
         e.Ticks += elapsed - children;
+        e.Bytes += bytes - childBytes;
     }
 
     /// <summary>This thread's rows, longest first.</summary>
     public static IReadOnlyList<OpTiming> Snapshot() =>
         Current.Entries.Values
-            .Select(e => new OpTiming(e.Phase, e.Label, e.Shape, e.Calls, e.Ticks / (double)Stopwatch.Frequency, e.Sample))
+            .Select(e => new OpTiming(e.Phase, e.Label, e.Shape, e.Calls, e.Ticks / (double)Stopwatch.Frequency, e.Sample, e.Bytes))
             .OrderByDescending(t => t.Seconds)
             .ToList();
 }

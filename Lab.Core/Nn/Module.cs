@@ -95,7 +95,9 @@ public abstract class Module
     /// <summary>Training mode (dropout active, batch statistics) for this module and all below it.</summary>
     public Module Train(bool training = true)
     {
-        foreach (var (_, m) in NamedModules()) m.Training = training;
+        // A plain walk over the children (no iterator objects): GAN steps switch modes every update.
+        Training = training;
+        foreach (var (_, child) in _children) child.Train(training);
         return this;
     }
 
@@ -104,7 +106,8 @@ public abstract class Module
     /// <summary>Zeroes every parameter's gradient in place (keeping the buffers for the next step).</summary>
     public void ZeroGrad()
     {
-        foreach (var p in Parameters()) p.Grad?.Zero();
+        foreach (var (_, p) in _parameters) p.Grad?.Zero();
+        foreach (var (_, child) in _children) child.ZeroGrad();
     }
 
     /// <summary>Moves parameters and buffers to a device in place; gradients are dropped.</summary>
@@ -119,7 +122,18 @@ public abstract class Module
         return this;
     }
 
-    public Device Device => Parameters().FirstOrDefault()?.Device ?? NamedBuffers().FirstOrDefault().Tensor?.Device ?? Device.Cpu;
+    /// <summary>The device of the first parameter (else the first buffer); the CPU for a module with neither.</summary>
+    public Device Device => (FirstTensor(buffers: false) ?? FirstTensor(buffers: true))?.Device ?? Device.Cpu;
+
+    // Plain walks (no iterator objects): models read their device inside every step.
+    private Tensor? FirstTensor(bool buffers)
+    {
+        var own = buffers ? _buffers : _parameters;
+        if (own.Count > 0) return own[0].Tensor;
+        foreach (var (_, child) in _children)
+            if (child.FirstTensor(buffers) is { } t) return t;
+        return null;
+    }
 
     /// <summary>A short description of the layer for summaries, e.g. "Linear(2 -> 10, relu)".</summary>
     public virtual string Describe() => GetType().Name;

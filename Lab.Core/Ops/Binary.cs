@@ -49,24 +49,34 @@ public sealed partial class Tensor
 /// <summary>Broadcasting binary primitives and their gradients (before the engine sums broadcast axes away).</summary>
 internal sealed class BinaryNode : Node
 {
-    private readonly BinaryOp _op;
+    private BinaryOp _op;
     private Tensor? _output;
 
-    private BinaryNode(BinaryOp op, Tensor a, Tensor b) : base(a, b) => _op = op;
+    public BinaryNode() { }
 
-    public override string Name => _op + "Backward";
+    internal override void Recycle()
+    {
+        _output = null;
+        ClearForPool();
+        NodePool<BinaryNode>.Return(this);
+    }
+
+    public override string Name => OpNames.BackwardOf(_op);
 
     public static Tensor Apply(BinaryOp op, Tensor a, Tensor b)
     {
         if (a.Device != b.Device)
             throw new ArgumentException($"{op}: tensors are on different devices ({a.Device} and {b.Device}); move one with To().");
-        var shape = ShapeUtil.Broadcast(op.ToString(), a.Shape, b.Shape);
-        var y = Tensor.Empty(shape, a.Device);
+        Span<int> shape = stackalloc int[ShapeUtil.MaxStackRank];
+        int rank = ShapeUtil.Broadcast(OpNames.Of(op), a.Shape, b.Shape, shape);
+        var y = Tensor.Empty(shape[..rank], a.Device);
         a.Backend.Binary(op, a, b, y);
-        Anomaly.Check(op.ToString(), y);
+        Anomaly.Check(OpNames.Of(op), y);
         if (op < BinaryOp.Eq && Tensor.ShouldRecord(a, b))
         {
-            var node = new BinaryNode(op, a, b);
+            var node = NodePool<BinaryNode>.Rent();
+            node._op = op;
+            node.SetInputs(a, b);
             if (op is BinaryOp.Div or BinaryOp.Pow) node._output = y;
             y.Record(node);
         }
@@ -78,13 +88,13 @@ internal sealed class BinaryNode : Node
         var (a, b) = (Inputs[0], Inputs[1]);
         return _op switch
         {
-            BinaryOp.Add => [g, g],
-            BinaryOp.Sub => [g, Needs(1) ? g.Neg() : null],
-            BinaryOp.Mul => [Needs(0) ? g * b : null, Needs(1) ? g * a : null],
-            BinaryOp.Div => [Needs(0) ? g / b : null, Needs(1) ? (g * _output! / b).Neg() : null],
-            BinaryOp.Pow => [Needs(0) ? g * b * a.Pow(b - 1f) : null, Needs(1) ? g * _output! * a.Log() : null],
-            BinaryOp.Maximum => [Needs(0) ? g * a.Ge(b) : null, Needs(1) ? g * a.Lt(b) : null],
-            BinaryOp.Minimum => [Needs(0) ? g * a.Le(b) : null, Needs(1) ? g * a.Gt(b) : null],
+            BinaryOp.Add => Grads(g, g),
+            BinaryOp.Sub => Grads(g, Needs(1) ? g.Neg() : null),
+            BinaryOp.Mul => Grads(Needs(0) ? g * b : null, Needs(1) ? g * a : null),
+            BinaryOp.Div => Grads(Needs(0) ? g / b : null, Needs(1) ? (g * _output! / b).Neg() : null),
+            BinaryOp.Pow => Grads(Needs(0) ? g * b * a.Pow(b - 1f) : null, Needs(1) ? g * _output! * a.Log() : null),
+            BinaryOp.Maximum => Grads(Needs(0) ? g * a.Ge(b) : null, Needs(1) ? g * a.Lt(b) : null),
+            BinaryOp.Minimum => Grads(Needs(0) ? g * a.Le(b) : null, Needs(1) ? g * a.Gt(b) : null),
             _ => throw new InvalidOperationException($"{_op} has no gradient rule."),
         };
     }
@@ -92,16 +102,29 @@ internal sealed class BinaryNode : Node
 
 internal sealed class WhereNode : Node
 {
-    private WhereNode(Tensor cond, Tensor a, Tensor b) : base(cond, a, b) { }
+    public WhereNode() { }
+
+    internal override void Recycle()
+    {
+        ClearForPool();
+        NodePool<WhereNode>.Return(this);
+    }
 
     public static Tensor Apply(Tensor cond, Tensor a, Tensor b)
     {
         if (cond.Device != a.Device || a.Device != b.Device)
             throw new ArgumentException($"Where: tensors are on different devices ({cond.Device}, {a.Device}, {b.Device}).");
-        var shape = ShapeUtil.Broadcast("Where", ShapeUtil.Broadcast("Where", cond.Shape, a.Shape), b.Shape);
-        var y = Tensor.Empty(shape, a.Device);
+        Span<int> ab = stackalloc int[ShapeUtil.MaxStackRank], shape = stackalloc int[ShapeUtil.MaxStackRank];
+        int rank = ShapeUtil.Broadcast("Where", cond.Shape, a.Shape, ab);
+        rank = ShapeUtil.Broadcast("Where", ab[..rank], b.Shape, shape);
+        var y = Tensor.Empty(shape[..rank], a.Device);
         a.Backend.Where(cond, a, b, y);
-        if (Tensor.ShouldRecord(a, b)) y.Record(new WhereNode(cond, a, b));
+        if (Tensor.ShouldRecord(a, b))
+        {
+            var node = NodePool<WhereNode>.Rent();
+            node.SetInputs(cond, a, b);
+            y.Record(node);
+        }
         return y;
     }
 
@@ -109,6 +132,6 @@ internal sealed class WhereNode : Node
     {
         var zero = Tensor.Scalar(0f, g.Device);
         var cond = Inputs[0];
-        return [null, Needs(1) ? Tensor.Where(cond, g, zero) : null, Needs(2) ? Tensor.Where(cond, zero, g) : null];
+        return Grads(null, Needs(1) ? Tensor.Where(cond, g, zero) : null, Needs(2) ? Tensor.Where(cond, zero, g) : null);
     }
 }

@@ -32,9 +32,15 @@ public sealed partial class Tensor
 
 internal sealed class ConcatNode : Node
 {
-    private readonly int _axis;
+    private int _axis;
 
-    private ConcatNode(Tensor[] inputs, int axis) : base(inputs) => _axis = axis;
+    public ConcatNode() { }
+
+    internal override void Recycle()
+    {
+        ClearForPool();
+        NodePool<ConcatNode>.Return(this);
+    }
 
     public static Tensor Apply(IReadOnlyList<Tensor> tensors, int axis)
     {
@@ -51,25 +57,34 @@ internal sealed class ConcatNode : Node
             if (!ok) throw new ArgumentException($"Concat: tensor {i} has shape {ShapeUtil.Format(t.Shape)}, incompatible with {ShapeUtil.Format(first.Shape)} along axis {axis}.");
             total += t.Shape[ax];
         }
-        var shape = first.ShapeArray();
+        Span<int> shape = stackalloc int[first.Rank];
+        first.Shape.CopyTo(shape);
         shape[ax] = total;
         var y = Tensor.Empty(shape, first.Device);
         var (outer, _, inner) = ShapeUtil.Split(shape, ax);
         int offset = 0;
-        foreach (var t in tensors)
+        for (int i = 0; i < tensors.Count; i++)
         {
+            var t = tensors[i];
             int cols = t.Shape[ax] * inner;
             if (cols > 0) first.Backend.CopyBlocks(t, 0, cols, y, offset * inner, total * inner, outer, cols, accumulate: false);
             offset += t.Shape[ax];
         }
-        var inputs = tensors.ToArray();
-        if (Tensor.ShouldRecord(inputs)) y.Record(new ConcatNode(inputs, ax));
+        bool record = false;
+        for (int i = 0; i < tensors.Count && !record; i++) record = Tensor.ShouldRecord(tensors[i]);
+        if (record)
+        {
+            var node = NodePool<ConcatNode>.Rent();
+            node._axis = ax;
+            node.SetInputs(tensors);
+            y.Record(node);
+        }
         return y;
     }
 
     public override Tensor?[] Backward(Tensor g)
     {
-        var grads = new Tensor?[Inputs.Length];
+        var grads = GradBuffer(Inputs.Length);
         int start = 0;
         for (int i = 0; i < Inputs.Length; i++)
         {
@@ -84,11 +99,24 @@ internal sealed class ConcatNode : Node
 /// <summary>Narrow and its adjoint (embedding a slice into zeros) are each other's gradients.</summary>
 internal sealed class NarrowNode : Node
 {
-    private readonly int _axis, _start, _length, _fullLength;
-    private readonly bool _embed;
+    private int _axis, _start, _length, _fullLength;
+    private bool _embed;
 
-    private NarrowNode(Tensor x, int axis, int start, int length, int fullLength, bool embed) : base(x)
-        => (_axis, _start, _length, _fullLength, _embed) = (axis, start, length, fullLength, embed);
+    public NarrowNode() { }
+
+    internal override void Recycle()
+    {
+        ClearForPool();
+        NodePool<NarrowNode>.Return(this);
+    }
+
+    private static void Record(Tensor y, Tensor x, int axis, int start, int length, int fullLength, bool embed)
+    {
+        var node = NodePool<NarrowNode>.Rent();
+        (node._axis, node._start, node._length, node._fullLength, node._embed) = (axis, start, length, fullLength, embed);
+        node.SetInputs(x);
+        y.Record(node);
+    }
 
     public override string Name => _embed ? "NarrowBackwardBackward" : "NarrowBackward";
 
@@ -98,30 +126,32 @@ internal sealed class NarrowNode : Node
         int n = x.Shape[ax];
         if (start < 0 || length < 0 || start + length > n)
             throw new ArgumentException($"Narrow: range [{start}, {start + length}) is outside axis {axis} of size {n} (shape {ShapeUtil.Format(x.Shape)}).");
-        var shape = x.ShapeArray();
+        Span<int> shape = stackalloc int[x.Rank];
+        x.Shape.CopyTo(shape);
         shape[ax] = length;
         var y = Tensor.Empty(shape, x.Device);
         var (outer, _, inner) = ShapeUtil.Split(x.Shape, ax);
         if (length > 0 && outer > 0)
             x.Backend.CopyBlocks(x, start * inner, n * inner, y, 0, length * inner, outer, length * inner, accumulate: false);
-        if (Tensor.ShouldRecord(x)) y.Record(new NarrowNode(x, ax, start, length, n, embed: false));
+        if (Tensor.ShouldRecord(x)) Record(y, x, ax, start, length, n, embed: false);
         return y;
     }
 
     /// <summary>A zero tensor with axis length fullLength holding g at start..start+length.</summary>
     public static Tensor Embed(Tensor g, int axis, int start, int fullLength)
     {
-        var shape = g.ShapeArray();
+        Span<int> shape = stackalloc int[g.Rank];
+        g.Shape.CopyTo(shape);
         int length = shape[axis];
         shape[axis] = fullLength;
         var y = Tensor.Zeros(shape, g.Device);
         var (outer, _, inner) = ShapeUtil.Split(shape, axis);
         if (length > 0 && outer > 0)
             g.Backend.CopyBlocks(g, 0, length * inner, y, start * inner, fullLength * inner, outer, length * inner, accumulate: false);
-        if (Tensor.ShouldRecord(g)) y.Record(new NarrowNode(g, axis, start, length, fullLength, embed: true));
+        if (Tensor.ShouldRecord(g)) Record(y, g, axis, start, length, fullLength, embed: true);
         return y;
     }
 
     public override Tensor?[] Backward(Tensor g)
-        => _embed ? [g.Narrow(_axis, _start, _length)] : [Embed(g, _axis, _start, _fullLength)];
+        => Grads(_embed ? g.Narrow(_axis, _start, _length) : Embed(g, _axis, _start, _fullLength));
 }

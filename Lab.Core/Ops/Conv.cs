@@ -34,10 +34,26 @@ public sealed partial class Tensor
 /// <summary>Conv2d and ConvTranspose2d: each is the other's input gradient, so both live here.</summary>
 internal sealed class ConvNode : Node
 {
-    private readonly ConvGeometry _g;
-    private readonly bool _transposed;
+    private ConvGeometry _g;
+    private bool _transposed;
 
-    private ConvNode(Tensor[] inputs, ConvGeometry g, bool transposed) : base(inputs) { _g = g; _transposed = transposed; }
+    public ConvNode() { }
+
+    internal override void Recycle()
+    {
+        ClearForPool();
+        NodePool<ConvNode>.Return(this);
+    }
+
+    private static void Record(Tensor y, Tensor x, Tensor w, Tensor? bias, ConvGeometry g, bool transposed)
+    {
+        if (!(Tensor.ShouldRecord(x, w) || (bias is not null && Tensor.ShouldRecord(bias)))) return;
+        var node = NodePool<ConvNode>.Rent();
+        (node._g, node._transposed) = (g, transposed);
+        if (bias is null) node.SetInputs(x, w);
+        else node.SetInputs(x, w, bias);
+        y.Record(node);
+    }
 
     public override string Name => _transposed ? "ConvTranspose2dBackward" : "Conv2dBackward";
 
@@ -66,8 +82,7 @@ internal sealed class ConvNode : Node
         var y = Tensor.Empty([g.N, g.K, g.OutH, g.OutW], x.Device);
         x.Backend.Conv2d(x, w, bias, y, g);
         Anomaly.Check(op, y);
-        Tensor[] inputs = bias is null ? [x, w] : [x, w, bias];
-        if (Tensor.ShouldRecord(inputs)) y.Record(new ConvNode(inputs, g, transposed: false));
+        Record(y, x, w, bias, g, transposed: false);
         return y;
     }
 
@@ -92,8 +107,7 @@ internal sealed class ConvNode : Node
         x.Backend.Conv2dGradInput(x, w, y, g);
         if (bias is not null) y.Backend.Binary(BinaryOp.Add, y, bias.ReshapeView([g.C, 1, 1]), y);
         Anomaly.Check(op, y);
-        Tensor[] inputs = bias is null ? [x, w] : [x, w, bias];
-        if (Tensor.ShouldRecord(inputs)) y.Record(new ConvNode(inputs, g, transposed: true));
+        Record(y, x, w, bias, g, transposed: true);
         return y;
     }
 
@@ -112,7 +126,7 @@ internal sealed class ConvNode : Node
     public override Tensor?[] Backward(Tensor gy)
     {
         var (x, w) = (Inputs[0], Inputs[1]);
-        var grads = new Tensor?[Inputs.Length];
+        var grads = GradBuffer(Inputs.Length);
         int stride = _g.StrideH, pad = _g.PadH;
         if (!_transposed)
         {
@@ -131,7 +145,7 @@ internal sealed class ConvNode : Node
         return grads;
     }
 
-    private Tensor KernelGradWeight(Tensor convInput, Tensor convOutputGrad, int[] shape)
+    private Tensor KernelGradWeight(Tensor convInput, Tensor convOutputGrad, ReadOnlySpan<int> shape)
     {
         var dw = Tensor.Empty(shape, convInput.Device);
         convInput.Backend.Conv2dGradWeight(convInput, convOutputGrad, dw, _g);

@@ -11,9 +11,20 @@ public sealed partial class Tensor
     {
         if (!(p >= 0 && p < 1)) throw new ArgumentException($"Dropout: probability must be in [0, 1), got {p}.");
         if (!training || p == 0) return this;
-        var mask = new float[Numel];
         float keep = 1f / (1 - p);
-        for (int i = 0; i < mask.Length; i++) mask[i] = generator.NextFloat() < p ? 0f : keep;
-        return this * FromArray(mask, ShapeArray(), Device);
+        var mask = Empty(Shape, Device);
+        if (mask.Storage is Backends.CpuStorage) FillMask(mask.Span);
+        else
+        {
+            var host = new float[Numel];
+            FillMask(host);
+            mask.Backend.Upload(host, mask);
+        }
+        return this * mask;
+
+        void FillMask(Span<float> m)
+        {
+            for (int i = 0; i < m.Length; i++) m[i] = generator.NextFloat() < p ? 0f : keep;
+        }
     }
 }

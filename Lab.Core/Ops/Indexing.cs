@@ -27,11 +27,24 @@ public sealed partial class Tensor
 /// <summary>IndexSelect and its adjoint IndexAdd are each other's gradients.</summary>
 internal sealed class IndexSelectNode : Node
 {
-    private readonly int _axis, _n;
-    private readonly bool _adjoint;
+    private int _axis, _n;
+    private bool _adjoint;
 
-    private IndexSelectNode(Tensor x, Tensor index, int axis, int n, bool adjoint) : base(x, index)
-        => (_axis, _n, _adjoint) = (axis, n, adjoint);
+    public IndexSelectNode() { }
+
+    internal override void Recycle()
+    {
+        ClearForPool();
+        NodePool<IndexSelectNode>.Return(this);
+    }
+
+    private static void Record(Tensor y, Tensor x, Tensor index, int axis, int n, bool adjoint)
+    {
+        var node = NodePool<IndexSelectNode>.Rent();
+        (node._axis, node._n, node._adjoint) = (axis, n, adjoint);
+        node.SetInputs(x, index);
+        y.Record(node);
+    }
 
     public override string Name => _adjoint ? "IndexAddBackward" : "IndexSelectBackward";
 
@@ -41,37 +54,53 @@ internal sealed class IndexSelectNode : Node
         Tensor.CheckIndex("IndexSelect", index, x.Shape[ax]);
         if (index.Device != x.Device) throw new ArgumentException($"IndexSelect: index is on {index.Device}, input on {x.Device}.");
         var (outer, n, inner) = ShapeUtil.Split(x.Shape, ax);
-        var shape = x.ShapeArray();
+        Span<int> shape = stackalloc int[x.Rank];
+        x.Shape.CopyTo(shape);
         shape[ax] = index.Numel;
         var y = Tensor.Empty(shape, x.Device);
         x.Backend.IndexSelect(x, index, y, outer, n, inner);
-        if (Tensor.ShouldRecord(x)) y.Record(new IndexSelectNode(x, index, ax, n, adjoint: false));
+        if (Tensor.ShouldRecord(x)) Record(y, x, index, ax, n, adjoint: false);
         return y;
     }
 
     /// <summary>Zeros with axis length n, receiving g's slices summed at the indexed positions.</summary>
     public static Tensor IndexAdd(Tensor g, int axis, Tensor index, int n)
     {
-        var shape = g.ShapeArray();
+        Span<int> shape = stackalloc int[g.Rank];
+        g.Shape.CopyTo(shape);
         shape[axis] = n;
         var y = Tensor.Zeros(shape, g.Device);
         var (outer, _, inner) = ShapeUtil.Split(shape, axis);
         g.Backend.IndexAdd(g, index, y, outer, n, inner);
-        if (Tensor.ShouldRecord(g)) y.Record(new IndexSelectNode(g, index, axis, n, adjoint: true));
+        if (Tensor.ShouldRecord(g)) Record(y, g, index, axis, n, adjoint: true);
         return y;
     }
 
     public override Tensor?[] Backward(Tensor g)
-        => _adjoint ? [g.IndexSelect(_axis, Inputs[1]), null] : [IndexAdd(g, _axis, Inputs[1], _n), null];
+        => Grads(_adjoint ? g.IndexSelect(_axis, Inputs[1]) : IndexAdd(g, _axis, Inputs[1], _n), null);
 }
 
 /// <summary>Gather of one class per row and its adjoint scatter-add, each other's gradients.</summary>
 internal sealed class GatherNode : Node
 {
-    private readonly int _n;
-    private readonly bool _adjoint;
+    private int _n;
+    private bool _adjoint;
 
-    private GatherNode(Tensor x, Tensor index, int n, bool adjoint) : base(x, index) => (_n, _adjoint) = (n, adjoint);
+    public GatherNode() { }
+
+    internal override void Recycle()
+    {
+        ClearForPool();
+        NodePool<GatherNode>.Return(this);
+    }
+
+    private static void Record(Tensor y, Tensor x, Tensor index, int n, bool adjoint)
+    {
+        var node = NodePool<GatherNode>.Rent();
+        (node._n, node._adjoint) = (n, adjoint);
+        node.SetInputs(x, index);
+        y.Record(node);
+    }
 
     public override string Name => _adjoint ? "ScatterAddBackward" : "GatherBackward";
 
@@ -84,7 +113,7 @@ internal sealed class GatherNode : Node
         if (index.Device != x.Device) throw new ArgumentException($"Gather: index is on {index.Device}, input on {x.Device}.");
         var y = Tensor.Empty([x.Shape[0]], x.Device);
         x.Backend.Gather(x, index, y, x.Shape[0], x.Shape[1]);
-        if (Tensor.ShouldRecord(x)) y.Record(new GatherNode(x, index, x.Shape[1], adjoint: false));
+        if (Tensor.ShouldRecord(x)) Record(y, x, index, x.Shape[1], adjoint: false);
         return y;
     }
 
@@ -92,10 +121,10 @@ internal sealed class GatherNode : Node
     {
         var y = Tensor.Zeros([g.Shape[0], n], g.Device);
         g.Backend.ScatterAdd(g, index, y, g.Shape[0], n);
-        if (Tensor.ShouldRecord(g)) y.Record(new GatherNode(g, index, n, adjoint: true));
+        if (Tensor.ShouldRecord(g)) Record(y, g, index, n, adjoint: true);
         return y;
     }
 
     public override Tensor?[] Backward(Tensor g)
-        => _adjoint ? [g.Gather(Inputs[1]), null] : [Scatter(g, Inputs[1], _n), null];
+        => Grads(_adjoint ? g.Gather(Inputs[1]) : Scatter(g, Inputs[1], _n), null);
 }

@@ -17,9 +17,15 @@ public sealed partial class Tensor
 
 internal sealed class MatMulNode : Node
 {
-    private readonly bool _ta, _tb;
+    private bool _ta, _tb;
 
-    private MatMulNode(Tensor a, Tensor b, bool ta, bool tb) : base(a, b) { _ta = ta; _tb = tb; }
+    public MatMulNode() { }
+
+    internal override void Recycle()
+    {
+        ClearForPool();
+        NodePool<MatMulNode>.Return(this);
+    }
 
     public static Tensor Apply(Tensor a, Tensor b, bool ta, bool tb)
     {
@@ -36,7 +42,7 @@ internal sealed class MatMulNode : Node
             throw new ArgumentException($"MatMul: batch sizes differ: {ShapeUtil.Format(a.Shape)} @ {ShapeUtil.Format(b.Shape)}.");
         int batch = Math.Max(batchA, batchB);
         bool batched = a.Rank == 3 || b.Rank == 3;
-        var y = Tensor.Empty(batched ? [batch, m, n] : [m, n], a.Device);
+        var y = batched ? Tensor.Empty([batch, m, n], a.Device) : Tensor.Empty([m, n], a.Device);
         long strideA = a.Rank == 3 ? (long)m * ka : 0, strideB = b.Rank == 3 ? (long)kb * n : 0;
         if (!ta && a.Rank == 3 && b.Rank == 2)
         {
@@ -45,7 +51,13 @@ internal sealed class MatMulNode : Node
         }
         else a.Backend.MatMul(a, ta, strideA, b, tb, strideB, y, batch, m, n, ka, 0f);
         Anomaly.Check("MatMul", y);
-        if (Tensor.ShouldRecord(a, b)) y.Record(new MatMulNode(a, b, ta, tb));
+        if (Tensor.ShouldRecord(a, b))
+        {
+            var node = NodePool<MatMulNode>.Rent();
+            (node._ta, node._tb) = (ta, tb);
+            node.SetInputs(a, b);
+            y.Record(node);
+        }
         return y;
     }
 
@@ -66,6 +78,6 @@ internal sealed class MatMulNode : Node
             }
             else db = _tb ? Tensor.MatMul(g, a, true, _ta) : Tensor.MatMul(a, g, !_ta, false);
         }
-        return [da, db];
+        return Grads(da, db);
     }
 }

@@ -5,13 +5,13 @@ namespace Lab.Core;
 public sealed partial class Tensor
 {
     /// <summary>Reorders dimensions: result dimension i is input dimension perm[i] (a copy).</summary>
-    public Tensor Permute(params int[] perm) => PermuteNode.Apply(this, perm);
+    public Tensor Permute(params ReadOnlySpan<int> perm) => PermuteNode.Apply(this, perm);
 
     /// <summary>Swaps two dimensions (defaults: the last two, a matrix transpose).</summary>
     public Tensor Transpose(int dim0 = -2, int dim1 = -1)
     {
         int a = ShapeUtil.Axis("Transpose", dim0, Rank), b = ShapeUtil.Axis("Transpose", dim1, Rank);
-        var perm = new int[Rank];
+        Span<int> perm = stackalloc int[Rank];
         for (int i = 0; i < Rank; i++) perm[i] = i;
         (perm[a], perm[b]) = (perm[b], perm[a]);
         return Permute(perm);
@@ -23,34 +23,48 @@ public sealed partial class Tensor
 
 internal sealed class PermuteNode : Node
 {
-    private readonly int[] _perm;
+    private int[] _perm = [];   // capacity grows to the largest rank seen; the input's rank says how much is used
 
-    private PermuteNode(Tensor x, int[] perm) : base(x) => _perm = perm;
+    public PermuteNode() { }
 
-    public static Tensor Apply(Tensor x, int[] perm)
+    internal override void Recycle()
     {
-        if (perm.Length != x.Rank)
-            throw new ArgumentException($"Permute: {perm.Length} axes given for a tensor of shape {ShapeUtil.Format(x.Shape)}.");
-        var seen = new bool[perm.Length];
-        var shape = new int[perm.Length];
-        for (int i = 0; i < perm.Length; i++)
+        ClearForPool();
+        NodePool<PermuteNode>.Return(this);
+    }
+
+    public static Tensor Apply(Tensor x, ReadOnlySpan<int> axes)
+    {
+        if (axes.Length != x.Rank)
+            throw new ArgumentException($"Permute: {axes.Length} axes given for a tensor of shape {ShapeUtil.Format(x.Shape)}.");
+        Span<bool> seen = stackalloc bool[axes.Length];
+        Span<int> perm = stackalloc int[axes.Length], shape = stackalloc int[axes.Length];
+        for (int i = 0; i < axes.Length; i++)
         {
-            int p = ShapeUtil.Axis("Permute", perm[i], x.Rank);
-            if (seen[p]) throw new ArgumentException($"Permute: axis {perm[i]} repeated in [{string.Join(", ", perm)}].");
+            int p = ShapeUtil.Axis("Permute", axes[i], x.Rank);
+            if (seen[p]) throw new ArgumentException($"Permute: axis {axes[i]} repeated in [{string.Join(", ", axes.ToArray())}].");
             seen[p] = true;
             perm[i] = p;
             shape[i] = x.Shape[p];
         }
         var y = Tensor.Empty(shape, x.Device);
         x.Backend.Permute(x, perm, y);
-        if (Tensor.ShouldRecord(x)) y.Record(new PermuteNode(x, perm));
+        if (Tensor.ShouldRecord(x))
+        {
+            var node = NodePool<PermuteNode>.Rent();
+            if (node._perm.Length < perm.Length) node._perm = new int[perm.Length];
+            perm.CopyTo(node._perm);
+            node.SetInputs(x);
+            y.Record(node);
+        }
         return y;
     }
 
     public override Tensor?[] Backward(Tensor g)
     {
-        var inverse = new int[_perm.Length];
-        for (int i = 0; i < _perm.Length; i++) inverse[_perm[i]] = i;
-        return [g.Permute(inverse)];
+        int rank = Inputs[0].Rank;
+        Span<int> inverse = stackalloc int[rank];
+        for (int i = 0; i < rank; i++) inverse[_perm[i]] = i;
+        return Grads(g.Permute(inverse));
     }
 }

@@ -14,10 +14,17 @@ public sealed partial class Tensor
 
 internal sealed class PoolNode : Node
 {
-    private readonly PoolGeometry _g;
-    private readonly Tensor? _indices;
+    private PoolGeometry _g;
+    private Tensor? _indices;
 
-    private PoolNode(Tensor x, PoolGeometry g, Tensor? indices) : base(x) { _g = g; _indices = indices; }
+    public PoolNode() { }
+
+    internal override void Recycle()
+    {
+        _indices = null;
+        ClearForPool();
+        NodePool<PoolNode>.Return(this);
+    }
 
     public override string Name => _indices is null ? "AvgPool2dBackward" : "MaxPool2dBackward";
 
@@ -38,7 +45,13 @@ internal sealed class PoolNode : Node
             x.Backend.MaxPool2d(x, y, indices, g);
         }
         else x.Backend.AvgPool2d(x, y, g);
-        if (Tensor.ShouldRecord(x)) y.Record(new PoolNode(x, g, indices));
+        if (Tensor.ShouldRecord(x))
+        {
+            var node = NodePool<PoolNode>.Rent();
+            (node._g, node._indices) = (g, indices);
+            node.SetInputs(x);
+            y.Record(node);
+        }
         return y;
     }
 
@@ -47,6 +60,6 @@ internal sealed class PoolNode : Node
         var dx = Tensor.Empty(Inputs[0].Shape, gy.Device);
         if (_indices is not null) gy.Backend.MaxPool2dGrad(gy, _indices, dx, _g);
         else gy.Backend.AvgPool2dGrad(gy, dx, _g);
-        return [dx];
+        return Grads(dx);
     }
 }

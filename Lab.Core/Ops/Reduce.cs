@@ -6,13 +6,19 @@ namespace Lab.Core;
 public sealed partial class Tensor
 {
     /// <summary>Sum over all elements, a rank-0 tensor.</summary>
-    public Tensor Sum() => SumNode.Apply(this, AllAxes(), keepDim: false);
+    public Tensor Sum()
+    {
+        Span<int> all = stackalloc int[Rank];
+        for (int i = 0; i < all.Length; i++) all[i] = i;
+        return SumNode.Apply(this, all, keepDim: false);
+    }
+
     public Tensor Sum(int axis, bool keepDim = false) => SumNode.Apply(this, [axis], keepDim);
-    public Tensor Sum(int[] axes, bool keepDim = false) => SumNode.Apply(this, axes, keepDim);
+    public Tensor Sum(ReadOnlySpan<int> axes, bool keepDim = false) => SumNode.Apply(this, axes, keepDim);
 
     public Tensor Mean() => Sum() * (1f / Math.Max(1, Numel));
     public Tensor Mean(int axis, bool keepDim = false) => Mean([axis], keepDim);
-    public Tensor Mean(int[] axes, bool keepDim = false)
+    public Tensor Mean(ReadOnlySpan<int> axes, bool keepDim = false)
     {
         long count = 1;
         foreach (var a in axes) count *= Shape[ShapeUtil.Axis("Mean", a, Rank)];
@@ -30,55 +36,59 @@ public sealed partial class Tensor
     public Tensor ArgMin(int axis, bool keepDim = false) => ReduceAxis(ReduceOp.ArgMin, "ArgMin", axis, keepDim);
 
     /// <summary>Broadcasts this tensor to a larger shape (a copy; the gradient sums back).</summary>
-    public Tensor Expand(params int[] shape) => ExpandNode.Apply(this, shape);
-
-    private int[] AllAxes()
-    {
-        var axes = new int[Rank];
-        for (int i = 0; i < Rank; i++) axes[i] = i;
-        return axes;
-    }
+    public Tensor Expand(params ReadOnlySpan<int> shape) => ExpandNode.Apply(this, shape);
 
     internal Tensor ReduceAxis(ReduceOp op, string name, int axis, bool keepDim)
     {
         int ax = ShapeUtil.Axis(name, axis, Rank);
         if (Shape[ax] == 0) throw new ArgumentException($"{name}: cannot reduce over axis {axis} of size 0 in shape {ShapeUtil.Format(Shape)}.");
         var (outer, n, inner) = ShapeUtil.Split(Shape, ax);
-        var y = Empty(ReducedShape(_shape, ax, keepDim), Device);
+        Span<int> shape = stackalloc int[Rank];
+        var y = Empty(ReducedShape(_shape, ax, keepDim, shape), Device);
         Backend.Reduce(op, this, outer, n, inner, y);
         return y;
     }
 
-    internal static int[] ReducedShape(int[] shape, int axis, bool keepDim)
+    /// <summary>The shape after reducing one axis, written into <paramref name="result"/> (rank long); returns the used part.</summary>
+    internal static Span<int> ReducedShape(ReadOnlySpan<int> shape, int axis, bool keepDim, Span<int> result)
     {
-        if (keepDim) { var s = (int[])shape.Clone(); s[axis] = 1; return s; }
-        var r = new int[shape.Length - 1];
-        for (int i = 0, j = 0; i < shape.Length; i++) if (i != axis) r[j++] = shape[i];
-        return r;
+        if (keepDim) { shape.CopyTo(result); result[axis] = 1; return result[..shape.Length]; }
+        for (int i = 0, j = 0; i < shape.Length; i++) if (i != axis) result[j++] = shape[i];
+        return result[..(shape.Length - 1)];
     }
 }
 
 internal sealed class SumNode : Node
 {
-    private readonly int[] _keepShape;
+    // The input's shape with reduced axes set to 1; capacity grows to the largest rank seen, _rank says how much is used.
+    private int[] _keepShape = [];
+    private int _rank;
 
-    private SumNode(Tensor x, int[] keepShape) : base(x) => _keepShape = keepShape;
+    public SumNode() { }
 
-    public static Tensor Apply(Tensor x, int[] axes, bool keepDim)
+    internal override void Recycle()
     {
-        var reduce = new bool[x.Rank];
+        ClearForPool();
+        NodePool<SumNode>.Return(this);
+    }
+
+    public static Tensor Apply(Tensor x, ReadOnlySpan<int> axes, bool keepDim)
+    {
+        Span<bool> reduce = stackalloc bool[x.Rank];
         foreach (var a in axes)
         {
             int ax = ShapeUtil.Axis("Sum", a, x.Rank);
             if (reduce[ax]) throw new ArgumentException($"Sum: axis {a} given twice for shape {ShapeUtil.Format(x.Shape)}.");
             reduce[ax] = true;
         }
-        var keepShape = x.ShapeArray();
+        Span<int> keepShape = stackalloc int[x.Rank];
+        x.Shape.CopyTo(keepShape);
         for (int i = 0; i < keepShape.Length; i++) if (reduce[i]) keepShape[i] = 1;
 
         // Runs of adjacent reduced axes are one [outer, n, inner] reduction each.
         Tensor current = x;
-        var shape = x.ShapeArray();
+        Span<int> shape = stackalloc int[x.Rank];
+        x.Shape.CopyTo(shape);
         for (int i = shape.Length - 1; i >= 0;)
         {
             if (!reduce[i]) { i--; continue; }
@@ -94,34 +104,58 @@ internal sealed class SumNode : Node
             current = y;
         }
         if (ReferenceEquals(current, x)) { current = Tensor.Empty(shape, x.Device); x.Backend.Copy(x, current); }
-        var result = keepDim ? current : current.Detach().ReshapeView(KeptOnly(keepShape, reduce));
-        if (Tensor.ShouldRecord(x)) result.Record(new SumNode(x, keepShape));
+        Tensor result;
+        if (keepDim) result = current;
+        else
+        {
+            Span<int> kept = stackalloc int[x.Rank];
+            int n = 0;
+            for (int i = 0; i < keepShape.Length; i++) if (!reduce[i]) kept[n++] = keepShape[i];
+            result = current.ReshapeView(kept[..n]);
+        }
+        if (Tensor.ShouldRecord(x))
+        {
+            var node = NodePool<SumNode>.Rent();
+            if (node._keepShape.Length < keepShape.Length) node._keepShape = new int[keepShape.Length];
+            keepShape.CopyTo(node._keepShape);
+            node._rank = keepShape.Length;
+            node.SetInputs(x);
+            result.Record(node);
+        }
         return result;
     }
 
-    private static int[] KeptOnly(int[] keepShape, bool[] reduce)
-    {
-        var r = new List<int>();
-        for (int i = 0; i < keepShape.Length; i++) if (!reduce[i]) r.Add(keepShape[i]);
-        return r.ToArray();
-    }
-
-    public override Tensor?[] Backward(Tensor g) => [g.Reshape(_keepShape).Expand(Inputs[0].ShapeArray())];
+    public override Tensor?[] Backward(Tensor g) => Grads(g.Reshape(_keepShape.AsSpan(0, _rank)).Expand(Inputs[0].Shape));
 }
 
 internal sealed class MaxNode : Node
 {
-    private readonly int _axis;
-    private readonly Tensor _valuesKeep;
+    private int _axis;
+    private Tensor _valuesKeep = null!;
 
-    private MaxNode(Tensor x, int axis, Tensor valuesKeep) : base(x) { _axis = axis; _valuesKeep = valuesKeep; }
+    public MaxNode() { }
+
+    internal override void Recycle()
+    {
+        _valuesKeep = null!;
+        ClearForPool();
+        NodePool<MaxNode>.Return(this);
+    }
 
     public static Tensor Apply(Tensor x, int axis, bool keepDim, ReduceOp op)
     {
-        int ax = ShapeUtil.Axis(op.ToString(), axis, x.Rank);
-        var keep = x.ReduceAxis(op, op.ToString(), ax, keepDim: true);
-        var result = keepDim ? keep : keep.Detach().ReshapeView(Tensor.ReducedShape(x.ShapeRef, ax, false));
-        if (Tensor.ShouldRecord(x)) result.Record(new MaxNode(x, ax, keep.Detach()));
+        string name = OpNames.Of(op);
+        int ax = ShapeUtil.Axis(name, axis, x.Rank);
+        var keep = x.ReduceAxis(op, name, ax, keepDim: true);
+        Span<int> shape = stackalloc int[x.Rank];
+        var result = keepDim ? keep : keep.ReshapeView(Tensor.ReducedShape(x.Shape, ax, false, shape));
+        if (Tensor.ShouldRecord(x))
+        {
+            var node = NodePool<MaxNode>.Rent();
+            (node._axis, node._valuesKeep) = (ax, keep.Detach());
+            node.SetInputs(x);
+            result.Record(node);
+        }
         return result;
     }
 
@@ -129,24 +163,36 @@ internal sealed class MaxNode : Node
     {
         var x = Inputs[0];
         var mask = x.Eq(_valuesKeep);
-        var gk = g.Reshape(_valuesKeep.ShapeArray());
-        return [gk * mask / mask.Sum(_axis, keepDim: true)];
+        var gk = g.Reshape(_valuesKeep.Shape);
+        return Grads(gk * mask / mask.Sum(_axis, keepDim: true));
     }
 }
 
 internal sealed class ExpandNode : Node
 {
-    private ExpandNode(Tensor x) : base(x) { }
+    public ExpandNode() { }
 
-    public static Tensor Apply(Tensor x, int[] shape)
+    internal override void Recycle()
     {
-        var target = ShapeUtil.Broadcast("Expand", x.Shape, shape);
-        if (!target.AsSpan().SequenceEqual(shape))
+        ClearForPool();
+        NodePool<ExpandNode>.Return(this);
+    }
+
+    public static Tensor Apply(Tensor x, ReadOnlySpan<int> shape)
+    {
+        Span<int> target = stackalloc int[Math.Max(x.Rank, shape.Length)];
+        ShapeUtil.Broadcast("Expand", x.Shape, shape, target);
+        if (!target.SequenceEqual(shape))
             throw new ArgumentException($"Expand: shape {ShapeUtil.Format(x.Shape)} cannot be expanded to {ShapeUtil.Format(shape)}.");
         if (x.Shape.SequenceEqual(shape)) return x;
         var y = Tensor.Empty(shape, x.Device);
         x.Backend.Binary(BinaryOp.Add, x, ZeroOf(x.Device), y);
-        if (Tensor.ShouldRecord(x)) y.Record(new ExpandNode(x));
+        if (Tensor.ShouldRecord(x))
+        {
+            var node = NodePool<ExpandNode>.Rent();
+            node.SetInputs(x);
+            y.Record(node);
+        }
         return y;
     }
 
@@ -155,5 +201,5 @@ internal sealed class ExpandNode : Node
     private static Tensor ZeroOf(Device d) => d == Device.Cpu ? _cpuZero ??= new Tensor(new CpuStorage(1), 0, []) : Tensor.Scalar(0f, d);  // not pooled: it outlives any TensorScope
 
     // The engine's SumToShape turns the broadcast gradient back into the input's shape.
-    public override Tensor?[] Backward(Tensor g) => [g];
+    public override Tensor?[] Backward(Tensor g) => Grads(g);
 }

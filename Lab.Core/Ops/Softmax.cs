@@ -11,11 +11,18 @@ public sealed partial class Tensor
 
 internal sealed class SoftmaxNode : Node
 {
-    private readonly int _axis;
-    private readonly bool _log;
+    private int _axis;
+    private bool _log;
     private Tensor _output = null!;
 
-    private SoftmaxNode(Tensor x, int axis, bool log) : base(x) { _axis = axis; _log = log; }
+    public SoftmaxNode() { }
+
+    internal override void Recycle()
+    {
+        _output = null!;
+        ClearForPool();
+        NodePool<SoftmaxNode>.Return(this);
+    }
 
     public override string Name => _log ? "LogSoftmaxBackward" : "SoftmaxBackward";
 
@@ -32,7 +39,13 @@ internal sealed class SoftmaxNode : Node
         var y = Tensor.Empty(x.Shape, x.Device);
         x.Backend.Softmax(x, y, outer, n, inner, log);
         Anomaly.Check(name, y);
-        if (Tensor.ShouldRecord(x)) y.Record(new SoftmaxNode(x, ax, log) { _output = y });
+        if (Tensor.ShouldRecord(x))
+        {
+            var node = NodePool<SoftmaxNode>.Rent();
+            (node._axis, node._log, node._output) = (ax, log, y);
+            node.SetInputs(x);
+            y.Record(node);
+        }
         return y;
     }
 
@@ -44,10 +57,10 @@ internal sealed class SoftmaxNode : Node
             var (outer, n, inner) = ShapeUtil.Split(y.Shape, _axis);
             var dx = Tensor.Empty(y.Shape, y.Device);
             y.Backend.SoftmaxGrad(y, g, dx, outer, n, inner, _log);
-            return [dx];
+            return Grads(dx);
         }
-        return _log
-            ? [g - y.Exp() * g.Sum(_axis, keepDim: true)]
-            : [y * (g - (g * y).Sum(_axis, keepDim: true))];
+        return Grads(_log
+            ? g - y.Exp() * g.Sum(_axis, keepDim: true)
+            : y * (g - (g * y).Sum(_axis, keepDim: true)));
     }
 }

@@ -32,22 +32,31 @@ public sealed partial class Tensor
 /// <summary>Element-wise primitives y = f(x) and their derivatives, side by side.</summary>
 internal sealed class UnaryNode : Node
 {
-    private readonly UnaryOp _op;
-    private readonly float _alpha, _beta;
+    private UnaryOp _op;
+    private float _alpha, _beta;
     private Tensor? _output;
 
-    private UnaryNode(UnaryOp op, Tensor x, float alpha, float beta) : base(x) { _op = op; _alpha = alpha; _beta = beta; }
+    public UnaryNode() { }
 
-    public override string Name => _op + "Backward";
+    internal override void Recycle()
+    {
+        _output = null;
+        ClearForPool();
+        NodePool<UnaryNode>.Return(this);
+    }
+
+    public override string Name => OpNames.BackwardOf(_op);
 
     public static Tensor Apply(UnaryOp op, Tensor x, float alpha = 0, float beta = 0)
     {
         var y = Tensor.Empty(x.Shape, x.Device);
         x.Backend.Unary(op, x, y, alpha, beta);
-        Anomaly.Check(op.ToString(), y);
+        Anomaly.Check(OpNames.Of(op), y);
         if (Tensor.ShouldRecord(x) && op != UnaryOp.Sign)
         {
-            var node = new UnaryNode(op, x, alpha, beta);
+            var node = NodePool<UnaryNode>.Rent();
+            (node._op, node._alpha, node._beta) = (op, alpha, beta);
+            node.SetInputs(x);
             // Only rules that read the output keep it (a cycle the GC handles; no copy).
             if (op is UnaryOp.Exp or UnaryOp.Sqrt or UnaryOp.Sigmoid or UnaryOp.Tanh) node._output = y;
             y.Record(node);
@@ -63,7 +72,7 @@ internal sealed class UnaryNode : Node
             // First-order pass: one fused kernel computes f'(x) * g.
             var dx = Tensor.Empty(x.Shape, x.Device);
             x.Backend.UnaryGrad(_op, x, _output ?? x, g, dx, _alpha, _beta);
-            return [dx];
+            return Grads(dx);
         }
         // Differentiable rules, used when the backward pass itself is recorded (createGraph).
         Tensor grad = _op switch
@@ -83,6 +92,6 @@ internal sealed class UnaryNode : Node
             UnaryOp.Clamp => g * (x.Ge(_alpha) * x.Le(_beta)),
             _ => throw new InvalidOperationException($"{_op} has no gradient rule."),
         };
-        return [grad];
+        return Grads(grad);
     }
 }

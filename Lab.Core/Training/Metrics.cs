@@ -90,7 +90,7 @@ public sealed class MeanSquaredError(string name = "mse") : Metric(name)
     public override void Update(Tensor yTrue, Tensor yPred)
     {
         using var _ = new Autodiff.NoGrad();
-        var d = yPred - yTrue.Reshape(yPred.ShapeArray());
+        var d = yPred - yTrue.Reshape(yPred.Shape);
         _sum.Add((d * d).Sum(), 1f);
         _count += yPred.Numel;
     }

@@ -142,7 +142,7 @@ public sealed class AdversarialExperiment : IExperiment
             if (step == maxSteps) break;
             var perPair = Losses.SparseCategoricalCrossEntropy(probabilities, ta, Reduction.None)
                 + dx.Abs().Flatten(1).Mean(1) * c;
-            var grad = Autograd.Grad([perPair.Sum()], [dx])[0]!;
+            var grad = Autograd.Grad(perPair.Sum(), dx)!;
             using (new NoGrad())
             {
                 dx.AddInPlace(grad, -lr);
@@ -165,7 +165,7 @@ public sealed class AdversarialExperiment : IExperiment
     {
         var xi = x.Detach().RequireGrad();
         var loss = Losses.SparseCategoricalCrossEntropy(model.Call(xi), targets, Reduction.Sum);
-        var grad = Autograd.Grad([loss], [xi])[0]!;
+        var grad = Autograd.Grad(loss, xi)!;
         using var _ = new NoGrad();
         var adv = x - grad.Sign() * eps;
         return model.Call(adv).ArgMax(1).Eq(targets).Mean().Item();

@@ -18,7 +18,7 @@ public class TensorScopeTests
         {
             var x = Tensor.RandN(g, [16, 2]);
             var y = Tensor.FromArray(Enumerable.Range(0, 16).Select(j => (float)((i + j) % 5)).ToArray(), [16]);
-            using var scope = scoped ? TensorScope.Begin() : null;
+            using var scope = scoped ? TensorScope.Begin() : default;
             opt.ZeroGrad();
             Losses.SparseCategoricalCrossEntropy(model.Call(x), y).Backward();
             opt.Step();

@@ -35,8 +35,10 @@ public class BatchNorm : Module
     {
         if (x.Rank != _rank || x.Shape[1] != Features)
             throw new ArgumentException($"{GetType().Name}({Features}): expected input with {_rank} dimensions and {Features} channels at axis 1, got {ShapeUtil.Format(x.Shape)}.");
-        int[] axes = _rank == 2 ? [0] : [0, 2, 3];
-        int[] statShape = _rank == 2 ? [1, Features] : [1, Features, 1, 1];
+        ReadOnlySpan<int> axes = _rank == 2 ? [0] : [0, 2, 3];
+        Span<int> statShape = stackalloc int[_rank];
+        statShape.Fill(1);
+        statShape[1] = Features;
         Tensor mean, variance;
         if (Training)
         {

@@ -19,7 +19,13 @@ public sealed class Flatten : Module
 public sealed class Reshape(params int[] shape) : Module
 {
     public int[] TargetShape { get; } = shape;
-    public override Tensor Forward(Tensor x) => x.Reshape([x.Shape[0], .. TargetShape]);
+    public override Tensor Forward(Tensor x)
+    {
+        Span<int> shape = stackalloc int[TargetShape.Length + 1];
+        shape[0] = x.Shape[0];
+        TargetShape.CopyTo(shape[1..]);
+        return x.Reshape(shape);
+    }
     public override string Describe() => $"Reshape({string.Join(", ", TargetShape)})";
 }
 
