@@ -9,9 +9,12 @@ namespace Lab.Bench;
 
 /// <summary>
 /// The cost of one tiny element-wise op, with and without autograd recording, and its managed
-/// allocations: per-op overhead is what decides the speed of the seed workloads.
+/// allocations: per-op overhead is what decides the speed of the seed workloads. The plain cases make
+/// ordinary tensors (each op allocates its tensor, node and buffer); the Scoped cases run 16 ops inside one
+/// <see cref="TensorScope"/>, as a training step does, where those come from pools.
 /// </summary>
 [MemoryDiagnoser]
+[Config(typeof(Bdn.BenchConfig.ShortRuns))]
 public class OpOverheadBenchmarks
 {
     private Tensor _a = null!, _b = null!, _ga = null!;
@@ -39,10 +42,43 @@ public class OpOverheadBenchmarks
 
     [Benchmark]
     public Tensor MatMulSmall() => Tensor.MatMul(_a.Reshape(1, Size), _b.Reshape(Size, 1));
+
+    private const int OpsPerScope = 16;
+
+    [Benchmark(OperationsPerInvoke = OpsPerScope)]
+    public int AddNoGradScoped()
+    {
+        using var scope = TensorScope.Begin();
+        int n = 0;
+        for (int i = 0; i < OpsPerScope; i++) n += (_a + _b).Numel;
+        return n;
+    }
+
+    [Benchmark(OperationsPerInvoke = OpsPerScope)]
+    public int AddRecordedScoped()
+    {
+        using var scope = TensorScope.Begin();
+        int n = 0;
+        for (int i = 0; i < OpsPerScope; i++) n += (_ga + _b).Numel;
+        return n;
+    }
+
+    [Benchmark(OperationsPerInvoke = OpsPerScope)]
+    public int ReluRecordedScoped()
+    {
+        using var scope = TensorScope.Begin();
+        int n = 0;
+        for (int i = 0; i < OpsPerScope; i++) n += _ga.Relu().Numel;
+        return n;
+    }
 }
 
-/// <summary>One optimizer step of the toy MLP (batch 10), the digits CNN (batch 10) and the MNIST CNN (batch 32), allocations included.</summary>
+/// <summary>
+/// One optimizer step of the toy MLP (batch 10), the digits CNN (batch 10) and the MNIST CNN (batch 32), allocations
+/// included, inside a <see cref="TensorScope"/> as Trainer.Fit runs it.
+/// </summary>
 [MemoryDiagnoser]
+[Config(typeof(Bdn.BenchConfig.LongSteps))]
 public class TrainingStepBenchmarks
 {
     private Module _toy = null!, _cnn = null!, _mnist = null!;
@@ -69,6 +105,7 @@ public class TrainingStepBenchmarks
 
     private static void Step(Module m, Optimizer o, Tensor x, Tensor y)
     {
+        using var scope = TensorScope.Begin();
         o.ZeroGrad();
         var loss = Losses.SparseCategoricalCrossEntropy(m.Call(x), y);
         loss.Backward();
@@ -87,6 +124,7 @@ public class TrainingStepBenchmarks
     [Benchmark]
     public float ToyMlpInference()
     {
+        using var scope = TensorScope.Begin();
         using var _ = new NoGrad();
         return _toy.Call(_toyX).Sum().Item();
     }

@@ -150,17 +150,17 @@ public readonly struct TensorScope : IDisposable
         frame.Nodes.Clear();
         if (frame.Tensors.Count > 0)
         {
-            var pools = t_tensors!;
+            var pools = t_tensors ??= new Stack<Tensor>[MaxPooledRank + 1];   // TrimPool may have run inside the scope
             foreach (var t in frame.Tensors)
             {
                 t.ReleaseToPool();
-                pools[t.Rank].Push(t);
+                (pools[t.Rank] ??= new Stack<Tensor>()).Push(t);
             }
             frame.Tensors.Clear();
         }
         if (frame.Storages.Count > 0)
         {
-            var pool = t_storages!;
+            var pool = t_storages ??= [];
             foreach (var storage in frame.Storages)
             {
                 storage.Release();

@@ -106,14 +106,14 @@ public abstract class Node
         _inputs = r;
     }
 
-    private protected void SetInputs(IReadOnlyList<Tensor> inputs)
+    private protected void SetInputs(ReadOnlySpan<Tensor> inputs)
     {
-        var r = inputs.Count switch
+        var r = inputs.Length switch
         {
             1 => _inputs1 ??= new Tensor[1],
             2 => _inputs2 ??= new Tensor[2],
             3 => _inputs3 ??= new Tensor[3],
-            _ => _inputs.Length == inputs.Count && _inputs != _inputs1 && _inputs != _inputs2 && _inputs != _inputs3 ? _inputs : new Tensor[inputs.Count],
+            _ => _inputs.Length == inputs.Length && _inputs != _inputs1 && _inputs != _inputs2 && _inputs != _inputs3 ? _inputs : new Tensor[inputs.Length],
         };
         for (int i = 0; i < r.Length; i++) r[i] = inputs[i];
         _inputs = r;

@@ -5,7 +5,11 @@ namespace Lab.Core;
 public sealed partial class Tensor
 {
     /// <summary>Joins tensors along an existing axis; all other dimensions must agree.</summary>
-    public static Tensor Concat(IReadOnlyList<Tensor> tensors, int axis = 0) => ConcatNode.Apply(tensors, axis);
+    public static Tensor Concat(IReadOnlyList<Tensor> tensors, int axis = 0)
+        => ConcatNode.Apply(tensors is Tensor[] array ? array : tensors.ToArray(), axis);
+
+    /// <summary>Joins tensors along an existing axis (a collection expression here allocates nothing).</summary>
+    public static Tensor Concat(ReadOnlySpan<Tensor> tensors, int axis = 0) => ConcatNode.Apply(tensors, axis);
 
     /// <summary>Joins same-shaped tensors along a new axis.</summary>
     public static Tensor Stack(IReadOnlyList<Tensor> tensors, int axis = 0)
@@ -42,13 +46,13 @@ internal sealed class ConcatNode : Node
         NodePool<ConcatNode>.Return(this);
     }
 
-    public static Tensor Apply(IReadOnlyList<Tensor> tensors, int axis)
+    public static Tensor Apply(ReadOnlySpan<Tensor> tensors, int axis)
     {
-        if (tensors.Count == 0) throw new ArgumentException("Concat: no tensors given.");
+        if (tensors.Length == 0) throw new ArgumentException("Concat: no tensors given.");
         var first = tensors[0];
         int ax = ShapeUtil.Axis("Concat", axis, first.Rank);
         int total = 0;
-        for (int i = 0; i < tensors.Count; i++)
+        for (int i = 0; i < tensors.Length; i++)
         {
             var t = tensors[i];
             if (t.Device != first.Device) throw new ArgumentException($"Concat: tensor {i} is on {t.Device}, tensor 0 on {first.Device}.");
@@ -63,7 +67,7 @@ internal sealed class ConcatNode : Node
         var y = Tensor.Empty(shape, first.Device);
         var (outer, _, inner) = ShapeUtil.Split(shape, ax);
         int offset = 0;
-        for (int i = 0; i < tensors.Count; i++)
+        for (int i = 0; i < tensors.Length; i++)
         {
             var t = tensors[i];
             int cols = t.Shape[ax] * inner;
@@ -71,7 +75,7 @@ internal sealed class ConcatNode : Node
             offset += t.Shape[ax];
         }
         bool record = false;
-        for (int i = 0; i < tensors.Count && !record; i++) record = Tensor.ShouldRecord(tensors[i]);
+        for (int i = 0; i < tensors.Length && !record; i++) record = Tensor.ShouldRecord(tensors[i]);
         if (record)
         {
             var node = NodePool<ConcatNode>.Rent();

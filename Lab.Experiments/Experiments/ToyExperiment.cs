@@ -72,6 +72,7 @@ public sealed class ToyExperiment : IExperiment
             double lossSum = 0, correct = 0;
             foreach (var batch in loader.Epoch())
             {
+                using var scope = TensorScope.Begin();   // the step's tensors are recycled for the next one
                 optimizer.ZeroGrad();
                 var p = model.Call(batch.X);
                 var loss = lossFn(p, batch.Y);

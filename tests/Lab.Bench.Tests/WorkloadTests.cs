@@ -34,6 +34,32 @@ public class WorkloadTests
         Assert.Contains(Enumerable.Range(0, before.Count), i => !before[i].SequenceEqual(after[i]));
     }
 
+    [Theory]
+    [InlineData("toy_mlp_b10")]
+    [InlineData("digits_cnn_b10")]
+    [InlineData("vae_digits_b16")]
+    [InlineData("gan_digits_b16_d5")]
+    [InlineData("score_toy_b16")]
+    [InlineData("mnist_cnn_b32")]
+    public void A_steady_state_step_allocates_nothing_on_the_managed_heap(string name)
+    {
+        if (!TensorScope.RecycleObjects) return;  // GENLAB_SCOPE_CHECK=1 trades this for stale-use checks
+        var w = Workload.Find(name);
+        var run = w.Create(Device.Cpu, w.DefaultBatch);
+        for (int i = 0; i < 2 * Workload.Pool; i++) run.Step();   // pools fill, every batch of the cycle seen
+        // A kernel's per-thread scratch can still grow once when other tests keep the worker pool busy and this
+        // thread runs parts it normally leaves to workers; an allocation per step shows in every round.
+        var rounds = new List<long>();
+        for (int round = 0; round < 4 && (rounds.Count == 0 || rounds[^1] != 0); round++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < Workload.Pool; i++) run.Step();
+            rounds.Add(GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        Assert.True(rounds[^1] == 0, $"{name}: managed bytes per round of {Workload.Pool} steps: {string.Join(", ", rounds)}");
+        Assert.True(float.IsFinite(run.Sync()));
+    }
+
     [Fact]
     public void Conv_and_dense_flops_follow_the_layer_geometry()
     {

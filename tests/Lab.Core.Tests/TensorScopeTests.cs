@@ -1,3 +1,4 @@
+using Lab.Core.Autodiff;
 using Lab.Core.Nn;
 using Lab.Core.Optim;
 
@@ -9,7 +10,11 @@ public class TensorScopeTests
         new Linear(2, 64, Activation.Relu, generator: new Generator(seed)),
         new Linear(64, 5, Activation.Softmax, generator: new Generator(seed + 1)));
 
-    private static float[] Train(bool scoped, int steps)
+    public enum Scoping { None, Recycling, Checked }
+
+    private static float[] Train(bool scoped, int steps) => Train(scoped ? Scoping.Recycling : Scoping.None, steps);
+
+    private static float[] Train(Scoping scoping, int steps)
     {
         var model = Mlp(3);
         var opt = new Adam(model.Parameters(), 0.01f);
@@ -18,7 +23,12 @@ public class TensorScopeTests
         {
             var x = Tensor.RandN(g, [16, 2]);
             var y = Tensor.FromArray(Enumerable.Range(0, 16).Select(j => (float)((i + j) % 5)).ToArray(), [16]);
-            using var scope = scoped ? TensorScope.Begin() : default;
+            using var scope = scoping switch
+            {
+                Scoping.Recycling => RecyclingScope(),
+                Scoping.Checked => TensorScope.BeginChecked(),
+                _ => default,
+            };
             opt.ZeroGrad();
             Losses.SparseCategoricalCrossEntropy(model.Call(x), y).Backward();
             opt.Step();
@@ -31,6 +41,123 @@ public class TensorScopeTests
     {
         // Gradients and optimizer state must survive the step; recycled temporaries must not leak values.
         Assert.Equal(Train(scoped: false, steps: 20), Train(scoped: true, steps: 20));
+    }
+
+    /// <summary>A scope that recycles objects whatever GENLAB_SCOPE_CHECK says (the tests below are about recycling).</summary>
+    private static TensorScope RecyclingScope()
+    {
+        bool previous = TensorScope.RecycleObjects;
+        TensorScope.RecycleObjects = true;
+        try { return TensorScope.Begin(); }
+        finally { TensorScope.RecycleObjects = previous; }
+    }
+
+    [Fact]
+    public void RecycledAndCheckedScopesTrainBitIdentically()
+    {
+        var plain = Train(Scoping.None, 15);
+        Assert.Equal(plain, Train(Scoping.Recycling, 15));
+        Assert.Equal(plain, Train(Scoping.Checked, 15));
+    }
+
+    /// <summary>Managed bytes the current thread allocates over <paramref name="repeats"/> runs of <paramref name="step"/>, after warm-up runs.</summary>
+    /// <remarks>Up to four rounds, the last one counting: a one-off growth of some scratch buffer ends, an allocation per run shows in every round.</remarks>
+    private static long SteadyStateBytes(Action step, int repeats = 10)
+    {
+        for (int i = 0; i < 5; i++) step();
+        long bytes = -1;
+        for (int round = 0; round < 4 && bytes != 0; round++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < repeats; i++) step();
+            bytes = GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+        return bytes;
+    }
+
+    [Fact]
+    public void OpsWithAutogradInsideARecyclingScopeAllocateNothing()
+    {
+        var g = new Generator(4);
+        var w = Tensor.RandN(g, [3, 6]).RequireGrad();
+        var k = Tensor.RandN(g, [4, 2, 3, 3]).RequireGrad();
+        var bias = Tensor.RandN(g, [4]).RequireGrad();
+        var x = Tensor.RandN(g, [5, 3]);
+        var image = Tensor.RandN(g, [2, 2, 8, 8]);
+        var labels = Tensor.FromArray([0f, 2, 1, 5, 3], [5]);
+        var rows = Tensor.FromArray([4f, 0, 2], [3]);
+        long bytes = SteadyStateBytes(() =>
+        {
+            using var _ = RecyclingScope();
+            var h = Tensor.MatMul(x, w).Relu() + 1f;                                        // matmul, relu, affine
+            var mixed = Tensor.Where(h.Gt(1.5f), h.Sigmoid(), h.Tanh() * h.Softplus());     // where, comparisons, unary, binary
+            var joined = Tensor.Concat([mixed, h.Narrow(1, 0, 2).Exp()], axis: 1);          // concat, narrow
+            var picked = joined.Softmax(1).Gather(labels.Narrow(0, 0, 5).Clamp(0, 5));     // softmax, gather, clamp
+            var selected = joined.IndexSelect(0, rows).Permute(1, 0).Reshape(-1).Max(0);   // index_select, permute, reshape, max
+            var conv = Tensor.Conv2d(image, k, bias, padding: 1).MaxPool2d(2).AvgPool2d(2); // conv, pools
+            var spread = bias.Reshape(1, 4).Expand(3, 4).Sum([0, 1]);                       // expand, sum over axes
+            var loss = picked.Log().Neg().Mean() + selected + conv.Square().Mean([1, 2, 3]).Sum() + spread * 0.1f;
+            loss.Backward();
+        });
+        Assert.True(bytes == 0, $"{bytes / 10.0:F1} bytes per step");
+        Assert.NotNull(w.Grad);
+        Assert.NotNull(k.Grad);
+    }
+
+    [Fact]
+    public void SecondOrderGradientsInsideARecyclingScopeAllocateNothing()
+    {
+        // The score-matching pattern: the trace of an input Jacobian built with createGraph, then differentiated.
+        var model = new Sequential(new Linear(2, 8, Activation.Softplus, generator: new Generator(1)), new Linear(8, 2, generator: new Generator(2)));
+        var opt = new Adam(model.Parameters());
+        var x = Tensor.RandN(new Generator(3), [6, 2]);
+        long bytes = SteadyStateBytes(() =>
+        {
+            using var _ = RecyclingScope();
+            opt.ZeroGrad();
+            var xi = x.Detach().RequireGrad();
+            var s = model.Call(xi);
+            Tensor trace = Tensor.Zeros(6, 1);
+            for (int i = 0; i < 2; i++)
+                trace = trace + Autograd.Grad(s.Narrow(1, i, 1).Sum(), xi, createGraph: true)!.Narrow(1, i, 1);
+            ((s * s).Sum(1, keepDim: true) + trace * 2f).Mean().Backward();
+            opt.Step();
+        });
+        Assert.True(bytes == 0, $"{bytes / 10.0:F1} bytes per step");
+    }
+
+    [Fact]
+    public void ALateUseOfARecycledTensorThrowsUntilItsObjectIsReused()
+    {
+        Tensor kept;
+        using (RecyclingScope()) kept = (Tensor.Ones(4) * 3f).RequireGrad() * 2f;
+        Assert.Throws<ObjectDisposedException>(() => kept.ToArray());
+        Assert.Throws<ObjectDisposedException>(() => kept.Relu());
+        Assert.Null(kept.GradFn);   // its node went back to the pool with it
+    }
+
+    [Fact]
+    public void CheckedScopesKeepEveryLateUseAnErrorAfterLaterScopes()
+    {
+        Tensor kept;
+        using (TensorScope.BeginChecked()) kept = Tensor.Ones(4) * 3f;
+        for (int i = 0; i < 3; i++)
+            using (TensorScope.BeginChecked()) _ = (Tensor.Ones(4) * 5f).Sum();
+        var e = Assert.Throws<ObjectDisposedException>(() => kept.ToArray());
+        Assert.Contains("TensorScope", e.Message);
+    }
+
+    [Fact]
+    public void DisposingAScopeHandleTwiceIsHarmless()
+    {
+        var outer = TensorScope.Begin();
+        var inner = TensorScope.Begin();
+        inner.Dispose();
+        inner.Dispose();   // already ended: must not end the outer scope
+        Assert.True(TensorScope.IsActive);
+        outer.Dispose();
+        Assert.False(TensorScope.IsActive);
+        default(TensorScope).Dispose();
     }
 
     [Fact]

@@ -7,6 +7,30 @@ namespace Lab.Core.Tests.Training;
 
 public class TrainerTests
 {
+    [Fact]
+    public void Fit_allocates_per_epoch_not_per_step()
+    {
+        if (!TensorScope.RecycleObjects) return;  // GENLAB_SCOPE_CHECK=1 trades this for stale-use checks
+        var model = new Sequential(
+            new Linear(2, 16, Activation.Relu, generator: new Generator(1)),
+            new Dropout(0.1f, new Generator(5)),
+            new Linear(16, 3, Activation.Softmax, generator: new Generator(2)));
+        var trainer = new Trainer(model) { LiveProgress = false };
+        trainer.Compile(new Adam(model.Parameters()), (p, y) => Losses.SparseCategoricalCrossEntropy(p, y), new SparseCategoricalAccuracy());
+        var data = new ToyData(3).Sample(1500);   // 150 steps of 10 per epoch
+        long Bytes(int epochs)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            trainer.Fit(data, epochs, batchSize: 10, verbose: 0, generator: new Generator(1));
+            return GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+        Bytes(2);
+        long perEpoch = (Bytes(3) - Bytes(1)) / 2;
+        // An epoch's own bookkeeping (metrics, logs, history) is a few hundred bytes; one 24-byte object per
+        // step would already add 3,600.
+        Assert.True(perEpoch < 2000, $"{perEpoch} bytes per epoch of 150 steps");
+    }
+
     private static (Sequential Model, Trainer Trainer) Toy(ulong seed = 1)
     {
         var g = new Generator(seed);
