@@ -37,6 +37,7 @@ public readonly struct TensorScope : IDisposable
         public readonly List<CpuStorage> Storages = [];
         public readonly List<Tensor> Tensors = [];
         public readonly List<Node> Nodes = [];
+        public readonly List<Tensor> GradHolders = [];
     }
 
     /// <summary>Largest rank whose tensor objects are pooled (ranks above are rare and simply allocated).</summary>
@@ -132,6 +133,16 @@ public readonly struct TensorScope : IDisposable
     /// <summary>Whether <paramref name="t"/> was made by the innermost scope and so dies with it (what belongs to it may too).</summary>
     internal static bool CurrentOwns(Tensor t) => t.ScopeOwner is not null && ReferenceEquals(t.ScopeOwner, t_current);
 
+    /// <summary>
+    /// Notes that <paramref name="leaf"/>'s Grad was set to <paramref name="grad"/> (a graph-connected gradient of a
+    /// createGraph backward pass): when the scope that made <paramref name="grad"/> ends, the Grad is cleared
+    /// rather than left pointing at a recycled tensor.
+    /// </summary>
+    internal static void TrackGrad(Tensor leaf, Tensor grad)
+    {
+        if (grad.ScopeOwner is Frame frame) frame.GradHolders.Add(leaf);
+    }
+
     /// <summary>Registers a node rented from its type's pool, so that the scope hands it back at its end.</summary>
     internal static void Track(Node node) => t_current!.Nodes.Add(node);
 
@@ -145,7 +156,10 @@ public readonly struct TensorScope : IDisposable
         frame.Generation++;
         frame.Parent = null;
 
-        // Nodes first: they hold tensors; then tensors, which hold storages.
+        // Grads that point into this scope first, then nodes (they hold tensors), then tensors, which hold storages.
+        foreach (var leaf in frame.GradHolders)
+            if (leaf.Grad is { } grad && ReferenceEquals(grad.ScopeOwner, frame)) leaf.Grad = null;
+        frame.GradHolders.Clear();
         foreach (var node in frame.Nodes) node.Recycle();
         frame.Nodes.Clear();
         if (frame.Tensors.Count > 0)

@@ -163,7 +163,12 @@ public static class Autograd
 
     private static void AccumulateGrad(Tensor leaf, Tensor g, bool createGraph)
     {
-        if (createGraph) { leaf.Grad = leaf.Grad is null ? g : leaf.Grad + g; return; }
+        if (createGraph)
+        {
+            leaf.Grad = leaf.Grad is null ? g : leaf.Grad + g;
+            TensorScope.TrackGrad(leaf, leaf.Grad);   // cleared when the scope that made it ends
+            return;
+        }
         if (leaf.Grad is null || !leaf.Grad.Shape.SequenceEqual(leaf.Shape) || leaf.Grad.GradFn is not null)
         {
             // A fresh buffer: g may alias a tensor of the graph (Add passes its gradient through). It outlives

@@ -48,10 +48,41 @@ public sealed partial class CpuBackend : IBackend
         else TensorPrimitives.MultiplyAdd(x.Span, alpha, y.Span, y.Span);
     }
 
-    public void Unary(UnaryOp op, Tensor x, Tensor y, float alpha = 0, float beta = 0)
+    public unsafe void Unary(UnaryOp op, Tensor x, Tensor y, float alpha = 0, float beta = 0)
     {
         ReadOnlySpan<float> s = x.Span;
         Span<float> d = y.Span;
+        if (d.Length < MinElementsForThreads || Cpu.Gemm.MaxThreads < 2)
+        {
+            UnarySlice(op, s, d, alpha, beta);
+            return;
+        }
+        // Large tensors (a CNN's activations) in contiguous slices on the worker pool: element-wise, so the same bits.
+        fixed (float* ps = s, pd = d)
+        {
+            var job = new UnaryJob { Op = op, X = ps, Y = pd, Length = d.Length, Alpha = alpha, Beta = beta };
+            int threads = Cpu.Gemm.MaxThreads;
+            Cpu.WorkerPool.Run(2 * threads, threads, &UnaryPart, &job);
+        }
+    }
+
+    private unsafe struct UnaryJob
+    {
+        public UnaryOp Op;
+        public float* X, Y;
+        public int Length;
+        public float Alpha, Beta;
+    }
+
+    private static unsafe void UnaryPart(void* state, int part, int parts)
+    {
+        ref readonly var job = ref *(UnaryJob*)state;
+        var (start, end) = Cpu.WorkerPool.Slice(job.Length, 64, parts, part);
+        UnarySlice(job.Op, new ReadOnlySpan<float>(job.X + start, end - start), new Span<float>(job.Y + start, end - start), job.Alpha, job.Beta);
+    }
+
+    private static void UnarySlice(UnaryOp op, ReadOnlySpan<float> s, Span<float> d, float alpha, float beta)
+    {
         switch (op)
         {
             case UnaryOp.Neg: TensorPrimitives.Negate(s, d); break;
@@ -100,8 +131,8 @@ public sealed partial class CpuBackend : IBackend
             case UnaryOp.Sqrt: for (int i = 0; i < d.Length; i++) d[i] = g[i] * 0.5f / ys[i]; break;
             case UnaryOp.Abs: for (int i = 0; i < d.Length; i++) d[i] = xs[i] > 0 ? g[i] : xs[i] < 0 ? -g[i] : 0f; break;
             case UnaryOp.Sign: d.Clear(); break;
-            case UnaryOp.Relu: RectifierGrad(xs, g, d, 0f); break;
-            case UnaryOp.LeakyRelu: RectifierGrad(xs, g, d, alpha); break;
+            case UnaryOp.Relu: ParallelRectifierGrad(xs, g, d, 0f); break;
+            case UnaryOp.LeakyRelu: ParallelRectifierGrad(xs, g, d, alpha); break;
             case UnaryOp.Sigmoid: TensorPrimitives.Subtract(1f, ys, d); TensorPrimitives.Multiply(d, ys, d); TensorPrimitives.Multiply(d, g, d); break;
             case UnaryOp.Tanh: TensorPrimitives.Multiply(ys, ys, d); TensorPrimitives.Subtract(1f, d, d); TensorPrimitives.Multiply(d, g, d); break;
             case UnaryOp.Softplus: TensorPrimitives.Sigmoid(xs, d); TensorPrimitives.Multiply(d, g, d); break;
@@ -114,6 +145,40 @@ public sealed partial class CpuBackend : IBackend
             case UnaryOp.Affine: TensorPrimitives.Multiply(g, alpha, d); break;
             default: throw new ArgumentOutOfRangeException(nameof(op), op, "Unknown unary op.");
         }
+    }
+
+    /// <summary>Element-wise gradients are split over threads from this many elements (memory-bound: two cores stream faster than one).</summary>
+    internal static int MinElementsForThreads { get; set; } = 1 << 16;
+
+    private unsafe struct RectifierJob
+    {
+        public float* X, G, D;
+        public int Length;
+        public float Slope;
+    }
+
+    /// <summary><see cref="RectifierGrad"/> in contiguous slices on the worker pool when the tensor is large.</summary>
+    private static unsafe void ParallelRectifierGrad(ReadOnlySpan<float> x, ReadOnlySpan<float> g, Span<float> d, float slope)
+    {
+        if (d.Length < MinElementsForThreads || Cpu.Gemm.MaxThreads < 2)
+        {
+            RectifierGrad(x, g, d, slope);
+            return;
+        }
+        fixed (float* px = x, pg = g, pd = d)
+        {
+            var job = new RectifierJob { X = px, G = pg, D = pd, Length = d.Length, Slope = slope };
+            int threads = Cpu.Gemm.MaxThreads;
+            Cpu.WorkerPool.Run(2 * threads, threads, &RectifierPart, &job);
+        }
+    }
+
+    private static unsafe void RectifierPart(void* state, int part, int parts)
+    {
+        ref readonly var job = ref *(RectifierJob*)state;
+        var (start, end) = Cpu.WorkerPool.Slice(job.Length, 64, parts, part);
+        int n = end - start;
+        RectifierGrad(new ReadOnlySpan<float>(job.X + start, n), new ReadOnlySpan<float>(job.G + start, n), new Span<float>(job.D + start, n), job.Slope);
     }
 
     /// <summary>d = x &gt; 0 ? g : slope g, vectorised (the ReLU backward of a CNN touches every activation).</summary>

@@ -18,6 +18,9 @@ internal static unsafe class ConvGemm
     /// <summary>Floats of columns plus GEMM rows one chunk may use: 512 KiB, half of L2 per core here (tuned with `conv-quick`).</summary>
     internal static int ChunkFloats { get; set; } = 128 * 1024;
 
+    /// <summary>Sends single-channel forward convolutions through im2col and GEMM too, instead of <see cref="DirectConv"/> (tests, benchmarks).</summary>
+    internal static bool ForceGemm { get; set; }
+
     /// <summary>A convolution is split over threads only from this many multiply-adds.</summary>
     internal static long MinMacsForThreads { get; set; } = 1L << 19;
 
@@ -43,6 +46,11 @@ internal static unsafe class ConvGemm
 
     public static void Forward(float* x, float* w, float* bias, float* y, in ConvGeometry g)
     {
+        if (DirectConv.Applies(g) && !ForceGemm)
+        {
+            DirectConv.Forward(x, w, bias, y, g);
+            return;
+        }
         var job = new Job { G = g, X = x, W = w, Bias = bias, Y = y };
         int threads = Plan(ref job);
         WorkerPool.Run(job.Chunks, threads, &ForwardChunk, &job);

@@ -17,11 +17,51 @@ internal static unsafe class Pooling
     private static bool IsTwoByTwo(in PoolGeometry g) =>
         g.KernelH == 2 && g.KernelW == 2 && g.StrideH == 2 && g.StrideW == 2 && g.PadH == 0 && g.PadW == 0;
 
-    public static void Max(float* x, float* y, float* indices, in PoolGeometry g)
+    /// <summary>Pooling is split over threads, by planes, from this many input floats (it is memory-bound: two cores stream faster than one).</summary>
+    internal static long MinFloatsForThreads { get; set; } = 1L << 16;
+
+    private enum Kind { Max, MaxGrad, Avg, AvgGrad }
+
+    /// <summary>One pooling call as plain values and pointers (workers read it from the caller's stack).</summary>
+    private struct Job
     {
-        int planes = g.N * g.C, hw = g.H * g.W, ohw = g.OutH * g.OutW;
+        public Kind Kind;
+        public PoolGeometry G;
+        public float* X, Y, Indices, Dy, Dx;
+    }
+
+    public static void Max(float* x, float* y, float* indices, in PoolGeometry g) =>
+        Run(new Job { Kind = Kind.Max, G = g, X = x, Y = y, Indices = indices });
+
+    /// <summary>Runs a job over all N C planes, in parts of whole planes on the worker pool when it is large enough.</summary>
+    private static void Run(Job job)
+    {
+        ref readonly var g = ref job.G;
+        int planes = g.N * g.C;
+        long floats = (long)planes * g.H * g.W;
+        int threads = floats >= MinFloatsForThreads && planes >= 2 ? Math.Min(Gemm.MaxThreads, planes) : 1;
+        int parts = threads == 1 ? 1 : Math.Min(planes, 4 * threads);
+        WorkerPool.Run(parts, threads, &RunPart, &job);
+    }
+
+    private static void RunPart(void* state, int part, int parts)
+    {
+        ref readonly var job = ref *(Job*)state;
+        var (first, end) = WorkerPool.Slice(job.G.N * job.G.C, 1, parts, part);
+        switch (job.Kind)
+        {
+            case Kind.Max: MaxPlanes(job.X, job.Y, job.Indices, job.G, first, end); break;
+            case Kind.MaxGrad: MaxGradPlanes(job.Dy, job.Indices, job.Dx, job.G, first, end); break;
+            case Kind.Avg: AvgPlanes(job.X, job.Y, job.G, first, end); break;
+            default: AvgGradPlanes(job.Dy, job.Dx, job.G, first, end); break;
+        }
+    }
+
+    private static void MaxPlanes(float* x, float* y, float* indices, in PoolGeometry g, int first, int end)
+    {
+        int hw = g.H * g.W, ohw = g.OutH * g.OutW;
         bool twoByTwo = IsTwoByTwo(g);
-        for (int plane = 0; plane < planes; plane++)
+        for (int plane = first; plane < end; plane++)
         {
             float* src = x + (long)plane * hw;
             float* dst = y + (long)plane * ohw, idx = indices + (long)plane * ohw;
@@ -106,18 +146,21 @@ internal static unsafe class Pooling
     }
 
     /// <summary>dx = 0, then each output's gradient is added at its recorded argmax (windows may overlap).</summary>
+    public static void MaxGrad(float* dy, float* indices, float* dx, in PoolGeometry g) =>
+        Run(new Job { Kind = Kind.MaxGrad, G = g, Dy = dy, Indices = indices, Dx = dx });
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void MaxGrad(float* dy, float* indices, float* dx, in PoolGeometry g)
+    private static void MaxGradPlanes(float* dy, float* indices, float* dx, in PoolGeometry g, int first, int end)
     {
-        int planes = g.N * g.C, hw = g.H * g.W, ohw = g.OutH * g.OutW;
+        int hw = g.H * g.W, ohw = g.OutH * g.OutW;
         if (IsTwoByTwo(g) && Avx512F.IsSupported)
         {
-            for (int plane = 0; plane < planes; plane++)
+            for (int plane = first; plane < end; plane++)
                 MaxGrad2x2(dy + (long)plane * ohw, indices + (long)plane * ohw, g.H, g.W, g.OutH, g.OutW, dx + (long)plane * hw);
             return;
         }
-        new Span<float>(dx, checked(planes * hw)).Clear();
-        for (int plane = 0; plane < planes; plane++)
+        new Span<float>(dx + (long)first * hw, checked((end - first) * hw)).Clear();
+        for (int plane = first; plane < end; plane++)
         {
             float* d = dx + (long)plane * hw, gy = dy + (long)plane * ohw, idx = indices + (long)plane * ohw;
             for (int o = 0; o < ohw; o++) d[(int)idx[o]] += gy[o];
@@ -167,18 +210,21 @@ internal static unsafe class Pooling
     }
 
     /// <summary>Mean over each window, padding counted in the divisor (PyTorch's count_include_pad).</summary>
+    public static void Avg(float* x, float* y, in PoolGeometry g) => Run(new Job { Kind = Kind.Avg, G = g, X = x, Y = y });
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Avg(float* x, float* y, in PoolGeometry g)
+    private static void AvgPlanes(float* x, float* y, in PoolGeometry g, int first, int end)
     {
-        int planes = g.N * g.C, hw = g.H * g.W;
+        int hw = g.H * g.W;
         if (IsTwoByTwo(g) && Avx512F.IsSupported)
         {
-            for (int plane = 0; plane < planes; plane++)
+            for (int plane = first; plane < end; plane++)
                 Avg2x2(x + (long)plane * hw, g.W, g.OutH, g.OutW, y + (long)plane * g.OutH * g.OutW);
             return;
         }
         float inv = 1f / (g.KernelH * g.KernelW);
-        for (int plane = 0; plane < planes; plane++)
+        y += (long)first * g.OutH * g.OutW;
+        for (int plane = first; plane < end; plane++)
         {
             float* src = x + (long)plane * hw;
             for (int p = 0; p < g.OutH; p++)
@@ -202,19 +248,22 @@ internal static unsafe class Pooling
     }
 
     /// <summary>dx = 0, then each output's gradient, divided by the window size, is spread over its window.</summary>
+    public static void AvgGrad(float* dy, float* dx, in PoolGeometry g) => Run(new Job { Kind = Kind.AvgGrad, G = g, Dy = dy, Dx = dx });
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void AvgGrad(float* dy, float* dx, in PoolGeometry g)
+    private static void AvgGradPlanes(float* dy, float* dx, in PoolGeometry g, int first, int end)
     {
-        int planes = g.N * g.C, hw = g.H * g.W;
+        int hw = g.H * g.W;
         if (IsTwoByTwo(g) && Avx512F.IsSupported)
         {
-            for (int plane = 0; plane < planes; plane++)
+            for (int plane = first; plane < end; plane++)
                 AvgGrad2x2(dy + (long)plane * g.OutH * g.OutW, g.H, g.W, g.OutH, g.OutW, dx + (long)plane * hw);
             return;
         }
-        new Span<float>(dx, checked(planes * hw)).Clear();
+        new Span<float>(dx + (long)first * hw, checked((end - first) * hw)).Clear();
         float inv = 1f / (g.KernelH * g.KernelW);
-        for (int plane = 0; plane < planes; plane++)
+        dy += (long)first * g.OutH * g.OutW;
+        for (int plane = first; plane < end; plane++)
         {
             float* dst = dx + (long)plane * hw;
             for (int p = 0; p < g.OutH; p++)

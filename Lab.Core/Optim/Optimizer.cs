@@ -51,14 +51,16 @@ public abstract class Optimizer
         }
     }
 
+    private readonly Dictionary<Device, Tensor> _normAccumulators = [];
+
     private void Clip(float max)
     {
         double total = 0;
-        var one = new Dictionary<Device, Tensor>();
         foreach (var p in _parameters)
         {
             if (p.Grad is null) continue;
-            if (!one.TryGetValue(p.Device, out var acc)) one[p.Device] = acc = Tensor.Zeros([1], p.Device);
+            if (!_normAccumulators.TryGetValue(p.Device, out var acc))
+                using (TensorScope.Suspend()) _normAccumulators[p.Device] = acc = Tensor.Zeros([1], p.Device);   // kept across steps
             p.Backend.SumOfSquares(p.Grad, acc);
             total += acc.Item();
         }

@@ -148,6 +148,21 @@ public class TensorScopeTests
     }
 
     [Fact]
+    public void AGraphConnectedGradMadeInsideAScopeIsClearedAtItsEnd()
+    {
+        var w = Tensor.FromArray([1f, 2f]).RequireGrad();
+        using (RecyclingScope())
+        {
+            (w * w).Sum().Backward(createGraph: true);
+            Assert.Equal([2f, 4f], w.Grad!.ToArray());
+            Assert.NotNull(w.Grad.GradFn);   // differentiable again inside the scope
+        }
+        Assert.Null(w.Grad);                 // not a dangling reference to a recycled tensor
+        using (RecyclingScope()) (w * 3f).Sum().Backward();
+        Assert.Equal([3f, 3f], w.Grad!.ToArray());   // an ordinary gradient outlives its scope
+    }
+
+    [Fact]
     public void DisposingAScopeHandleTwiceIsHarmless()
     {
         var outer = TensorScope.Begin();

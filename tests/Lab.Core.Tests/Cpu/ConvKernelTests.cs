@@ -119,6 +119,38 @@ public class ConvKernelTests
         }
     }
 
+    /// <summary>
+    /// Single-channel layers (every seed CNN's first) take the direct kernel; it sums the taps as the GEMM does, so
+    /// switching paths changes no bit of any result (seeded experiments stay reproducible).
+    /// </summary>
+    [Fact]
+    public void SingleChannelDirectKernel_MatchesTheGemmPathBitForBit()
+    {
+        var rng = new Random(13);
+        ConvGeometry[] shapes =
+        [
+            new(32, 1, 28, 28, 32, 3, 3, 1, 1, 0, 0), new(10, 1, 8, 8, 4, 3, 3, 1, 1, 0, 0), new(3, 1, 9, 40, 5, 5, 5, 1, 1, 0, 0),
+            new(2, 1, 3, 3, 7, 3, 3, 1, 1, 0, 0), new(4, 1, 20, 17, 6, 1, 2, 1, 1, 0, 0), new(1, 1, 5, 18, 3, 2, 2, 1, 1, 0, 0),
+        ];
+        foreach (var g in shapes)
+            foreach (bool bias in new[] { false, true })
+            {
+                Assert.True(DirectConv.Applies(g), g.ToString());
+                var x = T(Values(rng, g.N * g.H * g.W), g.N, 1, g.H, g.W);
+                var w = T(Values(rng, g.K * g.R * g.S), g.K, 1, g.R, g.S);
+                var b = bias ? T(Values(rng, g.K), g.K) : null;
+                var (direct, gemm) = (NaNs([g.N, g.K, g.OutH, g.OutW]), NaNs([g.N, g.K, g.OutH, g.OutW]));
+                CpuBackend.Instance.Conv2d(x, w, b, direct, g);
+                ConvGemm.ForceGemm = true;
+                try { CpuBackend.Instance.Conv2d(x, w, b, gemm, g); }
+                finally { ConvGemm.ForceGemm = false; }
+                Assert.True(direct.ToArray().SequenceEqual(gemm.ToArray()), $"{g} bias={bias}: direct and GEMM paths differ");
+            }
+        Assert.False(DirectConv.Applies(new ConvGeometry(2, 2, 8, 8, 4, 3, 3, 1, 1, 0, 0)));   // two channels: GEMM
+        Assert.False(DirectConv.Applies(new ConvGeometry(2, 1, 8, 8, 4, 3, 3, 2, 2, 0, 0)));   // strided: GEMM
+        Assert.False(DirectConv.Applies(new ConvGeometry(2, 1, 8, 8, 4, 3, 3, 1, 1, 1, 1)));   // padded: GEMM
+    }
+
     [Fact]
     public void EmptyBatch_ZeroesWeightGradient()
     {

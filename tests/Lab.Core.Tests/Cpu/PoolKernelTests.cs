@@ -53,6 +53,23 @@ public class PoolKernelTests
     }
 
     [Fact]
+    public void EveryGeometry_SplitOverTwoThreads_MatchesNaive()
+    {
+        // Pooling splits by planes from a size threshold; at 1 float every geometry is split.
+        long saved = Lab.Core.Cpu.Pooling.MinFloatsForThreads;
+        Lab.Core.Cpu.Pooling.MinFloatsForThreads = 1;
+        try
+        {
+            GemmTests.WithThreads(2, () =>
+            {
+                MaxPool_ValuesIndicesAndGradient_MatchNaive(nans: true);
+                AvgPool_ValuesAndGradient_MatchNaive();
+            });
+        }
+        finally { Lab.Core.Cpu.Pooling.MinFloatsForThreads = saved; }
+    }
+
+    [Fact]
     public void AvgPool_ValuesAndGradient_MatchNaive()
     {
         var rng = new Random(6);
