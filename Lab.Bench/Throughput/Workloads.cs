@@ -55,14 +55,23 @@ public abstract class WorkloadRun
         public Phase(string phase, string label)
         {
             (_phase, _label, _on) = (phase, label, OpProfiler.Enabled);
-            // The key is built before the region opens, so the row's allocation column shows the step's own.
-            _key = _on ? phase + "/" + label : "";
+            // Keys are made once per phase and label, so a profiled step allocates nothing for them either.
+            _key = _on ? Key(phase, label) : "";
             _start = _on ? OpProfiler.Begin() : 0;
         }
 
         public void Dispose()
         {
             if (_on) OpProfiler.End(_start, _phase, _key, _label, static l => (string)l, []);
+        }
+
+        [ThreadStatic] private static Dictionary<(string, string), string>? t_keys;
+
+        private static string Key(string phase, string label)
+        {
+            var keys = t_keys ??= [];
+            if (!keys.TryGetValue((phase, label), out var key)) keys[(phase, label)] = key = phase + "/" + label;
+            return key;
         }
     }
 
