@@ -38,12 +38,17 @@ internal static unsafe class WorkerPool
         {
             threads = Math.Min(threads, parts);
             EnsureWorkers(threads - 1);
+            long generation = (Volatile.Read(ref s_ticket) >> 32) + 1;
+            // Close the previous job before its fields change: a worker still looking at it could otherwise compare
+            // its ticket against this job's part count, win the claim and run this job's body with a part index
+            // past the end (and miscount s_pending). The closed ticket's generation matches nobody's and its part
+            // number is past any job's end.
+            Volatile.Write(ref s_ticket, (generation << 32) | int.MaxValue);
             s_body = body;
             s_state = state;
             s_parts = parts;
             s_pending = parts;
             s_done.Reset();
-            long generation = (Volatile.Read(ref s_ticket) >> 32) + 1;
             Volatile.Write(ref s_ticket, generation << 32); // publishes the job: part 0 is the next to claim
             for (int t = 1; t < threads; t++) s_workers[t - 1].Wake();
             try
