@@ -50,15 +50,9 @@ public sealed partial class Tensor
     }
 }
 
-internal sealed class ToDeviceNode : Node
+internal sealed class ToDeviceNode : PooledNode<ToDeviceNode>
 {
     public ToDeviceNode() { }
-
-    internal override void Recycle()
-    {
-        ClearForPool();
-        NodePool<ToDeviceNode>.Return(this);
-    }
 
     public static Tensor Apply(Tensor x, Device device, bool force = false)
     {

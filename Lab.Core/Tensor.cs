@@ -151,31 +151,22 @@ public sealed partial class Tensor
 
     /// <summary>Normal(mean, std) samples drawn from <paramref name="generator"/> on the host.</summary>
     public static Tensor RandN(Generator generator, ReadOnlySpan<int> shape, float mean = 0, float std = 1, Device? device = null)
-    {
-        ShapeUtil.Validate("Tensor.RandN", shape);
-        var t = Empty(shape, device);
-        if (t.Storage is CpuStorage) generator.FillNormal(t.Span, mean, std);
-        else
-        {
-            var data = new float[t.Numel];
-            generator.FillNormal(data, mean, std);
-            t.Backend.Upload(data, t);
-        }
-        return t;
-    }
+        => Random("Tensor.RandN", generator, shape, device, normal: true, mean, std);
 
     /// <summary>Uniform [low, high) samples drawn from <paramref name="generator"/> on the host.</summary>
     public static Tensor Rand(Generator generator, ReadOnlySpan<int> shape, float low = 0, float high = 1, Device? device = null)
+        => Random("Tensor.Rand", generator, shape, device, normal: false, low, high);
+
+    /// <summary>Samples drawn straight into a host tensor, or into a host array uploaded to a device.</summary>
+    private static Tensor Random(string op, Generator generator, ReadOnlySpan<int> shape, Device? device, bool normal, float a, float b)
     {
-        ShapeUtil.Validate("Tensor.Rand", shape);
+        ShapeUtil.Validate(op, shape);
         var t = Empty(shape, device);
-        if (t.Storage is CpuStorage) generator.FillUniform(t.Span, low, high);
-        else
-        {
-            var data = new float[t.Numel];
-            generator.FillUniform(data, low, high);
-            t.Backend.Upload(data, t);
-        }
+        bool host = t.Storage is CpuStorage;
+        Span<float> values = host ? t.Span : new float[t.Numel];
+        if (normal) generator.FillNormal(values, a, b);
+        else generator.FillUniform(values, a, b);
+        if (!host) t.Backend.Upload(values, t);
         return t;
     }
 

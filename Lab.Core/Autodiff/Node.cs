@@ -134,6 +134,20 @@ public abstract class Node
     }
 }
 
+/// <summary>A built-in node that goes back to its type's pool when the scope that rented it ends.</summary>
+internal abstract class PooledNode<T> : Node where T : PooledNode<T>, new()
+{
+    /// <summary>Drops what the forward saved besides the inputs (an output, indices), so the pool keeps nothing alive.</summary>
+    private protected virtual void ClearSaved() { }
+
+    internal sealed override void Recycle()
+    {
+        ClearSaved();
+        ClearForPool();
+        NodePool<T>.Return((T)this);
+    }
+}
+
 /// <summary>Per-thread free lists of one node type; rented nodes are tracked by the current scope.</summary>
 internal static class NodePool<T> where T : Node, new()
 {

@@ -47,19 +47,14 @@ public sealed partial class Tensor
 }
 
 /// <summary>Broadcasting binary primitives and their gradients (before the engine sums broadcast axes away).</summary>
-internal sealed class BinaryNode : Node
+internal sealed class BinaryNode : PooledNode<BinaryNode>
 {
     private BinaryOp _op;
     private Tensor? _output;
 
     public BinaryNode() { }
 
-    internal override void Recycle()
-    {
-        _output = null;
-        ClearForPool();
-        NodePool<BinaryNode>.Return(this);
-    }
+    private protected override void ClearSaved() => _output = null;
 
     public override string Name => OpNames.BackwardOf(_op);
 
@@ -100,15 +95,9 @@ internal sealed class BinaryNode : Node
     }
 }
 
-internal sealed class WhereNode : Node
+internal sealed class WhereNode : PooledNode<WhereNode>
 {
     public WhereNode() { }
-
-    internal override void Recycle()
-    {
-        ClearForPool();
-        NodePool<WhereNode>.Return(this);
-    }
 
     public static Tensor Apply(Tensor cond, Tensor a, Tensor b)
     {

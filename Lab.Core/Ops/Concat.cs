@@ -34,17 +34,11 @@ public sealed partial class Tensor
     public Tensor Rows(int start, int count) => Narrow(0, start, count);
 }
 
-internal sealed class ConcatNode : Node
+internal sealed class ConcatNode : PooledNode<ConcatNode>
 {
     private int _axis;
 
     public ConcatNode() { }
-
-    internal override void Recycle()
-    {
-        ClearForPool();
-        NodePool<ConcatNode>.Return(this);
-    }
 
     public static Tensor Apply(ReadOnlySpan<Tensor> tensors, int axis)
     {
@@ -101,18 +95,12 @@ internal sealed class ConcatNode : Node
 }
 
 /// <summary>Narrow and its adjoint (embedding a slice into zeros) are each other's gradients.</summary>
-internal sealed class NarrowNode : Node
+internal sealed class NarrowNode : PooledNode<NarrowNode>
 {
     private int _axis, _start, _length, _fullLength;
     private bool _embed;
 
     public NarrowNode() { }
-
-    internal override void Recycle()
-    {
-        ClearForPool();
-        NodePool<NarrowNode>.Return(this);
-    }
 
     private static void Record(Tensor y, Tensor x, int axis, int start, int length, int fullLength, bool embed)
     {

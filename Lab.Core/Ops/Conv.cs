@@ -32,18 +32,12 @@ public sealed partial class Tensor
 }
 
 /// <summary>Conv2d and ConvTranspose2d: each is the other's input gradient, so both live here.</summary>
-internal sealed class ConvNode : Node
+internal sealed class ConvNode : PooledNode<ConvNode>
 {
     private ConvGeometry _g;
     private bool _transposed;
 
     public ConvNode() { }
-
-    internal override void Recycle()
-    {
-        ClearForPool();
-        NodePool<ConvNode>.Return(this);
-    }
 
     private static void Record(Tensor y, Tensor x, Tensor w, Tensor? bias, ConvGeometry g, bool transposed)
     {

@@ -25,18 +25,12 @@ public sealed partial class Tensor
 }
 
 /// <summary>IndexSelect and its adjoint IndexAdd are each other's gradients.</summary>
-internal sealed class IndexSelectNode : Node
+internal sealed class IndexSelectNode : PooledNode<IndexSelectNode>
 {
     private int _axis, _n;
     private bool _adjoint;
 
     public IndexSelectNode() { }
-
-    internal override void Recycle()
-    {
-        ClearForPool();
-        NodePool<IndexSelectNode>.Return(this);
-    }
 
     private static void Record(Tensor y, Tensor x, Tensor index, int axis, int n, bool adjoint)
     {
@@ -81,18 +75,12 @@ internal sealed class IndexSelectNode : Node
 }
 
 /// <summary>Gather of one class per row and its adjoint scatter-add, each other's gradients.</summary>
-internal sealed class GatherNode : Node
+internal sealed class GatherNode : PooledNode<GatherNode>
 {
     private int _n;
     private bool _adjoint;
 
     public GatherNode() { }
-
-    internal override void Recycle()
-    {
-        ClearForPool();
-        NodePool<GatherNode>.Return(this);
-    }
 
     private static void Record(Tensor y, Tensor x, Tensor index, int n, bool adjoint)
     {

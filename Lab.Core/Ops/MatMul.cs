@@ -15,17 +15,11 @@ public sealed partial class Tensor
     public Tensor MatMul(Tensor other) => MatMulNode.Apply(this, other, false, false);
 }
 
-internal sealed class MatMulNode : Node
+internal sealed class MatMulNode : PooledNode<MatMulNode>
 {
     private bool _ta, _tb;
 
     public MatMulNode() { }
-
-    internal override void Recycle()
-    {
-        ClearForPool();
-        NodePool<MatMulNode>.Return(this);
-    }
 
     public static Tensor Apply(Tensor a, Tensor b, bool ta, bool tb)
     {

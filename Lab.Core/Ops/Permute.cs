@@ -21,17 +21,11 @@ public sealed partial class Tensor
     public Tensor T => Rank == 2 ? Transpose(0, 1) : throw new InvalidOperationException($"T: expected a 2-D tensor, got shape {ShapeUtil.Format(Shape)}.");
 }
 
-internal sealed class PermuteNode : Node
+internal sealed class PermuteNode : PooledNode<PermuteNode>
 {
     private int[] _perm = [];   // capacity grows to the largest rank seen; the input's rank says how much is used
 
     public PermuteNode() { }
-
-    internal override void Recycle()
-    {
-        ClearForPool();
-        NodePool<PermuteNode>.Return(this);
-    }
 
     public static Tensor Apply(Tensor x, ReadOnlySpan<int> axes)
     {

@@ -12,19 +12,14 @@ public sealed partial class Tensor
     public Tensor AvgPool2d(int kernel, int? stride = null, int padding = 0) => PoolNode.Apply(this, kernel, stride ?? kernel, padding, max: false);
 }
 
-internal sealed class PoolNode : Node
+internal sealed class PoolNode : PooledNode<PoolNode>
 {
     private PoolGeometry _g;
     private Tensor? _indices;
 
     public PoolNode() { }
 
-    internal override void Recycle()
-    {
-        _indices = null;
-        ClearForPool();
-        NodePool<PoolNode>.Return(this);
-    }
+    private protected override void ClearSaved() => _indices = null;
 
     public override string Name => _indices is null ? "AvgPool2dBackward" : "MaxPool2dBackward";
 

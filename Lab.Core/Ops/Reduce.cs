@@ -58,19 +58,13 @@ public sealed partial class Tensor
     }
 }
 
-internal sealed class SumNode : Node
+internal sealed class SumNode : PooledNode<SumNode>
 {
     // The input's shape with reduced axes set to 1; capacity grows to the largest rank seen, _rank says how much is used.
     private int[] _keepShape = [];
     private int _rank;
 
     public SumNode() { }
-
-    internal override void Recycle()
-    {
-        ClearForPool();
-        NodePool<SumNode>.Return(this);
-    }
 
     public static Tensor Apply(Tensor x, ReadOnlySpan<int> axes, bool keepDim)
     {
@@ -128,19 +122,14 @@ internal sealed class SumNode : Node
     public override Tensor?[] Backward(Tensor g) => Grads(g.Reshape(_keepShape.AsSpan(0, _rank)).Expand(Inputs[0].Shape));
 }
 
-internal sealed class MaxNode : Node
+internal sealed class MaxNode : PooledNode<MaxNode>
 {
     private int _axis;
     private Tensor _valuesKeep = null!;
 
     public MaxNode() { }
 
-    internal override void Recycle()
-    {
-        _valuesKeep = null!;
-        ClearForPool();
-        NodePool<MaxNode>.Return(this);
-    }
+    private protected override void ClearSaved() => _valuesKeep = null!;
 
     public static Tensor Apply(Tensor x, int axis, bool keepDim, ReduceOp op)
     {
@@ -168,15 +157,9 @@ internal sealed class MaxNode : Node
     }
 }
 
-internal sealed class ExpandNode : Node
+internal sealed class ExpandNode : PooledNode<ExpandNode>
 {
     public ExpandNode() { }
-
-    internal override void Recycle()
-    {
-        ClearForPool();
-        NodePool<ExpandNode>.Return(this);
-    }
 
     public static Tensor Apply(Tensor x, ReadOnlySpan<int> shape)
     {

@@ -71,15 +71,9 @@ public sealed partial class Tensor
     }
 }
 
-internal sealed class ReshapeNode : Node
+internal sealed class ReshapeNode : PooledNode<ReshapeNode>
 {
     public ReshapeNode() { }
-
-    internal override void Recycle()
-    {
-        ClearForPool();
-        NodePool<ReshapeNode>.Return(this);
-    }
 
     public static Tensor Apply(Tensor x, ReadOnlySpan<int> shape)
     {

@@ -9,7 +9,7 @@ public sealed partial class Tensor
     public Tensor LogSoftmax(int axis = -1) => SoftmaxNode.Apply(this, axis, log: true);
 }
 
-internal sealed class SoftmaxNode : Node
+internal sealed class SoftmaxNode : PooledNode<SoftmaxNode>
 {
     private int _axis;
     private bool _log;
@@ -17,12 +17,7 @@ internal sealed class SoftmaxNode : Node
 
     public SoftmaxNode() { }
 
-    internal override void Recycle()
-    {
-        _output = null!;
-        ClearForPool();
-        NodePool<SoftmaxNode>.Return(this);
-    }
+    private protected override void ClearSaved() => _output = null!;
 
     public override string Name => _log ? "LogSoftmaxBackward" : "SoftmaxBackward";
 

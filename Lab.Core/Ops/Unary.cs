@@ -30,7 +30,7 @@ public sealed partial class Tensor
 }
 
 /// <summary>Element-wise primitives y = f(x) and their derivatives, side by side.</summary>
-internal sealed class UnaryNode : Node
+internal sealed class UnaryNode : PooledNode<UnaryNode>
 {
     private UnaryOp _op;
     private float _alpha, _beta;
@@ -38,12 +38,7 @@ internal sealed class UnaryNode : Node
 
     public UnaryNode() { }
 
-    internal override void Recycle()
-    {
-        _output = null;
-        ClearForPool();
-        NodePool<UnaryNode>.Return(this);
-    }
+    private protected override void ClearSaved() => _output = null;
 
     public override string Name => OpNames.BackwardOf(_op);
 
