@@ -60,7 +60,7 @@ public static class ThroughputFiles
         sb.AppendLine(inv, $"- A step is one optimizer update on one batch (gan_digits_b16_d5: 5 discriminator updates with the generator in inference mode, then 1 generator update). images/s counts the batch per step, x5 for the GAN (real images seen by D).");
         sb.AppendLine(inv, $"- Each workload warms up for {o.WarmupSeconds} s, then runs {o.Seconds} s in {StepTimer.Chunks} parts; the rate is the median part's, so a burst of load from elsewhere spoils one part, not the result. GenLab and PyTorch alternate workload by workload in one run.");
         sb.AppendLine("- Data: 8 batches of synthetic inputs of the seed shapes (uniform [0, 1) images, normal 2-D points, cycled labels), resident on the device before timing.");
-        sb.AppendLine("- alloc B/step: managed bytes allocated per step, all threads (GC.GetTotalAllocatedBytes(precise: true)).");
+        sb.AppendLine("- alloc B/step: managed bytes allocated per step, all threads (GC.GetTotalAllocatedBytes(precise: true)). The stepping thread itself allocates 0 bytes per step for every workload (Lab.Bench.Tests checks it); a few bytes per step can come from the runtime's own threads (tiered compilation, timers), so long steps show more of them.");
         if (o.ComparePyTorch)
         {
             sb.AppendLine(inv, $"- PyTorch: {pytorch}. bench/pytorch/seed_workloads.py runs the same models, batches, optimizers (Adam with eps 1e-7) and steps; configuration in bench/pytorch/README.md.");
