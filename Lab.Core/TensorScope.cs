@@ -40,8 +40,11 @@ public readonly struct TensorScope : IDisposable
         public readonly List<Tensor> GradHolders = [];
     }
 
-    /// <summary>Largest rank whose tensor objects are pooled (ranks above are rare and simply allocated).</summary>
-    private const int MaxPooledRank = 8;
+    /// <summary>
+    /// Largest rank whose tensor objects are pooled: every rank an op's stack buffers take. A tensor of higher rank
+    /// is an ordinary object whose buffer is still recycled, so it too must not be used after its scope.
+    /// </summary>
+    private const int MaxPooledRank = ShapeUtil.MaxStackRank;
 
     [ThreadStatic] private static Frame? t_current;
     [ThreadStatic] private static Stack<Frame>? t_frames;
