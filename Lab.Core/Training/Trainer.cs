@@ -159,7 +159,12 @@ public class Trainer
             using var _ = new NoGrad();
             var parts = new List<Tensor>();
             for (int start = 0; start < x.Shape[0]; start += batchSize)
-                parts.Add(Model.Call(x.Narrow(0, start, Math.Min(batchSize, x.Shape[0] - start)).To(Device)));
+            {
+                // The batch's activations are recycled; only its output is kept.
+                using var scope = TensorScope.Begin();
+                var y = Model.Call(x.Narrow(0, start, Math.Min(batchSize, x.Shape[0] - start)).To(Device));
+                using (TensorScope.Suspend()) parts.Add(y.Clone());
+            }
             return parts.Count == 1 ? parts[0] : Tensor.Concat(parts, 0);
         }
         finally { Model.Train(wasTraining); }

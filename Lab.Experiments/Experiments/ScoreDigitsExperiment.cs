@@ -186,7 +186,11 @@ public sealed class ScoreDigitsExperiment : IExperiment
             var c = net.Conditioning(sigma, n, device);
             float alpha = eps * sigma * sigma / (last * last);
             for (int t = 0; t < stepsPerLevel; t++)
-                x = x + net.Score(x, c) * (alpha / 2) + Tensor.RandN(g, [n, dim], 0, MathF.Sqrt(alpha), device);
+            {
+                // Each step's activations are recycled for the next (TensorScope); the chains live on in x.
+                using var step = TensorScope.Begin();
+                x.CopyFrom(x + net.Score(x, c) * (alpha / 2) + Tensor.RandN(g, [n, dim], 0, MathF.Sqrt(alpha), device));
+            }
             frames.Add(x.Narrow(0, 0, keep).ToArray());
         }
         // Tweedie's step x + σ² s(x, σ) is the denoiser's output itself.

@@ -118,7 +118,7 @@ public sealed class ScoreExperiment : IExperiment
         var frames = new List<float[]>(steps);
         for (int t = 0; t < steps; t++)
         {
-            x = x + model.Call(x) * eps + Tensor.RandN(g, [n, 2], 0, noise, device);
+            using (TensorScope.Begin()) x.CopyFrom(x + model.Call(x) * eps + Tensor.RandN(g, [n, 2], 0, noise, device));
             frames.Add(x.ToArray());
         }
         return frames;
