@@ -33,6 +33,7 @@ public abstract class Module
     protected Tensor RegisterParameter(string name, Tensor tensor)
     {
         CheckName(name);
+        CheckOutlivesScope(name, tensor);
         tensor.RequiresGrad = true;
         _parameters.Add((name, tensor));
         return tensor;
@@ -41,6 +42,7 @@ public abstract class Module
     protected Tensor RegisterBuffer(string name, Tensor tensor)
     {
         CheckName(name);
+        CheckOutlivesScope(name, tensor);
         _buffers.Add((name, tensor));
         return tensor;
     }
@@ -50,6 +52,13 @@ public abstract class Module
         CheckName(name);
         _children.Add((name, module));
         return module;
+    }
+
+    /// <summary>A parameter or buffer made inside a <see cref="TensorScope"/> would be recycled with the step that made it.</summary>
+    private void CheckOutlivesScope(string name, Tensor tensor)
+    {
+        if (tensor.ScopeOwner is not null)
+            throw new InvalidOperationException($"{GetType().Name}: '{name}' was made inside a TensorScope and would be recycled when it ends; build modules outside scopes, or under TensorScope.Suspend().");
     }
 
     private void CheckName(string name)

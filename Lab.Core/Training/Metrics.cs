@@ -28,7 +28,7 @@ internal sealed class DeviceSum
             using var persistent = TensorScope.Suspend();   // outlives the step that first fills it
             _acc = Tensor.Zeros([1], value.Device);
         }
-        _acc.Backend.Axpy(weight, value.Detach().Reshape(1), _acc);
+        _acc.Backend.Axpy(weight, value, _acc);   // a backend call: one element each, nothing recorded
         _pending = true;
     }
 

@@ -75,6 +75,8 @@ public class TensorScopeTests
         return bytes;
     }
 
+    // Shapes and axes below come from variables: a collection expression of constants becomes a span over static
+    // data in optimized builds but is allocated on every call in Debug ones, which `dotnet test` builds.
     [Fact]
     public void OpsWithAutogradInsideARecyclingScopeAllocateNothing()
     {
@@ -86,17 +88,19 @@ public class TensorScopeTests
         var image = Tensor.RandN(g, [2, 2, 8, 8]);
         var labels = Tensor.FromArray([0f, 2, 1, 5, 3], [5]);
         var rows = Tensor.FromArray([4f, 0, 2], [3]);
+        int one = 1, channels = 4, three = 3, flat = -1;
+        int[] bothAxes = [0, 1], spatialAxes = [1, 2, 3], swap = [1, 0];
         long bytes = SteadyStateBytes(() =>
         {
             using var _ = RecyclingScope();
-            var h = Tensor.MatMul(x, w).Relu() + 1f;                                        // matmul, relu, affine
-            var mixed = Tensor.Where(h.Gt(1.5f), h.Sigmoid(), h.Tanh() * h.Softplus());     // where, comparisons, unary, binary
-            var joined = Tensor.Concat([mixed, h.Narrow(1, 0, 2).Exp()], axis: 1);          // concat, narrow
-            var picked = joined.Softmax(1).Gather(labels.Narrow(0, 0, 5).Clamp(0, 5));     // softmax, gather, clamp
-            var selected = joined.IndexSelect(0, rows).Permute(1, 0).Reshape(-1).Max(0);   // index_select, permute, reshape, max
-            var conv = Tensor.Conv2d(image, k, bias, padding: 1).MaxPool2d(2).AvgPool2d(2); // conv, pools
-            var spread = bias.Reshape(1, 4).Expand(3, 4).Sum([0, 1]);                       // expand, sum over axes
-            var loss = picked.Log().Neg().Mean() + selected + conv.Square().Mean([1, 2, 3]).Sum() + spread * 0.1f;
+            var h = Tensor.MatMul(x, w).Relu() + 1f;                                          // matmul, relu, affine
+            var mixed = Tensor.Where(h.Gt(1.5f), h.Sigmoid(), h.Tanh() * h.Softplus());       // where, comparisons, unary, binary
+            var joined = Tensor.Concat([mixed, h.Narrow(1, 0, 2).Exp()], axis: 1);            // concat, narrow
+            var picked = joined.Softmax(1).Gather(labels.Narrow(0, 0, 5).Clamp(0, 5));       // softmax, gather, clamp
+            var selected = joined.IndexSelect(0, rows).Permute(swap).Reshape(flat).Max(0);   // index_select, permute, reshape, max
+            var conv = Tensor.Conv2d(image, k, bias, padding: 1).MaxPool2d(2).AvgPool2d(2);   // conv, pools
+            var spread = bias.Reshape(one, channels).Expand(three, channels).Sum(bothAxes);   // expand, sum over axes
+            var loss = picked.Log().Neg().Mean() + selected + conv.Square().Mean(spatialAxes).Sum() + spread * 0.1f;
             loss.Backward();
         });
         Assert.True(bytes == 0, $"{bytes / 10.0:F1} bytes per step");
@@ -117,7 +121,7 @@ public class TensorScopeTests
             opt.ZeroGrad();
             var xi = x.Detach().RequireGrad();
             var s = model.Call(xi);
-            Tensor trace = Tensor.Zeros(6, 1);
+            Tensor trace = Tensor.Zeros(x.Shape[0], 1);
             for (int i = 0; i < 2; i++)
                 trace = trace + Autograd.Grad(s.Narrow(1, i, 1).Sum(), xi, createGraph: true)!.Narrow(1, i, 1);
             ((s * s).Sum(1, keepDim: true) + trace * 2f).Mean().Backward();
@@ -160,6 +164,15 @@ public class TensorScopeTests
         Assert.Null(w.Grad);                 // not a dangling reference to a recycled tensor
         using (RecyclingScope()) (w * 3f).Sum().Backward();
         Assert.Equal([3f, 3f], w.Grad!.ToArray());   // an ordinary gradient outlives its scope
+    }
+
+    [Fact]
+    public void AModuleBuiltInsideARecyclingScopeIsAClearError()
+    {
+        using var _ = RecyclingScope();
+        var e = Assert.Throws<InvalidOperationException>(() => new Linear(2, 3));
+        Assert.Contains("TensorScope", e.Message);
+        using (TensorScope.Suspend()) Assert.Equal(9, new Linear(2, 3).ParameterCount());
     }
 
     [Fact]

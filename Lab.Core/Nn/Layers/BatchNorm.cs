@@ -12,6 +12,9 @@ public class BatchNorm : Module
 {
     private readonly int _rank;
 
+    // Arrays, not constant collection expressions: those allocate on every call in unoptimized (Debug) builds.
+    private static readonly int[] BatchAxis = [0], BatchAndSpatialAxes = [0, 2, 3];
+
     protected BatchNorm(int features, int rank, float momentum, float eps)
     {
         if (features < 1) throw new ArgumentException($"BatchNorm: feature count must be positive, got {features}.");
@@ -35,7 +38,7 @@ public class BatchNorm : Module
     {
         if (x.Rank != _rank || x.Shape[1] != Features)
             throw new ArgumentException($"{GetType().Name}({Features}): expected input with {_rank} dimensions and {Features} channels at axis 1, got {ShapeUtil.Format(x.Shape)}.");
-        ReadOnlySpan<int> axes = _rank == 2 ? [0] : [0, 2, 3];
+        ReadOnlySpan<int> axes = _rank == 2 ? BatchAxis : BatchAndSpatialAxes;
         Span<int> statShape = stackalloc int[_rank];
         statShape.Fill(1);
         statShape[1] = Features;

@@ -25,10 +25,13 @@ public class TrainerTests
             return GC.GetAllocatedBytesForCurrentThread() - before;
         }
         Bytes(2);
-        long perEpoch = (Bytes(3) - Bytes(1)) / 2;
         // An epoch's own bookkeeping (metrics, logs, history) is a few hundred bytes; one 24-byte object per
-        // step would already add 3,600.
-        Assert.True(perEpoch < 2000, $"{perEpoch} bytes per epoch of 150 steps");
+        // step would already add 3,600. Up to three rounds: a kernel's scratch buffer may still grow once when
+        // other tests change the thread settings meanwhile, an allocation per step shows in every round.
+        var perEpoch = new List<long>();
+        for (int round = 0; round < 3 && (perEpoch.Count == 0 || perEpoch[^1] >= 2000); round++)
+            perEpoch.Add((Bytes(3) - Bytes(1)) / 2);
+        Assert.True(perEpoch[^1] < 2000, $"bytes per epoch of 150 steps, by round: {string.Join(", ", perEpoch)}");
     }
 
     private static (Sequential Model, Trainer Trainer) Toy(ulong seed = 1)
