@@ -41,10 +41,10 @@ public sealed partial class Tensor
     /// <summary>A pooled tensor object before its first use.</summary>
     internal static Tensor NewPooled(int rank) => new(ReleasedStorage.Instance, 0, new int[rank]);
 
-    /// <summary>Called by the scope that made this tensor at its end: every later use fails until the object is reused.</summary>
     /// <summary>The scope frame that rented this tensor object (null for an ordinary tensor).</summary>
     internal object? ScopeOwner;
 
+    /// <summary>Called by the scope that made this tensor at its end: every later use fails until the object is reused.</summary>
     internal void ReleaseToPool()
     {
         ScopeOwner = null;
