@@ -51,10 +51,10 @@ public abstract class Layer
     }
 }
 
-/// <summary>Points with one colour and marker.</summary>
-public sealed class ScatterLayer : Layer
+/// <summary>A series of (x, y) points in one colour: what scatter and line layers share.</summary>
+public abstract class PointsLayer : Layer
 {
-    internal ScatterLayer(double[] xs, double[] ys, Color color)
+    private protected PointsLayer(double[] xs, double[] ys, Color color)
     {
         if (xs.Length != ys.Length)
         {
@@ -66,6 +66,15 @@ public sealed class ScatterLayer : Layer
     internal double[] Xs { get; }
     internal double[] Ys { get; }
     public Color Color { get; set; }
+
+    internal override DataBounds? Bounds(AxesTransform t) => BoundsOf(Xs, Ys, t);
+}
+
+/// <summary>Points with one colour and marker.</summary>
+public sealed class ScatterLayer : PointsLayer
+{
+    internal ScatterLayer(double[] xs, double[] ys, Color color) : base(xs, ys, color) { }
+
     public Marker Marker { get; set; } = Marker.Circle;
     /// <summary>Marker radius in pixels.</summary>
     public double Radius { get; set; } = 3.5;
@@ -74,8 +83,6 @@ public sealed class ScatterLayer : Layer
     /// <summary>An outline around each marker (seaborn draws white ones so overlapping points stay apart).</summary>
     public Color? EdgeColor { get; set; } = Color.White;
     public double EdgeWidth { get; set; } = 0.6;
-
-    internal override DataBounds? Bounds(AxesTransform t) => BoundsOf(Xs, Ys, t);
 
     internal override void Draw(ICanvas canvas, AxesTransform t)
     {
@@ -90,26 +97,14 @@ public sealed class ScatterLayer : Layer
 }
 
 /// <summary>A line through points in order, optionally with markers at the points.</summary>
-public sealed class LineLayer : Layer
+public sealed class LineLayer : PointsLayer
 {
-    internal LineLayer(double[] xs, double[] ys, Color color)
-    {
-        if (xs.Length != ys.Length)
-        {
-            throw new ArgumentException($"{xs.Length} x values but {ys.Length} y values.");
-        }
-        (Xs, Ys, Color) = (xs, ys, color);
-    }
+    internal LineLayer(double[] xs, double[] ys, Color color) : base(xs, ys, color) { }
 
-    internal double[] Xs { get; }
-    internal double[] Ys { get; }
-    public Color Color { get; set; }
     public double Width { get; set; } = 2;
     public bool Dashed { get; set; }
     public Marker Marker { get; set; } = Marker.None;
     public double MarkerRadius { get; set; } = 4;
-
-    internal override DataBounds? Bounds(AxesTransform t) => BoundsOf(Xs, Ys, t);
 
     internal override void Draw(ICanvas canvas, AxesTransform t)
     {
