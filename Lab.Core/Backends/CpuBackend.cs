@@ -52,33 +52,39 @@ public sealed partial class CpuBackend : IBackend
     {
         ReadOnlySpan<float> s = x.Span;
         Span<float> d = y.Span;
-        if (d.Length < MinElementsForThreads || Cpu.Gemm.MaxThreads < 2)
-        {
-            UnarySlice(op, s, d, alpha, beta);
-            return;
-        }
-        // Large tensors (a CNN's activations) in contiguous slices on the worker pool: element-wise, so the same bits.
         fixed (float* ps = s, pd = d)
-        {
-            var job = new UnaryJob { Op = op, X = ps, Y = pd, Length = d.Length, Alpha = alpha, Beta = beta };
-            int threads = Cpu.Gemm.MaxThreads;
-            Cpu.WorkerPool.Run(2 * threads, threads, &UnaryPart, &job);
-        }
+            Elementwise(new ElementwiseJob { Op = op, X = ps, Y = pd, Length = d.Length, Alpha = alpha, Beta = beta });
     }
 
-    private unsafe struct UnaryJob
+    /// <summary>An element-wise kernel over raw pointers: a unary op (Y = f(X)) or a rectifier gradient (Y = X &gt; 0 ? G : slope G).</summary>
+    private unsafe struct ElementwiseJob
     {
         public UnaryOp Op;
-        public float* X, Y;
+        public bool RectifierGradient;
+        public float* X, G, Y;
         public int Length;
         public float Alpha, Beta;
     }
 
-    private static unsafe void UnaryPart(void* state, int part, int parts)
+    /// <summary>
+    /// Runs a job in one piece, or, for large tensors (a CNN's activations), in contiguous slices on the worker pool:
+    /// element-wise, so the bits are the same either way.
+    /// </summary>
+    private static unsafe void Elementwise(ElementwiseJob job)
     {
-        ref readonly var job = ref *(UnaryJob*)state;
+        int threads = job.Length >= MinElementsForThreads ? Cpu.Gemm.MaxThreads : 1;
+        Cpu.WorkerPool.Run(threads > 1 ? 2 * threads : 1, threads, &ElementwisePart, &job);
+    }
+
+    private static unsafe void ElementwisePart(void* state, int part, int parts)
+    {
+        ref readonly var job = ref *(ElementwiseJob*)state;
         var (start, end) = Cpu.WorkerPool.Slice(job.Length, 64, parts, part);
-        UnarySlice(job.Op, new ReadOnlySpan<float>(job.X + start, end - start), new Span<float>(job.Y + start, end - start), job.Alpha, job.Beta);
+        int n = end - start;
+        var x = new ReadOnlySpan<float>(job.X + start, n);
+        var y = new Span<float>(job.Y + start, n);
+        if (job.RectifierGradient) RectifierGrad(x, new ReadOnlySpan<float>(job.G + start, n), y, job.Alpha);
+        else UnarySlice(job.Op, x, y, job.Alpha, job.Beta);
     }
 
     private static void UnarySlice(UnaryOp op, ReadOnlySpan<float> s, Span<float> d, float alpha, float beta)
@@ -150,35 +156,11 @@ public sealed partial class CpuBackend : IBackend
     /// <summary>Element-wise gradients are split over threads from this many elements (memory-bound: two cores stream faster than one).</summary>
     internal static int MinElementsForThreads { get; set; } = 1 << 16;
 
-    private unsafe struct RectifierJob
-    {
-        public float* X, G, D;
-        public int Length;
-        public float Slope;
-    }
-
-    /// <summary><see cref="RectifierGrad"/> in contiguous slices on the worker pool when the tensor is large.</summary>
+    /// <summary><see cref="RectifierGrad"/> through <see cref="Elementwise"/> (split over threads when the tensor is large).</summary>
     private static unsafe void ParallelRectifierGrad(ReadOnlySpan<float> x, ReadOnlySpan<float> g, Span<float> d, float slope)
     {
-        if (d.Length < MinElementsForThreads || Cpu.Gemm.MaxThreads < 2)
-        {
-            RectifierGrad(x, g, d, slope);
-            return;
-        }
         fixed (float* px = x, pg = g, pd = d)
-        {
-            var job = new RectifierJob { X = px, G = pg, D = pd, Length = d.Length, Slope = slope };
-            int threads = Cpu.Gemm.MaxThreads;
-            Cpu.WorkerPool.Run(2 * threads, threads, &RectifierPart, &job);
-        }
-    }
-
-    private static unsafe void RectifierPart(void* state, int part, int parts)
-    {
-        ref readonly var job = ref *(RectifierJob*)state;
-        var (start, end) = Cpu.WorkerPool.Slice(job.Length, 64, parts, part);
-        int n = end - start;
-        RectifierGrad(new ReadOnlySpan<float>(job.X + start, n), new ReadOnlySpan<float>(job.G + start, n), new Span<float>(job.D + start, n), job.Slope);
+            Elementwise(new ElementwiseJob { RectifierGradient = true, X = px, G = pg, Y = pd, Length = d.Length, Alpha = slope });
     }
 
     /// <summary>d = x &gt; 0 ? g : slope g, vectorised (the ReLU backward of a CNN touches every activation).</summary>
