@@ -9,24 +9,27 @@ public static class OpRegistry
     private static Input Idx(int bound, int n) => new([n], Domain.Index, bound);
     private static Input Mask(params int[] shape) => new(shape, Domain.Mask);
 
+    // Temporary: conv's weight gradient and pooling's backward are kernels, not recorded ops (issue 12).
+    private const string Pending = "pending: backward is not yet made of recorded ops";
+
     private static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
     private static double Softplus(double x) => Math.Max(x, 0) + Math.Log(1 + Math.Exp(-Math.Abs(x)));
     private static int[] Ints(R r) => r.Data.Select(v => (int)v).ToArray();
 
     private static IEnumerable<OpCase> Unary(string name, Func<Tensor, Tensor> op, Func<double, double> f,
-        Domain domain = Domain.Normal, bool second = false, bool diff = true)
+        Domain domain = Domain.Normal, string? noSecond = null, bool diff = true)
     {
         foreach (var shape in new[] { new[] { 3, 5 }, [7], [] })
-            yield return new OpCase($"{name}{Fmt(shape)}", [new Input(shape, domain)], t => op(t[0]), r => r[0].Map(f), diff, second);
+            yield return new OpCase($"{name}{Fmt(shape)}", [new Input(shape, domain)], t => op(t[0]), r => r[0].Map(f), diff, noSecond);
     }
 
     private static IEnumerable<OpCase> Binary(string name, Func<Tensor, Tensor, Tensor> op, Func<double, double, double> f,
-        Domain left = Domain.Normal, Domain right = Domain.Normal, bool second = false, bool diff = true)
+        Domain left = Domain.Normal, Domain right = Domain.Normal, string? noSecond = null, bool diff = true)
     {
         int[][][] pairs = [[[3, 4], [3, 4]], [[3, 4], [4]], [[2, 3, 4], [3, 1]], [[1], [5]], [[4, 1], [1, 5]], [[2, 3], []], [[2, 1, 3], [2, 4, 1]]];
         foreach (var p in pairs)
             yield return new OpCase($"{name}{Fmt(p[0])}{Fmt(p[1])}", [new Input(p[0], left), new Input(p[1], right)],
-                t => op(t[0], t[1]), r => R.Zip(r[0], r[1], f), diff, second);
+                t => op(t[0], t[1]), r => R.Zip(r[0], r[1], f), diff, noSecond);
     }
 
     private static string Fmt(int[] s) => "[" + string.Join(",", s) + "]";
@@ -34,30 +37,30 @@ public static class OpRegistry
     public static IEnumerable<OpCase> All()
     {
         var cases = new List<OpCase>();
-        cases.AddRange(Unary("Neg", t => -t, x => -x, second: true));
-        cases.AddRange(Unary("Exp", t => t.Exp(), Math.Exp, second: true));
-        cases.AddRange(Unary("Log", t => t.Log(), Math.Log, Domain.Positive, second: true));
-        cases.AddRange(Unary("Sqrt", t => t.Sqrt(), Math.Sqrt, Domain.Positive, second: true));
+        cases.AddRange(Unary("Neg", t => -t, x => -x));
+        cases.AddRange(Unary("Exp", t => t.Exp(), Math.Exp));
+        cases.AddRange(Unary("Log", t => t.Log(), Math.Log, Domain.Positive));
+        cases.AddRange(Unary("Sqrt", t => t.Sqrt(), Math.Sqrt, Domain.Positive));
         cases.AddRange(Unary("Abs", t => t.Abs(), Math.Abs, Domain.AwayFromZero));
         cases.AddRange(Unary("Sign", t => t.Sign(), x => Math.Sign(x), diff: false));
         cases.AddRange(Unary("Relu", t => t.Relu(), x => Math.Max(x, 0), Domain.AwayFromZero));
         cases.AddRange(Unary("LeakyRelu", t => t.LeakyRelu(0.2f), x => x > 0 ? x : 0.2 * x, Domain.AwayFromZero));
-        cases.AddRange(Unary("Sigmoid", t => t.Sigmoid(), Sigmoid, second: true));
-        cases.AddRange(Unary("Tanh", t => t.Tanh(), Math.Tanh, second: true));
-        cases.AddRange(Unary("Softplus", t => t.Softplus(), Softplus, second: true));
-        cases.AddRange(Unary("Square", t => t.Square(), x => x * x, second: true));
-        cases.AddRange(Unary("Pow3", t => t.Pow(3f), x => x * x * x, second: true));
-        cases.AddRange(Unary("PowHalf", t => t.Pow(0.5f), Math.Sqrt, Domain.Positive, second: true));
+        cases.AddRange(Unary("Sigmoid", t => t.Sigmoid(), Sigmoid));
+        cases.AddRange(Unary("Tanh", t => t.Tanh(), Math.Tanh));
+        cases.AddRange(Unary("Softplus", t => t.Softplus(), Softplus));
+        cases.AddRange(Unary("Square", t => t.Square(), x => x * x));
+        cases.AddRange(Unary("Pow3", t => t.Pow(3f), x => x * x * x));
+        cases.AddRange(Unary("PowHalf", t => t.Pow(0.5f), Math.Sqrt, Domain.Positive));
         cases.AddRange(Unary("Clamp", t => t.Clamp(-0.5f, 0.7f), x => Math.Clamp(x, -0.5, 0.7)));
-        cases.AddRange(Unary("Affine", t => t * 3f + 2f, x => 3 * x + 2, second: true));
-        cases.AddRange(Unary("RSub", t => 1f - t, x => 1 - x, second: true));
-        cases.AddRange(Unary("RDiv", t => 2f / t, x => 2 / x, Domain.AwayFromZero, second: true));
+        cases.AddRange(Unary("Affine", t => t * 3f + 2f, x => 3 * x + 2));
+        cases.AddRange(Unary("RSub", t => 1f - t, x => 1 - x));
+        cases.AddRange(Unary("RDiv", t => 2f / t, x => 2 / x, Domain.AwayFromZero));
 
-        cases.AddRange(Binary("Add", (a, b) => a + b, (x, y) => x + y, second: true));
-        cases.AddRange(Binary("Sub", (a, b) => a - b, (x, y) => x - y, second: true));
-        cases.AddRange(Binary("Mul", (a, b) => a * b, (x, y) => x * y, second: true));
-        cases.AddRange(Binary("Div", (a, b) => a / b, (x, y) => x / y, right: Domain.AwayFromZero, second: true));
-        cases.AddRange(Binary("Pow", (a, b) => a.Pow(b), Math.Pow, left: Domain.Positive, second: true));
+        cases.AddRange(Binary("Add", (a, b) => a + b, (x, y) => x + y));
+        cases.AddRange(Binary("Sub", (a, b) => a - b, (x, y) => x - y));
+        cases.AddRange(Binary("Mul", (a, b) => a * b, (x, y) => x * y));
+        cases.AddRange(Binary("Div", (a, b) => a / b, (x, y) => x / y, right: Domain.AwayFromZero));
+        cases.AddRange(Binary("Pow", (a, b) => a.Pow(b), Math.Pow, left: Domain.Positive));
         cases.AddRange(Binary("Maximum", Tensor.Maximum, Math.Max));
         cases.AddRange(Binary("Minimum", Tensor.Minimum, Math.Min));
         cases.AddRange(Binary("Lt", (a, b) => a.Lt(b), (x, y) => x < y ? 1 : 0, diff: false));
@@ -66,12 +69,12 @@ public static class OpRegistry
         cases.Add(new("Where", [Mask(3, 4), I(3, 4), I(4)], t => Tensor.Where(t[0], t[1], t[2]), r => R.Where(r[0], r[1], r[2])));
         cases.Add(new("WhereScalar", [Mask(2, 3), I(2, 3), I()], t => Tensor.Where(t[0], t[1], t[2]), r => R.Where(r[0], r[1], r[2])));
 
-        cases.Add(new("SumAll", [I(3, 4, 5)], t => t[0].Sum(), r => r[0].Reduce([0, 1, 2], false, g => g.Sum()), SecondOrder: true));
-        cases.Add(new("Sum0", [I(3, 4)], t => t[0].Sum(0), r => r[0].Reduce([0], false, g => g.Sum()), SecondOrder: true));
-        cases.Add(new("Sum1Keep", [I(3, 4)], t => t[0].Sum(1, keepDim: true), r => r[0].Reduce([1], true, g => g.Sum()), SecondOrder: true));
-        cases.Add(new("Sum02", [I(2, 3, 4)], t => t[0].Sum([0, 2]), r => r[0].Reduce([0, 2], false, g => g.Sum()), SecondOrder: true));
+        cases.Add(new("SumAll", [I(3, 4, 5)], t => t[0].Sum(), r => r[0].Reduce([0, 1, 2], false, g => g.Sum())));
+        cases.Add(new("Sum0", [I(3, 4)], t => t[0].Sum(0), r => r[0].Reduce([0], false, g => g.Sum())));
+        cases.Add(new("Sum1Keep", [I(3, 4)], t => t[0].Sum(1, keepDim: true), r => r[0].Reduce([1], true, g => g.Sum())));
+        cases.Add(new("Sum02", [I(2, 3, 4)], t => t[0].Sum([0, 2]), r => r[0].Reduce([0, 2], false, g => g.Sum())));
         cases.Add(new("SumMiddle", [I(2, 3, 4, 5)], t => t[0].Sum([1, 2], keepDim: true), r => r[0].Reduce([1, 2], true, g => g.Sum())));
-        cases.Add(new("MeanAll", [I(4, 5)], t => t[0].Mean(), r => r[0].Reduce([0, 1], false, g => g.Average()), SecondOrder: true));
+        cases.Add(new("MeanAll", [I(4, 5)], t => t[0].Mean(), r => r[0].Reduce([0, 1], false, g => g.Average())));
         cases.Add(new("Mean1", [I(4, 5)], t => t[0].Mean(1), r => r[0].Reduce([1], false, g => g.Average())));
         cases.Add(new("Max1", [I(4, 6)], t => t[0].Max(1), r => r[0].Reduce([1], false, g => g.Max())));
         cases.Add(new("Max0Keep", [I(4, 6)], t => t[0].Max(0, keepDim: true), r => r[0].Reduce([0], true, g => g.Max())));
@@ -79,28 +82,28 @@ public static class OpRegistry
         cases.Add(new("Min1", [I(4, 6)], t => t[0].Min(1), r => r[0].Reduce([1], false, g => g.Min())));
         cases.Add(new("ArgMax1", [I(5, 7)], t => t[0].ArgMax(1), r => r[0].Reduce([1], false, g => g.IndexOf(g.Max())), Differentiable: false));
         cases.Add(new("ArgMax0", [I(5, 7)], t => t[0].ArgMax(0), r => r[0].Reduce([0], false, g => g.IndexOf(g.Max())), Differentiable: false));
-        cases.Add(new("Softmax", [I(4, 6)], t => t[0].Softmax(-1), r => r[0].Softmax(-1, false), SecondOrder: true));
+        cases.Add(new("Softmax", [I(4, 6)], t => t[0].Softmax(-1), r => r[0].Softmax(-1, false)));
         cases.Add(new("Softmax0", [I(4, 3, 2)], t => t[0].Softmax(0), r => r[0].Softmax(0, false)));
-        cases.Add(new("LogSoftmax", [I(4, 6)], t => t[0].LogSoftmax(-1), r => r[0].Softmax(-1, true), SecondOrder: true));
+        cases.Add(new("LogSoftmax", [I(4, 6)], t => t[0].LogSoftmax(-1), r => r[0].Softmax(-1, true)));
         cases.Add(new("LogSoftmax1", [I(2, 5, 3)], t => t[0].LogSoftmax(1), r => r[0].Softmax(1, true)));
 
-        cases.Add(new("MatMul", [I(3, 4), I(4, 5)], t => Tensor.MatMul(t[0], t[1]), r => R.MatMul(r[0], r[1], false, false), SecondOrder: true));
-        cases.Add(new("MatMulTA", [I(4, 3), I(4, 5)], t => Tensor.MatMul(t[0], t[1], true, false), r => R.MatMul(r[0], r[1], true, false), SecondOrder: true));
-        cases.Add(new("MatMulTB", [I(3, 4), I(5, 4)], t => Tensor.MatMul(t[0], t[1], false, true), r => R.MatMul(r[0], r[1], false, true), SecondOrder: true));
-        cases.Add(new("MatMulTATB", [I(4, 3), I(5, 4)], t => Tensor.MatMul(t[0], t[1], true, true), r => R.MatMul(r[0], r[1], true, true), SecondOrder: true));
+        cases.Add(new("MatMul", [I(3, 4), I(4, 5)], t => Tensor.MatMul(t[0], t[1]), r => R.MatMul(r[0], r[1], false, false)));
+        cases.Add(new("MatMulTA", [I(4, 3), I(4, 5)], t => Tensor.MatMul(t[0], t[1], true, false), r => R.MatMul(r[0], r[1], true, false)));
+        cases.Add(new("MatMulTB", [I(3, 4), I(5, 4)], t => Tensor.MatMul(t[0], t[1], false, true), r => R.MatMul(r[0], r[1], false, true)));
+        cases.Add(new("MatMulTATB", [I(4, 3), I(5, 4)], t => Tensor.MatMul(t[0], t[1], true, true), r => R.MatMul(r[0], r[1], true, true)));
         cases.Add(new("MatMulBatched", [I(2, 3, 4), I(2, 4, 5)], t => Tensor.MatMul(t[0], t[1]), r => R.MatMul(r[0], r[1], false, false)));
         cases.Add(new("MatMulBatchedTB", [I(2, 3, 4), I(2, 5, 4)], t => Tensor.MatMul(t[0], t[1], false, true), r => R.MatMul(r[0], r[1], false, true)));
         cases.Add(new("MatMul3x2", [I(2, 3, 4), I(4, 5)], t => Tensor.MatMul(t[0], t[1]), r => R.MatMul(r[0], r[1], false, false)));
         cases.Add(new("MatMul3x2TB", [I(2, 3, 4), I(5, 4)], t => Tensor.MatMul(t[0], t[1], false, true), r => R.MatMul(r[0], r[1], false, true)));
         cases.Add(new("MatMul2x3", [I(3, 4), I(2, 4, 5)], t => Tensor.MatMul(t[0], t[1]), r => R.MatMul(r[0], r[1], false, false)));
         cases.Add(new("Linear", [I(5, 3), I(4, 3), I(4)], t => Tensor.MatMul(t[0], t[1], false, true) + t[2],
-            r => R.Zip(R.MatMul(r[0], r[1], false, true), r[2], (a, b) => a + b), SecondOrder: true));
+            r => R.Zip(R.MatMul(r[0], r[1], false, true), r[2], (a, b) => a + b)));
 
-        cases.Add(new("Reshape", [I(2, 6)], t => t[0].Reshape(3, -1), r => r[0].Reshape([3, 4]), SecondOrder: true));
+        cases.Add(new("Reshape", [I(2, 6)], t => t[0].Reshape(3, -1), r => r[0].Reshape([3, 4])));
         cases.Add(new("Flatten", [I(2, 3, 4)], t => t[0].Flatten(1), r => r[0].Reshape([2, 12])));
         cases.Add(new("Unsqueeze", [I(3, 4)], t => t[0].Unsqueeze(1), r => r[0].Reshape([3, 1, 4])));
         cases.Add(new("Permute", [I(2, 3, 4)], t => t[0].Permute(2, 0, 1), r => r[0].Permute([2, 0, 1])));
-        cases.Add(new("Transpose", [I(3, 5)], t => t[0].T, r => r[0].Permute([1, 0]), SecondOrder: true));
+        cases.Add(new("Transpose", [I(3, 5)], t => t[0].T, r => r[0].Permute([1, 0])));
         cases.Add(new("Permute4", [I(2, 3, 2, 4)], t => t[0].Permute(0, 2, 3, 1), r => r[0].Permute([0, 2, 3, 1])));
         cases.Add(new("Expand", [I(3, 1)], t => t[0].Expand(2, 3, 4), r => r[0].Expand([2, 3, 4])));
         cases.Add(new("Concat0", [I(2, 3), I(4, 3)], t => Tensor.Concat([t[0], t[1]], 0), r => R.Concat([r[0], r[1]], 0)));
@@ -115,17 +118,17 @@ public static class OpRegistry
         cases.Add(new("NllLike", [I(6, 4), Idx(4, 6)], t => t[0].LogSoftmax(1).Gather(t[1]).Mean(),
             r => r[0].Softmax(1, true).Gather(Ints(r[1])).Reduce([0], false, g => g.Average())));
 
-        cases.Add(new("Conv2d", [I(2, 3, 5, 5), I(4, 3, 3, 3), I(4)], t => Tensor.Conv2d(t[0], t[1], t[2]), r => R.Conv2d(r[0], r[1], r[2], 1, 0)));
-        cases.Add(new("Conv2dStridePad", [I(2, 2, 6, 5), I(3, 2, 3, 3)], t => Tensor.Conv2d(t[0], t[1], null, 2, 1), r => R.Conv2d(r[0], r[1], null, 2, 1)));
-        cases.Add(new("Conv2dSame", [I(1, 2, 4, 4), I(2, 2, 3, 3), I(2)], t => Tensor.Conv2d(t[0], t[1], t[2], 1, Padding.SameSize), r => R.Conv2d(r[0], r[1], r[2], 1, 1)));
-        cases.Add(new("Conv2d1x1", [I(2, 3, 3, 3), I(2, 3, 1, 1)], t => Tensor.Conv2d(t[0], t[1]), r => R.Conv2d(r[0], r[1], null, 1, 0)));
-        cases.Add(new("ConvTranspose2d", [I(2, 3, 3, 3), I(3, 2, 2, 2), I(2)], t => Tensor.ConvTranspose2d(t[0], t[1], t[2]), r => R.ConvTranspose2d(r[0], r[1], r[2], 1, 0)));
-        cases.Add(new("ConvTranspose2dStride2", [I(1, 2, 3, 2), I(2, 3, 3, 3)], t => Tensor.ConvTranspose2d(t[0], t[1], null, 2, 1), r => R.ConvTranspose2d(r[0], r[1], null, 2, 1)));
-        cases.Add(new("ConvTranspose2dOutPad", [I(1, 2, 3, 3), I(2, 2, 3, 3)], t => Tensor.ConvTranspose2d(t[0], t[1], null, 2, 1, outputPadding: 1), r => R.ConvTranspose2d(r[0], r[1], null, 2, 1, 1)));
-        cases.Add(new("MaxPool2d", [I(2, 3, 4, 6)], t => t[0].MaxPool2d(2), r => R.Pool(r[0], 2, 2, 0, true)));
-        cases.Add(new("MaxPool2dOverlap", [I(1, 2, 5, 5)], t => t[0].MaxPool2d(3, 2, 1), r => R.Pool(r[0], 3, 2, 1, true)));
-        cases.Add(new("AvgPool2d", [I(2, 2, 4, 4)], t => t[0].AvgPool2d(2), r => R.Pool(r[0], 2, 2, 0, false)));
-        cases.Add(new("AvgPool2dPad", [I(1, 2, 5, 5)], t => t[0].AvgPool2d(3, 2, 1), r => R.Pool(r[0], 3, 2, 1, false)));
+        cases.Add(new("Conv2d", [I(2, 3, 5, 5), I(4, 3, 3, 3), I(4)], t => Tensor.Conv2d(t[0], t[1], t[2]), r => R.Conv2d(r[0], r[1], r[2], 1, 0), NoSecondOrder: Pending));
+        cases.Add(new("Conv2dStridePad", [I(2, 2, 6, 5), I(3, 2, 3, 3)], t => Tensor.Conv2d(t[0], t[1], null, 2, 1), r => R.Conv2d(r[0], r[1], null, 2, 1), NoSecondOrder: Pending));
+        cases.Add(new("Conv2dSame", [I(1, 2, 4, 4), I(2, 2, 3, 3), I(2)], t => Tensor.Conv2d(t[0], t[1], t[2], 1, Padding.SameSize), r => R.Conv2d(r[0], r[1], r[2], 1, 1), NoSecondOrder: Pending));
+        cases.Add(new("Conv2d1x1", [I(2, 3, 3, 3), I(2, 3, 1, 1)], t => Tensor.Conv2d(t[0], t[1]), r => R.Conv2d(r[0], r[1], null, 1, 0), NoSecondOrder: Pending));
+        cases.Add(new("ConvTranspose2d", [I(2, 3, 3, 3), I(3, 2, 2, 2), I(2)], t => Tensor.ConvTranspose2d(t[0], t[1], t[2]), r => R.ConvTranspose2d(r[0], r[1], r[2], 1, 0), NoSecondOrder: Pending));
+        cases.Add(new("ConvTranspose2dStride2", [I(1, 2, 3, 2), I(2, 3, 3, 3)], t => Tensor.ConvTranspose2d(t[0], t[1], null, 2, 1), r => R.ConvTranspose2d(r[0], r[1], null, 2, 1), NoSecondOrder: Pending));
+        cases.Add(new("ConvTranspose2dOutPad", [I(1, 2, 3, 3), I(2, 2, 3, 3)], t => Tensor.ConvTranspose2d(t[0], t[1], null, 2, 1, outputPadding: 1), r => R.ConvTranspose2d(r[0], r[1], null, 2, 1, 1), NoSecondOrder: Pending));
+        cases.Add(new("MaxPool2d", [I(2, 3, 4, 6)], t => t[0].MaxPool2d(2), r => R.Pool(r[0], 2, 2, 0, true), NoSecondOrder: Pending));
+        cases.Add(new("MaxPool2dOverlap", [I(1, 2, 5, 5)], t => t[0].MaxPool2d(3, 2, 1), r => R.Pool(r[0], 3, 2, 1, true), NoSecondOrder: Pending));
+        cases.Add(new("AvgPool2d", [I(2, 2, 4, 4)], t => t[0].AvgPool2d(2), r => R.Pool(r[0], 2, 2, 0, false), NoSecondOrder: Pending));
+        cases.Add(new("AvgPool2dPad", [I(1, 2, 5, 5)], t => t[0].AvgPool2d(3, 2, 1), r => R.Pool(r[0], 3, 2, 1, false), NoSecondOrder: Pending));
         return cases;
     }
 

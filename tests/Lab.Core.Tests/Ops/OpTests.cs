@@ -36,6 +36,15 @@ public class OpTests
         Numeric.AssertClose(expected.Data, y.ToArray(), c.Tolerance, name);
     }
 
+    /// <summary>An op is exempt from the second-order check only with a written reason.</summary>
+    [Fact]
+    public void EveryExemptionFromSecondOrderHasAReason()
+    {
+        foreach (var c in OpRegistry.All().Where(c => c.Differentiable && c.NoSecondOrder is not null))
+            Assert.False(string.IsNullOrWhiteSpace(c.NoSecondOrder) || c.NoSecondOrder.Length < 20,
+                $"{c.Name} is exempt from the second-order check without a reason a reviewer can read: '{c.NoSecondOrder}'.");
+    }
+
     /// <summary>d/dx of sum(op(x) * v) against central differences of the double reference.</summary>
     [Theory]
     [MemberData(nameof(DifferentiableOps))]
