@@ -7,6 +7,13 @@ public abstract class Metric(string name)
     public abstract void Update(Tensor yTrue, Tensor yPred);
     public abstract double Result();
     public abstract void Reset();
+
+    /// <summary>
+    /// The running value's sign of life for the trainer's per-step NaN check: any number that turns NaN or infinite
+    /// when the result would, read without resetting anything. Only called where reading costs no wait for a device
+    /// (the CPU); a metric that cannot be non-finite keeps the default.
+    /// </summary>
+    internal virtual double Peek() => 0;
 }
 
 /// <summary>
@@ -36,6 +43,9 @@ internal sealed class DeviceSum
 
     public double Value { get { Flush(); return _host; } }
 
+    /// <summary>The sum so far without flushing it (reading it waits for the device, so the trainer does it only on the CPU).</summary>
+    public double Peek() => _pending && _acc is not null ? _host + _acc.Item() : _host;
+
     public void Reset() { _host = 0; if (_acc is not null && _pending) _acc.Fill(0); _pending = false; }
 
     private void Flush()
@@ -61,6 +71,7 @@ public sealed class Mean(string name) : Metric(name)
     public override void Update(Tensor yTrue, Tensor yPred) => Update(yPred.Mean(), yPred.Shape.Length > 0 ? yPred.Shape[0] : 1);
     public override double Result() => _count == 0 ? 0 : _sum.Value / _count;
     public override void Reset() { _sum.Reset(); _count = 0; }
+    internal override double Peek() => _sum.Peek();
 }
 
 /// <summary>The fraction of rows whose argmax equals the integer label.</summary>
@@ -97,6 +108,7 @@ public sealed class MeanSquaredError(string name = "mse") : Metric(name)
 
     public override double Result() => _count == 0 ? 0 : _sum.Value / _count;
     public override void Reset() { _sum.Reset(); _count = 0; }
+    internal override double Peek() => _sum.Peek();
 }
 
 /// <summary>What Fit returns: every logged value per epoch, in order (loss, accuracy, val_loss ...).</summary>
