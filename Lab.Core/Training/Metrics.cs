@@ -9,9 +9,14 @@ public abstract class Metric(string name)
     public abstract void Reset();
 
     /// <summary>
-    /// The running value's sign of life for the trainer's per-step NaN check: any number that turns NaN or infinite
-    /// when the result would, read without resetting anything. Only called where reading costs no wait for a device
-    /// (the CPU); a metric that cannot be non-finite keeps the default.
+    /// Whether a NaN or infinity in this metric stops Fit: the running means (losses, My_loss, d_loss ...) and the mean
+    /// squared error. Other metrics keep to themselves: a ratio a user defines may be NaN legitimately (0/0).
+    /// </summary>
+    internal virtual bool Guarded => false;
+
+    /// <summary>
+    /// For a <see cref="Guarded"/> metric, a number that turns NaN or infinite when the result would, read without
+    /// resetting anything. Fit calls it after every step only where that costs no wait for a device (the CPU).
     /// </summary>
     internal virtual double Peek() => 0;
 }
@@ -71,6 +76,7 @@ public sealed class Mean(string name) : Metric(name)
     public override void Update(Tensor yTrue, Tensor yPred) => Update(yPred.Mean(), yPred.Shape.Length > 0 ? yPred.Shape[0] : 1);
     public override double Result() => _count == 0 ? 0 : _sum.Value / _count;
     public override void Reset() { _sum.Reset(); _count = 0; }
+    internal override bool Guarded => true;
     internal override double Peek() => _sum.Peek();
 }
 
@@ -108,6 +114,7 @@ public sealed class MeanSquaredError(string name = "mse") : Metric(name)
 
     public override double Result() => _count == 0 ? 0 : _sum.Value / _count;
     public override void Reset() { _sum.Reset(); _count = 0; }
+    internal override bool Guarded => true;
     internal override double Peek() => _sum.Peek();
 }
 

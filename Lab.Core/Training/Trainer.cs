@@ -126,25 +126,25 @@ public class Trainer
             step++;
             if (everyStep)
                 for (int i = 0; i < metrics.Count; i++)
-                    NonFinite.Check(metrics[i].Peek(), metrics[i].Name, epoch + 1, step, NonFiniteHint);
+                    if (metrics[i].Guarded) NonFinite.Check(metrics[i].Peek(), metrics[i].Name, epoch + 1, step, NonFiniteHint);
             // Reading metrics waits for the device, so logs are made only when something shows them.
-            if (progress is { WantsUpdate: true }) progress.Update(step, CheckedLogs(epoch, step));
+            if (progress is { WantsUpdate: true }) progress.Update(step, CheckedLogs(metrics, epoch, step));
             if (batchListeners.Count > 0)
             {
-                var batchLogs = CheckedLogs(epoch, step);
+                var batchLogs = CheckedLogs(metrics, epoch, step);
                 foreach (var cb in batchListeners) cb.OnBatchEnd(batch.Index, batchLogs);
             }
         }
-        return CheckedLogs(epoch, step);
+        return CheckedLogs(metrics, epoch, step);
     }
 
     /// <summary>The metrics, checked: on a GPU a NaN is found here, somewhere in the steps since the last read.</summary>
-    private Dictionary<string, double> CheckedLogs(int epoch, int step)
+    private Dictionary<string, double> CheckedLogs(IReadOnlyList<Metric> metrics, int epoch, int step)
     {
         var logs = Logs();
-        foreach (var (name, value) in logs)
-            if (!double.IsFinite(value))
-                throw new NonFiniteException(NonFinite.Message(name, value, $"in epoch {epoch + 1}, by step {step}", NonFiniteHint));
+        foreach (var m in metrics)
+            if (m.Guarded && !double.IsFinite(logs[m.Name]))
+                throw new NonFiniteException(NonFinite.Message(m.Name, logs[m.Name], $"in epoch {epoch + 1}, by step {step}", NonFiniteHint));
         return logs;
     }
 

@@ -49,6 +49,25 @@ public class NonFiniteTests
         Assert.Matches(@"^loss became (NaN|infinite) at epoch 1, step \d\.$", e.Message);
     }
 
+    /// <summary>A ratio a user defines, NaN when nothing was counted (0/0).</summary>
+    private sealed class Precision() : Metric("precision")
+    {
+        public override void Update(Tensor yTrue, Tensor yPred) { }
+        public override double Result() => 0.0 / 0.0;
+        public override void Reset() { }
+    }
+
+    [Fact]
+    public void AUserMetricMayBeNaN()
+    {
+        var model = new Linear(2, 5, Activation.Softmax);
+        var trainer = new Trainer(model) { Output = TextWriter.Null };
+        trainer.Compile(new Adam(model.Parameters()), (p, y) => Losses.SparseCategoricalCrossEntropy(p, y), new Precision());
+        var history = trainer.Fit(Data, 2, 12, generator: new Generator(1));
+        Assert.True(double.IsNaN(history["precision"][^1]));
+        Assert.True(double.IsFinite(history["loss"][^1]));
+    }
+
     [Fact]
     public void InAnomalyModeTheMessageNamesTheOpAndTheStep()
     {
