@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Lab.Core;
+using Lab.Core.Autodiff;
 using Lab.Core.Imaging;
 using Lab.Core.IO;
 using Lab.Core.Logging;
@@ -27,12 +28,24 @@ public sealed class ExperimentContext
         Seed = (ulong)options.Int("seed", 0, min: 0);
         Quick = options.Flag("quick");
         Device = Device.Parse(options.String("device", "cpu"));
+        DetectAnomaly = options.Flag("detect-anomaly") || Environment.GetEnvironmentVariable(DetectAnomalyVariable) is "1" or "true";
+        // The run's own flow of execution only (see Anomaly): tests running experiments side by side stay apart.
+        Anomaly.Enabled = DetectAnomaly;
         StagingDir = FinalDir.TrimEnd(Path.DirectorySeparatorChar) + $".staging-{Environment.ProcessId}";
         if (Directory.Exists(StagingDir)) Directory.Delete(StagingDir, recursive: true);
         Directory.CreateDirectory(StagingDir);
         _logger = RunLog.Create(StagingDir, console: false);
         _logger.Information("{Experiment} started with {Arguments}", name, options.ToString());
+        // Which options the run consulted, each once: an option listed in --help that no run reads does nothing.
+        foreach (var option in options.ReadNames) LogOptionRead(option);
+        options.FirstRead += LogOptionRead;
     }
+
+    /// <summary>The environment variable that turns on anomaly mode like --detect-anomaly (GENLAB_DETECT_ANOMALY=1).</summary>
+    public const string DetectAnomalyVariable = "GENLAB_DETECT_ANOMALY";
+
+    private void LogOptionRead(string option) =>
+        _logger.Debug("option {Option} read: {Value}", option, Options.Has(option) ? Options.String(option) ?? "set" : "default");
 
     private readonly Serilog.Core.Logger _logger;
 
@@ -45,10 +58,27 @@ public sealed class ExperimentContext
     public ulong Seed { get; }
     public bool Quick { get; }
     public Device Device { get; }
+    /// <summary>Every op checks its result for NaN or infinity (--detect-anomaly or GENLAB_DETECT_ANOMALY=1; slow).</summary>
+    public bool DetectAnomaly { get; }
     public IReadOnlyDictionary<string, object> Metrics => _metrics;
 
     /// <summary>The seed recipe's epoch count unless --epochs says otherwise (1 in quick mode).</summary>
-    public int Epochs(int recipe) => Options.Int("epochs", Quick ? 1 : recipe, min: 0, max: 100_000);
+    public int Epochs(int recipe) => Options.Int("epochs", Quick ? 1 : recipe, min: 1, max: 100_000);
+
+    /// <summary>
+    /// What a NaN or infinity message adds after its location (see <see cref="NonFinite"/>): the experiment, the
+    /// options given on the command line that probably caused it, and how to find the op, e.g. "of score: the
+    /// learning rate 1e9 (--lr) is probably too high; rerun with --detect-anomaly to find the op".
+    /// </summary>
+    /// <param name="suspects">Options whose large values make training or sampling diverge, with what they are.</param>
+    public string NonFiniteHint(params (string Option, string What)[] suspects)
+    {
+        var given = suspects.Where(s => Options.Has(s.Option)).Select(s => $"{s.What} {Options.String(s.Option)} (--{s.Option})").ToList();
+        var parts = new List<string>();
+        if (given.Count > 0) parts.Add($"{string.Join(" or ", given)} {(given.Count == 1 ? "is" : "are")} probably too high");
+        if (!DetectAnomaly) parts.Add("rerun with --detect-anomaly to find the op");
+        return parts.Count == 0 ? $"of {Name}" : $"of {Name}: {string.Join("; ", parts)}";
+    }
 
     /// <summary>A generator for one purpose, derived from the run's seed and a stream number.</summary>
     public Generator Rng(ulong stream) => new(Seed * 1_000_003UL + stream);

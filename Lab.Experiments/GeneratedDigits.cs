@@ -1,6 +1,7 @@
 using Lab.Core;
 using Lab.Core.Autodiff;
 using Lab.Core.Data;
+using Lab.Core.Training;
 using Lab.Experiments.Quality;
 
 namespace Lab.Experiments;
@@ -17,6 +18,7 @@ public static class GeneratedDigits
     public static void Write(ExperimentContext ctx, Tensor images, string file = "samples.csv")
     {
         var data = images.ToArray();
+        NonFinite.Check(data, "generated samples", $"before writing {file}", ctx.NonFiniteHint());
         int n = images.Shape[0];
         ctx.WriteCsv(file, Enumerable.Range(0, 64).Select(i => $"p{i}").ToArray(),
             Enumerable.Range(0, n).Select(r => (IReadOnlyList<double>)Enumerable.Range(0, 64)
@@ -30,6 +32,7 @@ public static class GeneratedDigits
         var real = heldOut.FeaturesTensor();
         return (images, prefix) =>
         {
+            NonFinite.Check(images.ToArray(), "generated samples", $"before judging them{(prefix.Length > 0 ? $" ({prefix.TrimEnd('_')})" : "")}", ctx.NonFiniteHint());
             classifier ??= DigitsClassifier.Get(ctx);
             using var _ = new NoGrad();
             var quality = SampleQuality.Measure(classifier, images.To(Device.Cpu).Clamp(0, 1), real);

@@ -120,7 +120,7 @@ public static class Checkpoint
         info = new CheckpointInfo();
         complete = false;
         int end = bytes.Length - 32, pos = Magic.Length + 4;
-        bool Need(int n) => pos + n <= end;
+        bool Need(long n) => pos + n <= end;   // long: a hand-made length near int.MaxValue must not wrap
         if (!Need(4)) return result;
         uint count = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(pos)); pos += 4;
         for (uint e = 0; e < count; e++)
@@ -132,14 +132,19 @@ public static class Checkpoint
             int rank = bytes[pos++];
             if (!Need(4 * rank)) return result;
             var shape = new int[rank];
-            long numel = 1;
             for (int i = 0; i < rank; i++)
             {
                 shape[i] = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(pos)); pos += 4;
                 if (shape[i] < 0) throw new CheckpointException($"{path}: corrupted: tensor '{name}' has a negative dimension.");
-                numel *= shape[i];
             }
-            if (numel * 4 > end - pos) return result;
+            // The product is compared with what the file can still hold as it is formed, so that dimensions whose
+            // product overflows (or exceeds any array) read as a file too short for them, like any truncation.
+            long numel = shape.Contains(0) ? 0 : 1, room = (end - pos) / 4;
+            foreach (var d in shape)
+            {
+                if (numel > room / Math.Max(d, 1)) return result;
+                numel *= d;
+            }
             var data = new float[numel];
             for (int i = 0; i < data.Length; i++) data[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(pos + 4 * i));
             pos += (int)numel * 4;
@@ -150,6 +155,10 @@ public static class Checkpoint
         if (metaLen < 0 || !Need(metaLen)) return result;
         try { info = JsonSerializer.Deserialize<CheckpointInfo>(bytes.AsSpan(pos, metaLen)) ?? new CheckpointInfo(); }
         catch (JsonException) { return result; }
+        // JSON may say null where the type promises a collection.
+        info.Generators ??= [];
+        info.Arrays ??= [];
+        info.Notes ??= [];
         pos += metaLen;
         complete = pos == end;
         return result;

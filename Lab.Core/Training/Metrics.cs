@@ -7,6 +7,18 @@ public abstract class Metric(string name)
     public abstract void Update(Tensor yTrue, Tensor yPred);
     public abstract double Result();
     public abstract void Reset();
+
+    /// <summary>
+    /// Whether a NaN or infinity in this metric stops Fit: the running means (losses, My_loss, d_loss ...) and the mean
+    /// squared error. Other metrics keep to themselves: a ratio a user defines may be NaN legitimately (0/0).
+    /// </summary>
+    internal virtual bool Guarded => false;
+
+    /// <summary>
+    /// For a <see cref="Guarded"/> metric, a number that turns NaN or infinite when the result would, read without
+    /// resetting anything. Fit calls it after every step only where that costs no wait for a device (the CPU).
+    /// </summary>
+    internal virtual double Peek() => 0;
 }
 
 /// <summary>
@@ -36,6 +48,9 @@ internal sealed class DeviceSum
 
     public double Value { get { Flush(); return _host; } }
 
+    /// <summary>The sum so far without flushing it (reading it waits for the device, so the trainer does it only on the CPU).</summary>
+    public double Peek() => _pending && _acc is not null ? _host + _acc.Item() : _host;
+
     public void Reset() { _host = 0; if (_acc is not null && _pending) _acc.Fill(0); _pending = false; }
 
     private void Flush()
@@ -61,6 +76,8 @@ public sealed class Mean(string name) : Metric(name)
     public override void Update(Tensor yTrue, Tensor yPred) => Update(yPred.Mean(), yPred.Shape.Length > 0 ? yPred.Shape[0] : 1);
     public override double Result() => _count == 0 ? 0 : _sum.Value / _count;
     public override void Reset() { _sum.Reset(); _count = 0; }
+    internal override bool Guarded => true;
+    internal override double Peek() => _sum.Peek();
 }
 
 /// <summary>The fraction of rows whose argmax equals the integer label.</summary>
@@ -97,6 +114,8 @@ public sealed class MeanSquaredError(string name = "mse") : Metric(name)
 
     public override double Result() => _count == 0 ? 0 : _sum.Value / _count;
     public override void Reset() { _sum.Reset(); _count = 0; }
+    internal override bool Guarded => true;
+    internal override double Peek() => _sum.Peek();
 }
 
 /// <summary>What Fit returns: every logged value per epoch, in order (loss, accuracy, val_loss ...).</summary>

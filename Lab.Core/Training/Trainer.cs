@@ -25,6 +25,11 @@ public class Trainer
     public TextWriter Output { get; set; } = Console.Out;
     /// <summary>Redraw the progress line in place (defaults to whether the console is a terminal).</summary>
     public bool LiveProgress { get; set; } = ProgressLine.ConsoleIsLive;
+    /// <summary>
+    /// What a NaN or infinity message adds after "loss became NaN at epoch 3, step 41": which run and what probably
+    /// caused it (e.g. "of score: the learning rate 1e9 (--lr) is probably too high").
+    /// </summary>
+    public string? NonFiniteHint { get; set; }
     /// <summary>Device batches are moved to (the model's by default).</summary>
     public Device Device => Model.Device;
 
@@ -88,7 +93,7 @@ public class Trainer
         {
             foreach (var cb in cbs) cb.OnEpochBegin(epoch);
             if (verbose > 0) Output.WriteLine($"Epoch {epoch + 1}/{epochs}");
-            var logs = RunEpoch(loader, cbs, verbose, out var progress);
+            var logs = RunEpoch(loader, cbs, verbose, epoch, out var progress);
             if (validationData is not null)
                 foreach (var (k, v) in Evaluate(validationData, batchSize, verbose: 0)) logs["val_" + k] = v;
             progress?.Finish(logs);
@@ -99,27 +104,48 @@ public class Trainer
         return history;
     }
 
-    private Dictionary<string, double> RunEpoch(DataLoader loader, List<Callback> cbs, int verbose, out ProgressLine? progress)
+    private Dictionary<string, double> RunEpoch(DataLoader loader, List<Callback> cbs, int verbose, int epoch, out ProgressLine? progress)
     {
         Model.Train();
-        foreach (var m in Metrics) m.Reset();
+        var metrics = Metrics;   // once per epoch: custom trainers build the list on every call
+        foreach (var m in metrics) m.Reset();
         progress = verbose > 0 ? new ProgressLine(Output, loader.Count, LiveProgress) : null;
         int step = 0;
         var batchListeners = cbs.Where(cb => cb.ListensToBatches).ToList();
+        // Training stops at the first NaN or infinity. On the CPU the running metrics are read after every step for
+        // free; on a GPU that read would wait for the device, so they are checked where the loop reads them anyway.
+        bool everyStep = Device.Type == DeviceType.Cpu;
         foreach (var batch in loader.Epoch())
         {
             // A step's temporaries are recycled for the next step (see TensorScope).
-            using (TensorScope.Begin()) TrainStep(batch);
+            try
+            {
+                using (TensorScope.Begin()) TrainStep(batch);
+            }
+            catch (AnomalyException e) { throw NonFinite.FromAnomaly(e, epoch + 1, step + 1, NonFiniteHint); }
             step++;
+            if (everyStep)
+                for (int i = 0; i < metrics.Count; i++)
+                    if (metrics[i].Guarded) NonFinite.Check(metrics[i].Peek(), metrics[i].Name, epoch + 1, step, NonFiniteHint);
             // Reading metrics waits for the device, so logs are made only when something shows them.
-            if (progress is { WantsUpdate: true }) progress.Update(step, Logs());
+            if (progress is { WantsUpdate: true }) progress.Update(step, CheckedLogs(metrics, epoch, step));
             if (batchListeners.Count > 0)
             {
-                var batchLogs = Logs();
+                var batchLogs = CheckedLogs(metrics, epoch, step);
                 foreach (var cb in batchListeners) cb.OnBatchEnd(batch.Index, batchLogs);
             }
         }
-        return Logs();
+        return CheckedLogs(metrics, epoch, step);
+    }
+
+    /// <summary>The metrics, checked: on a GPU a NaN is found here, somewhere in the steps since the last read.</summary>
+    private Dictionary<string, double> CheckedLogs(IReadOnlyList<Metric> metrics, int epoch, int step)
+    {
+        var logs = Logs();
+        foreach (var m in metrics)
+            if (m.Guarded && !double.IsFinite(logs[m.Name]))
+                throw new NonFiniteException(NonFinite.Message(m.Name, logs[m.Name], $"in epoch {epoch + 1}, by step {step}", NonFiniteHint));
+        return logs;
     }
 
     private Dictionary<string, double> Logs() => Metrics.ToDictionary(m => m.Name, m => m.Result());

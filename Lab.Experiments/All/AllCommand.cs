@@ -32,7 +32,7 @@ public static class AllCommand
         {
             options = Options.Parse("all", args, Specific);
             _ = options.Int("seed", 0, min: 0);
-            _ = options.Int("epochs", 0, min: 0, max: 100_000);
+            _ = options.Int("epochs", 1, min: 1, max: 100_000);
         }
         catch (UsageException e)
         {
@@ -59,7 +59,7 @@ public static class AllCommand
             var runArgs = new List<string> { name, "--out", Path.Combine(root, name) };
             foreach (var common in new[] { "seed", "epochs", "device" })
                 if (options.String(common) is string v) runArgs.AddRange(["--" + common, v]);
-            if (options.Flag("quick")) runArgs.Add("--quick");
+            foreach (var flag in new[] { "quick", "detect-anomaly" }) if (options.Flag(flag)) runArgs.Add("--" + flag);
             if (name == "mnist")
             {
                 if (options.String("data") is string data) runArgs.AddRange(["--data", data]);

@@ -18,6 +18,7 @@ public sealed class Options
         new("epochs", "N", "training epochs", "the seed recipe's"),
         new("device", "cpu|cuda", "where tensors live", "cpu", ["cpu", "cuda"]),
         new("quick", "", "tiny data and epochs: proves the pipeline in seconds (used by the tests)"),
+        new("detect-anomaly", "", "check every op's result for NaN or infinity and name the first op that made one (slow; also GENLAB_DETECT_ANOMALY=1)"),
     ];
 
     private readonly Dictionary<string, string?> _values;
@@ -61,15 +62,29 @@ public sealed class Options
     public override string ToString() =>
         string.Join(" ", _values.Select(kv => kv.Value is null ? "--" + kv.Key : $"--{kv.Key} {kv.Value}"));
 
-    public bool Has(string name) => _values.ContainsKey(name);
-    public bool Flag(string name) => _values.ContainsKey(name);
+    /// <summary>The options the run has asked about so far, given or not.</summary>
+    public IReadOnlyCollection<string> ReadNames => _read;
 
-    public string? String(string name) => _values.GetValueOrDefault(name);
-    public string String(string name, string fallback) => _values.GetValueOrDefault(name) ?? fallback;
+    /// <summary>Raised the first time the run asks about an option.</summary>
+    public event Action<string>? FirstRead;
+
+    private readonly HashSet<string> _read = [];
+
+    private bool Get(string name, out string? value)
+    {
+        if (_read.Add(name)) FirstRead?.Invoke(name);
+        return _values.TryGetValue(name, out value);
+    }
+
+    public bool Has(string name) => Get(name, out _);
+    public bool Flag(string name) => Get(name, out _);
+
+    public string? String(string name) => Get(name, out var v) ? v : null;
+    public string String(string name, string fallback) => String(name) ?? fallback;
 
     public int Int(string name, int fallback, int min = int.MinValue, int max = int.MaxValue)
     {
-        if (!_values.TryGetValue(name, out var s) || s is null) return fallback;
+        if (!Get(name, out var s) || s is null) return fallback;
         if (!int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v))
             throw new UsageException($"{_experiment}: '--{name} {s}' is not an integer.");
         if (v < min || v > max) throw new UsageException($"{_experiment}: '--{name} {s}' must be between {min} and {max}.");
@@ -78,7 +93,7 @@ public sealed class Options
 
     public float Float(string name, float fallback, float min = float.MinValue, float max = float.MaxValue)
     {
-        if (!_values.TryGetValue(name, out var s) || s is null) return fallback;
+        if (!Get(name, out var s) || s is null) return fallback;
         if (!float.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !float.IsFinite(v))
             throw new UsageException($"{_experiment}: '--{name} {s}' is not a number.");
         if (v < min || v > max) throw new UsageException($"{_experiment}: '--{name} {s}' must be between {min} and {max}.");
@@ -88,7 +103,7 @@ public sealed class Options
     /// <summary>A comma-separated list of numbers ("0.001,0.01,0.1,1"); "none" gives an empty list.</summary>
     public float[] FloatList(string name, float[] fallback, float min = float.MinValue, float max = float.MaxValue)
     {
-        if (!_values.TryGetValue(name, out var s) || s is null) return fallback;
+        if (!Get(name, out var s) || s is null) return fallback;
         if (s.Trim() == "none") return [];
         var items = s.Split(',', StringSplitOptions.TrimEntries);
         var r = new float[items.Length];

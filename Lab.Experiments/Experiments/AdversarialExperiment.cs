@@ -26,17 +26,14 @@ public sealed class AdversarialExperiment : IExperiment
         new("lr", "X", "SGD learning rate (Keras's default)", "0.01"),
         new("c", "X", "weight of the L1 penalty", "0.1"),
         new("max-steps", "N", "step budget per attack", "5000"),
-        new("checkpoint", "PATH", "digits CNN checkpoint to attack", "results/digits/checkpoints/digits_cnn.ckpt, else train one"),
+        new("checkpoint", "PATH", "digits CNN checkpoint to attack (--epochs N trains one instead)", "results/digits/checkpoints/digits_cnn.ckpt, else train one"),
     ];
 
     public void Run(ExperimentContext ctx)
     {
         var (train, test) = DigitsSource.Split(ctx.Seed);
-        var model = LoadOrTrain(ctx, train);
-        model.To(ctx.Device);
-        model.Eval();
 
-        // Every (image, target) pair with target != label, or a seeded sample of them.
+        // Every (image, target) pair with target != label, or a seeded sample of them; options are checked before any training.
         var pairs = new List<(int Image, int Target)>();
         for (int i = 0; i < test.Count; i++)
             for (int t = 0; t < 10; t++)
@@ -48,13 +45,18 @@ public sealed class AdversarialExperiment : IExperiment
             ctx.Rng(5).Shuffle(order.AsSpan());
             pairs = order.Take(requested).ToList();
         }
+        float lr = ctx.Options.Float("lr", 0.01f, min: 0), c = ctx.Options.Float("c", 0.1f, min: 0);
+        int maxSteps = ctx.Options.Int("max-steps", ctx.Quick ? 100 : 5000, min: 1, max: 1_000_000);
+        var hint = ctx.NonFiniteHint(("lr", "the learning rate"), ("c", "the L1 weight"));
+
+        var model = LoadOrTrain(ctx, train);
+        model.To(ctx.Device);
+        model.Eval();
         ctx.Log($"attacking {pairs.Count} (image, target) pairs");
         var x = Images(test, pairs, ctx.Device);
         var targets = Tensor.FromArray(pairs.Select(p => (float)p.Target).ToArray(), [pairs.Count], ctx.Device);
-        float lr = ctx.Options.Float("lr", 0.01f, min: 0), c = ctx.Options.Float("c", 0.1f, min: 0);
-        int maxSteps = ctx.Options.Int("max-steps", ctx.Quick ? 100 : 5000, min: 1);
 
-        var attack = Attack(model, x, targets, lr, c, maxSteps, budget: null, ctx.Rng(6));
+        var attack = Attack(model, x, targets, lr, c, maxSteps, budget: null, ctx.Rng(6), hint);
         int n = pairs.Count, ok = attack.Steps.Count(s => s >= 0);
         var dx = attack.Perturbation.ToArray();
         double l2 = 0, linf = 0, steps = 0;
@@ -83,7 +85,7 @@ public sealed class AdversarialExperiment : IExperiment
         var fgsmCurve = new List<double>();
         foreach (var eps in budgets)
         {
-            var clamped = Attack(model, xs, ts, lr, c, ctx.Quick ? 50 : BudgetSteps, eps, ctx.Rng(7));
+            var clamped = Attack(model, xs, ts, lr, c, ctx.Quick ? 50 : BudgetSteps, eps, ctx.Rng(7), hint);
             sgdCurve.Add(clamped.Steps.Count(s => s >= 0) / (double)curvePairs);
             fgsmCurve.Add(Fgsm(model, xs, ts, eps));
         }
@@ -105,9 +107,12 @@ public sealed class AdversarialExperiment : IExperiment
     /// <summary>
     /// The batched attack. The loss is the sum over pairs of CE + c·mean|dx|, so each pair's gradient is
     /// exactly its own. Pairs that fool the model stop: the batch is compacted to the pairs still running,
-    /// so the long tail of hard pairs does not pay for the many that succeed in a few steps.
+    /// so the long tail of hard pairs does not pay for the many that succeed in a few steps. A perturbation that turns
+    /// NaN or infinite stops the attack (<see cref="NonFiniteException"/>, with <paramref name="hint"/>); it is checked
+    /// where the loop reads it back anyway, when pairs finish and at the end.
     /// </summary>
-    public static AttackResult Attack(Module model, Tensor x, Tensor targets, float lr, float c, int maxSteps, float? budget, Generator g)
+    public static AttackResult Attack(Module model, Tensor x, Tensor targets, float lr, float c, int maxSteps, float? budget, Generator g,
+        string? hint = null)
     {
         int n = x.Shape[0], d = x.Numel / n;
         var device = x.Device;
@@ -128,6 +133,7 @@ public sealed class AdversarialExperiment : IExperiment
             {
                 // Keep the perturbations found, then carry on with the pairs still running.
                 var current = dx.Detach().ToArray();
+                NonFinite.Check(current, "the perturbation", $"by attack step {step}", hint);
                 for (int r = 0; r < rows.Length; r++) current.AsSpan(r * d, d).CopyTo(dxHost.AsSpan(rows[r] * d, d));
                 rows = rows.Where((_, r) => !done[r]).ToArray();
                 if (rows.Length == 0) break;
@@ -152,6 +158,7 @@ public sealed class AdversarialExperiment : IExperiment
         if (rows.Length > 0)
         {
             var current = dx.Detach().ToArray();
+            NonFinite.Check(current, "the perturbation", $"by the end of the attack ({maxSteps} steps)", hint);
             for (int r = 0; r < rows.Length; r++) current.AsSpan(r * d, d).CopyTo(dxHost.AsSpan(rows[r] * d, d));
         }
         using var _ = new NoGrad();
@@ -178,21 +185,30 @@ public sealed class AdversarialExperiment : IExperiment
         return Tensor.FromArray(data, [pairs.Count, 1, 8, 8], device);
     }
 
+    /// <summary>
+    /// The CNN to attack: --checkpoint's; else, unless --epochs asks for training or in quick mode, the digits
+    /// experiment's from beside --out; else one trained with the digits recipe for --epochs (10, or 1 in quick mode).
+    /// </summary>
     private static DigitsCnn LoadOrTrain(ExperimentContext ctx, Dataset train)
     {
         var model = new DigitsCnn(ctx.Rng(1));
-        var path = ctx.Options.String("checkpoint") ?? Path.Combine(Path.GetDirectoryName(ctx.FinalDir)!, "digits", "checkpoints", "digits_cnn.ckpt");
-        if (File.Exists(path) && !ctx.Quick)
+        var given = ctx.Options.String("checkpoint");
+        if (given is not null && ctx.Options.Has("epochs"))
+            throw new UsageException("adversarial: --epochs trains the digits CNN and --checkpoint loads one; give one or the other.");
+        int epochs = ctx.Epochs(10);
+        var path = given ?? Path.Combine(Path.GetDirectoryName(ctx.FinalDir)!, "digits", "checkpoints", "digits_cnn.ckpt");
+        if (given is not null || (File.Exists(path) && !ctx.Quick && !ctx.Options.Has("epochs")))
         {
+            if (!File.Exists(path)) throw new FileNotFoundException($"adversarial: checkpoint '{path}' not found.");
             Checkpoint.Load(path, model);
             ctx.Log($"attacking the digits CNN from {path}");
             return model;
         }
-        if (ctx.Options.Has("checkpoint")) throw new FileNotFoundException($"adversarial: checkpoint '{path}' not found.");
-        ctx.Log("no digits checkpoint found: training the digits CNN (the digits recipe)");
-        var trainer = new Trainer(model) { Output = ctx.Output };
+        ctx.Log($"training the digits CNN for {epochs} epoch(s) (the digits recipe){(ctx.Options.Has("epochs") ? "" : ": no digits checkpoint found")}");
+        var trainer = new Trainer(model) { Output = ctx.Output, NonFiniteHint = ctx.NonFiniteHint() };
         trainer.Compile(new Adam(model.Parameters()), (p, y) => Losses.SparseCategoricalCrossEntropy(p, y), new SparseCategoricalAccuracy());
-        trainer.Fit(train, ctx.Quick ? 1 : 10, 10, generator: ctx.Rng(2));
+        trainer.Fit(train, epochs, 10, generator: ctx.Rng(2));
+        ctx.Metric("cnn_epochs", epochs);
         return model;
     }
 }

@@ -84,6 +84,7 @@ public sealed class DigitsExperiment : IExperiment
             trainer = new CustomStepTrainer(model) { Output = ctx.Output };
             (lossKey, accuracyKey) = ("My_loss", "My_accuracy");
         }
+        trainer.NonFiniteHint = ctx.NonFiniteHint();
         var clock = Stopwatch.StartNew();
         var history = trainer.Fit(train, epochs, batch, callbacks: ctx.StandardCallbacks(), generator: ctx.Rng(2));
         ctx.Metric("train_seconds", clock.Elapsed.TotalSeconds);

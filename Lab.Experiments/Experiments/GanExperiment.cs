@@ -123,7 +123,7 @@ public sealed class GanExperiment : IExperiment
             ctx.Log(gan.Generator.Summary(1, 10));
             ctx.Log(gan.Discriminator.Summary(1, 1, 8, 8));
         }
-        var trainer = new GanTrainer(gan, dSteps, ctx.Rng(4)) { Output = ctx.Output };
+        var trainer = new GanTrainer(gan, dSteps, ctx.Rng(4)) { Output = ctx.Output, NonFiniteHint = ctx.NonFiniteHint() };
         var history = trainer.Fit(train, epochs, batch, callbacks: verbose > 0 ? ctx.StandardCallbacks() : [], generator: ctx.Rng(2), verbose: verbose);
         return (gan, history);
     }

@@ -54,7 +54,7 @@ public sealed class MnistExperiment : IExperiment
         var model = new MnistCnn(ctx.Rng(1));
         model.To(ctx.Device);
         ctx.Log(model.Summary(1, 1, 28, 28));
-        var trainer = new Trainer(model) { Output = ctx.Output };
+        var trainer = new Trainer(model) { Output = ctx.Output, NonFiniteHint = ctx.NonFiniteHint() };
         trainer.Compile(new Adam(model.Parameters()), (p, y) => Losses.SparseCategoricalCrossEntropy(p, y), new SparseCategoricalAccuracy());
 
         var timer = new EpochTimer();

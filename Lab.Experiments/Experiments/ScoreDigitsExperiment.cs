@@ -72,8 +72,15 @@ public sealed class ScoreDigitsExperiment : IExperiment
         }
     }
 
+    /// <summary>Options that shape training, which sampling from --checkpoint skips.</summary>
+    private static readonly string[] TrainingOptions = ["epochs", "batch-size", "lr", "lr-schedule", "ema"];
+
     public void Run(ExperimentContext ctx)
     {
+        var checkpoint = ctx.Options.String("checkpoint");
+        if (checkpoint is not null && TrainingOptions.FirstOrDefault(ctx.Options.Has) is string unused)
+            throw new UsageException($"score-digits: --{unused} shapes training, which --checkpoint skips; give one or the other.");
+
         // Data, and the top of the noise ladder: the largest distance between two training digits.
         var (train, heldOut) = DigitsSource.ForGenerativeModel(ctx);
         double largest = LargestDistance(train);
@@ -90,13 +97,13 @@ public sealed class ScoreDigitsExperiment : IExperiment
 
         // Model and training.
         NoiseConditionalScoreNet net = ctx.Options.String("net", "conv") == "conv"
-            ? new ScoreConvNet(channels: ctx.Options.Int("hidden", 32, min: 1), generator: ctx.Rng(1))
-            : new ScoreMlpNet(hidden: ctx.Options.Int("hidden", 256, min: 1), generator: ctx.Rng(1));
+            ? new ScoreConvNet(channels: ctx.Options.Int("hidden", 32, min: 1, max: 1024), generator: ctx.Rng(1))
+            : new ScoreMlpNet(hidden: ctx.Options.Int("hidden", 256, min: 1, max: 16384), generator: ctx.Rng(1));
         net.To(ctx.Device);
         ctx.Log(net.Summary(1, 64));
         float decay = ctx.Options.Float("ema", 0.999f, min: 0, max: 0.999999f);
         var history = new History();
-        if (ctx.Options.String("checkpoint") is string path)
+        if (checkpoint is string path)
         {
             if (!File.Exists(path)) throw new FileNotFoundException($"score-digits: checkpoint '{path}' not found.");
             Checkpoint.Load(path, net);
@@ -107,7 +114,8 @@ public sealed class ScoreDigitsExperiment : IExperiment
 
         // Annealed Langevin sampling; the first 100 chains are kept after every level for the GIF.
         var clock = Stopwatch.StartNew();
-        var (samples, frames) = AnnealedLangevin(net, sigmas, GeneratedDigits.SampleCount, steps, eps, ctx.Rng(5), ctx.Device);
+        var (samples, frames) = AnnealedLangevin(net, sigmas, GeneratedDigits.SampleCount, steps, eps, ctx.Rng(5), ctx.Device,
+            ctx.NonFiniteHint(("step-eps", "the step size ε"), ("sigma-max", "the largest noise level")));
         ctx.Metric("sampling_seconds", clock.Elapsed.TotalSeconds);
         ctx.Metric("steps_per_level", steps);
         ctx.Metric("step_eps", eps);
@@ -119,7 +127,11 @@ public sealed class ScoreDigitsExperiment : IExperiment
     private static History Train(ExperimentContext ctx, NoiseConditionalScoreNet net, Dataset train, float[] sigmas, float decay)
     {
         var average = decay > 0 ? new WeightAverage(net, decay) : null;
-        var trainer = new DenoisingTrainer(net, sigmas, ctx.Options.Float("lr", 1e-3f, min: 0), ctx.Rng(4), average) { Output = ctx.Output };
+        var trainer = new DenoisingTrainer(net, sigmas, ctx.Options.Float("lr", 1e-3f, min: 0), ctx.Rng(4), average)
+        {
+            Output = ctx.Output,
+            NonFiniteHint = ctx.NonFiniteHint(("lr", "the learning rate"), ("sigma-max", "the largest noise level")),
+        };
         int epochs = ctx.Epochs(300);
         var clock = Stopwatch.StartNew();
         int every = Math.Max(1, epochs / 15);
@@ -170,10 +182,12 @@ public sealed class ScoreDigitsExperiment : IExperiment
     /// <summary>
     /// Song and Ermon's Algorithm 1 from x ~ U(0, 1): at each level σ_i, steps of x + (α/2) s(x, σ_i) + √α z
     /// with α = ε σ_i²/σ_L², then x + σ_L² s(x, σ_L) (Tweedie's denoising step). Returns the samples
-    /// (N x 1 x 8 x 8) and, per level plus the denoised end, the first 100 chains.
+    /// (N x 1 x 8 x 8) and, per level plus the denoised end, the first 100 chains. Chains that turn NaN or infinite
+    /// stop the sampling (<see cref="NonFiniteException"/>, with <paramref name="hint"/>): the kept ones after each
+    /// level, every one at the end.
     /// </summary>
     public static (Tensor Samples, List<float[]> Frames) AnnealedLangevin(NoiseConditionalScoreNet net, float[] sigmas, int n,
-        int stepsPerLevel, float eps, Generator g, Device device)
+        int stepsPerLevel, float eps, Generator g, Device device, string? hint = null)
     {
         using var _ = new NoGrad();
         net.Eval();
@@ -181,8 +195,9 @@ public sealed class ScoreDigitsExperiment : IExperiment
         var x = Tensor.Rand(g, [n, dim], 0, 1, device);
         var frames = new List<float[]> { x.Narrow(0, 0, keep).ToArray() };
         float last = sigmas[^1];
-        foreach (var sigma in sigmas)
+        for (int level = 0; level < sigmas.Length; level++)
         {
+            float sigma = sigmas[level];
             var c = net.Conditioning(sigma, n, device);
             float alpha = eps * sigma * sigma / (last * last);
             for (int t = 0; t < stepsPerLevel; t++)
@@ -192,10 +207,13 @@ public sealed class ScoreDigitsExperiment : IExperiment
                 x.CopyFrom(x + net.Score(x, c) * (alpha / 2) + Tensor.RandN(g, [n, dim], 0, MathF.Sqrt(alpha), device));
             }
             frames.Add(x.Narrow(0, 0, keep).ToArray());
+            NonFinite.Check(frames[^1], "annealed Langevin samples", $"at noise level {level + 1} of {sigmas.Length} (σ = {sigma:g3})", hint);
         }
         // Tweedie's step x + σ² s(x, σ) is the denoiser's output itself.
         x = net.Denoise(x, net.Conditioning(last, n, device));
         frames.Add(x.Narrow(0, 0, keep).ToArray());
-        return (x.Reshape(n, 1, 8, 8).To(Device.Cpu), frames);
+        var samples = x.Reshape(n, 1, 8, 8).To(Device.Cpu);
+        NonFinite.Check(samples.ToArray(), "annealed Langevin samples", "after the final denoising step", hint);
+        return (samples, frames);
     }
 }

@@ -63,7 +63,7 @@ public sealed class ScoreExperiment : IExperiment
         ctx.WriteCsv("data.csv", ["x0", "x1", "label"],
             Enumerable.Range(0, data.Count).Select(i => (IReadOnlyList<double>)[Math.Round(data.Sample(i)[0], 5), Math.Round(data.Sample(i)[1], 5), data.Target(i)[0]]));
 
-        int n = ctx.Options.Int("samples", ctx.Quick ? 1000 : 5000, min: 1);
+        int n = ctx.Options.Int("samples", ctx.Quick ? 1000 : 5000, min: 1, max: 1_000_000);
         int steps = ctx.Options.Int("steps", ctx.Quick ? 10 : 50, min: 1, max: 10_000);
         float eps = ctx.Options.Float("eps", 0.01f, min: 0), temperature = ctx.Options.Float("temperature", 1f, min: 0);
 
@@ -72,7 +72,11 @@ public sealed class ScoreExperiment : IExperiment
         model.To(ctx.Device);
         ctx.Log(model.Summary(1, 2));
         bool sliced = ctx.Options.String("loss", "exact") == "sliced";
-        var trainer = new ScoreTrainer(model, ctx.Options.Float("lr", 1e-2f, min: 0), sliced ? ctx.Rng(4) : null) { Output = ctx.Output };
+        var trainer = new ScoreTrainer(model, ctx.Options.Float("lr", 1e-2f, min: 0), sliced ? ctx.Rng(4) : null)
+        {
+            Output = ctx.Output,
+            NonFiniteHint = ctx.NonFiniteHint(("lr", "the learning rate"), ("batch-size", "the batch size")),
+        };
         var clock = Stopwatch.StartNew();
         var history = trainer.Fit(data, ctx.Epochs(20), ctx.Options.Int("batch-size", 16, min: 1),
             callbacks: ctx.StandardCallbacks(), generator: ctx.Rng(2));
@@ -83,7 +87,8 @@ public sealed class ScoreExperiment : IExperiment
         Checkpoint.Save(ctx.PathFor("checkpoints/score.ckpt"), model);
 
         // Langevin sampling from N(0, std(data)²), every step kept as a frame.
-        var frames = Langevin(model, n, Std(data.Features), steps, eps, temperature, ctx.Rng(5), ctx.Device);
+        var frames = Langevin(model, n, Std(data.Features), steps, eps, temperature, ctx.Rng(5), ctx.Device,
+            ctx.NonFiniteHint(("eps", "the step size"), ("temperature", "the temperature")));
         var final = frames[^1];
         ctx.WriteCsv("samples.csv", ["x0", "x1"], Enumerable.Range(0, n).Select(i => (IReadOnlyList<double>)[Math.Round(final[2 * i], 5), Math.Round(final[2 * i + 1], 5)]));
 
@@ -108,8 +113,12 @@ public sealed class ScoreExperiment : IExperiment
         return (float)Math.Sqrt(sq / values.Length);
     }
 
-    /// <summary>x ← x + eps s(x) + sqrt(2 eps T) ξ from N(0, std²); returns the positions after every step (n x 2 each).</summary>
-    public static List<float[]> Langevin(ScoreMlp model, int n, float std, int steps, float eps, float temperature, Generator g, Device device)
+    /// <summary>
+    /// x ← x + eps s(x) + sqrt(2 eps T) ξ from N(0, std²); returns the positions after every step (n x 2 each).
+    /// A step that leaves a position NaN or infinite stops the sampling (<see cref="NonFiniteException"/>, with <paramref name="hint"/>).
+    /// </summary>
+    public static List<float[]> Langevin(ScoreMlp model, int n, float std, int steps, float eps, float temperature, Generator g, Device device,
+        string? hint = null)
     {
         using var _ = new NoGrad();
         model.Eval();
@@ -120,6 +129,7 @@ public sealed class ScoreExperiment : IExperiment
         {
             using (TensorScope.Begin()) x.CopyFrom(x + model.Call(x) * eps + Tensor.RandN(g, [n, 2], 0, noise, device));
             frames.Add(x.ToArray());
+            NonFinite.Check(frames[^1], "Langevin samples", $"after step {t + 1} of {steps}", hint);
         }
         return frames;
     }

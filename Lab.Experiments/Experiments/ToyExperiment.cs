@@ -27,7 +27,13 @@ public sealed class ToyExperiment : IExperiment
 
     public void Run(ExperimentContext ctx)
     {
-        if (ctx.Options.String("task", "classification") == "regression") { RunRegression(ctx); return; }
+        bool explicitLoop = ctx.Options.String("loop", "keras") == "explicit";
+        if (ctx.Options.String("task", "classification") == "regression")
+        {
+            if (explicitLoop) throw new UsageException("toy: --loop explicit trains the classifier; --task regression always uses Fit.");
+            RunRegression(ctx);
+            return;
+        }
 
         // Data: the seeds' ToyDataGenerator, 3000 training points then the next 300 for testing.
         var toy = new ToyData(seed: 3);
@@ -42,11 +48,11 @@ public sealed class ToyExperiment : IExperiment
         int epochs = ctx.Epochs(5), batch = ctx.Options.Int("batch-size", 10, min: 1);
         var adam = new Adam(model.Parameters());
         Tensor Loss(Tensor p, Tensor y) => Losses.SparseCategoricalCrossEntropy(p, y);
-        var trainer = new Trainer(model) { Output = ctx.Output };
+        var trainer = new Trainer(model) { Output = ctx.Output, NonFiniteHint = ctx.NonFiniteHint() };
         trainer.Compile(adam, Loss, new SparseCategoricalAccuracy());
 
         var clock = Stopwatch.StartNew();
-        History history = ctx.Options.String("loop", "keras") == "explicit"
+        History history = explicitLoop
             ? ExplicitLoop(ctx, model, adam, Loss, train, epochs, batch)
             : trainer.Fit(train, epochs, batch, callbacks: ctx.StandardCallbacks(), generator: ctx.Rng(2));
         ctx.Metric("train_seconds", clock.Elapsed.TotalSeconds);
@@ -66,10 +72,12 @@ public sealed class ToyExperiment : IExperiment
     {
         var loader = new DataLoader(train, batchSize, shuffle: true, generator: ctx.Rng(2), device: ctx.Device);
         var history = new History();
+        var hint = ctx.NonFiniteHint();
         for (int epoch = 0; epoch < epochs; epoch++)
         {
             model.Train();
             double lossSum = 0, correct = 0;
+            int step = 0;
             foreach (var batch in loader.Epoch())
             {
                 using var scope = TensorScope.Begin();   // the step's tensors are recycled for the next one
@@ -78,7 +86,9 @@ public sealed class ToyExperiment : IExperiment
                 var loss = lossFn(p, batch.Y);
                 loss.Backward();
                 optimizer.Step();
-                lossSum += loss.Item() * batch.Size;
+                float value = loss.Item();
+                NonFinite.Check(value, "loss", epoch + 1, ++step, hint);
+                lossSum += value * batch.Size;
                 correct += p.ArgMax(1).Eq(batch.Y).Sum().Item();
             }
             var logs = new Dictionary<string, double> { ["loss"] = lossSum / train.Count, ["accuracy"] = correct / train.Count };
@@ -96,7 +106,7 @@ public sealed class ToyExperiment : IExperiment
         var model = new RegressionMlp(ctx.Rng(1));
         model.To(ctx.Device);
         ctx.Log(model.Summary(1, 1));
-        var trainer = new Trainer(model) { Output = ctx.Output };
+        var trainer = new Trainer(model) { Output = ctx.Output, NonFiniteHint = ctx.NonFiniteHint() };
         trainer.Compile(new Adam(model.Parameters()), (p, y) => Losses.Mse(p, y), new Core.Training.MeanSquaredError());
         var history = trainer.Fit(train, ctx.Epochs(5), ctx.Options.Int("batch-size", 10, min: 1), callbacks: ctx.StandardCallbacks(), generator: ctx.Rng(2));
         var result = trainer.Evaluate(test);

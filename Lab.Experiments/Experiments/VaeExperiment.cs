@@ -112,7 +112,7 @@ public sealed class VaeExperiment : IExperiment
         var vae = new Vae(generator: ctx.Rng(1));
         vae.To(ctx.Device);
         if (verbose > 0) ctx.Log(vae.Summary(1, 1, 8, 8));
-        var trainer = new VaeTrainer(vae, temperature, ctx.Rng(4)) { Output = ctx.Output };
+        var trainer = new VaeTrainer(vae, temperature, ctx.Rng(4)) { Output = ctx.Output, NonFiniteHint = ctx.NonFiniteHint() };
         var callbacks = verbose > 0 ? ctx.StandardCallbacks() : [];
         var history = trainer.Fit(train, epochs, batch, callbacks: callbacks, generator: ctx.Rng(2), verbose: verbose);
         return (vae, history);

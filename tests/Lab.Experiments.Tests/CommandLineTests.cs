@@ -30,6 +30,14 @@ public class CommandLineTests
     [InlineData("--synthetic", "mnist", "--data", "/nonexistent/idx")]
     [InlineData("unknown option '--bogus'", "all", "--bogus")]
     [InlineData("'tyo' is not an experiment", "all", "--skip", "toy,tyo")]
+    [InlineData("'--epochs 0' must be between 1 and 100000", "vae", "--epochs", "0")]
+    [InlineData("'--epochs 0' must be between 1 and 100000", "adversarial", "--epochs", "0")]
+    [InlineData("'--epochs 0' must be between 1 and 100000", "all", "--epochs", "0")]
+    [InlineData("--loop explicit trains the classifier", "toy", "--task", "regression", "--loop", "explicit")]
+    [InlineData("--epochs trains the digits CNN and --checkpoint loads one", "adversarial", "--checkpoint", "x.ckpt", "--epochs", "2")]
+    [InlineData("--lr shapes training, which --checkpoint skips", "score-digits", "--checkpoint", "x.ckpt", "--lr", "0.1")]
+    [InlineData("'--samples 2000000000' must be between 1 and 1000000", "score", "--samples", "2000000000")]
+    [InlineData("'--hidden 100000' must be between 1 and 1024", "score-digits", "--hidden", "100000")]
     public void BadCommandLinesExitWithCodeTwoAndSayWhy(string message, params string[] args)
     {
         using var folder = new TempFolder();

@@ -15,12 +15,16 @@ public static class DigitsFile
     private const int FieldsPerRow = DigitsData.PixelsPerImage + 1;
     private const int MaxPixel = 16;
 
-    /// <summary>Loads the shipped file found by <see cref="FindDefault"/>.</summary>
-    public static DigitsData LoadDefault() => Load(FindDefault());
+    /// <summary>Images in the shipped file (scikit-learn's load_digits).</summary>
+    public const int ShippedRows = 1797;
+
+    /// <summary>Loads the shipped file found by <see cref="FindDefault"/>, checking it holds all <see cref="ShippedRows"/> digits.</summary>
+    public static DigitsData LoadDefault() => Load(FindDefault(), ShippedRows);
 
     /// <summary>Loads <paramref name="path"/>; a malformed row raises <see cref="InvalidDataException"/> naming
-    /// the file and the line.</summary>
-    public static DigitsData Load(string path)
+    /// the file and the line, and so does a row count other than <paramref name="expectedRows"/> when one is given
+    /// (a file cut at a line boundary parses cleanly otherwise).</summary>
+    public static DigitsData Load(string path, int? expectedRows = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         var images = new List<float>(1797 * DigitsData.PixelsPerImage);
@@ -57,6 +61,11 @@ public static class DigitsFile
         if (labels.Count == 0)
         {
             throw new InvalidDataException($"{path}: no rows.");
+        }
+        if (expectedRows is int rows && labels.Count != rows)
+        {
+            throw new InvalidDataException(
+                $"{path}: {labels.Count} rows of {FieldsPerRow} fields, expected {rows}: the file is incomplete or not the shipped digits.");
         }
         return new DigitsData([.. images], [.. labels], labels.Count);
     }

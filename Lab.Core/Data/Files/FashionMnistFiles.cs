@@ -16,11 +16,11 @@ public sealed record FashionMnistFiles(string TrainImages, string TrainLabels, s
     private static readonly string[] BaseNames =
         ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
 
-    /// <summary>Reads the 60000 training images and labels.</summary>
-    public IdxLabeledImages LoadTrain() => IdxFile.ReadPair(TrainImages, TrainLabels);
+    /// <summary>Reads the 60000 training images and labels (each label checked to be one of the 10 classes).</summary>
+    public IdxLabeledImages LoadTrain() => IdxFile.ReadPair(TrainImages, TrainLabels, ClassNames.Count);
 
-    /// <summary>Reads the 10000 test images and labels.</summary>
-    public IdxLabeledImages LoadTest() => IdxFile.ReadPair(TestImages, TestLabels);
+    /// <summary>Reads the 10000 test images and labels (each label checked to be one of the 10 classes).</summary>
+    public IdxLabeledImages LoadTest() => IdxFile.ReadPair(TestImages, TestLabels, ClassNames.Count);
 
     /// <summary>
     /// Finds the four files in <paramref name="directory"/> (each as <c>name.gz</c> or, decompressed, <c>name</c>).

@@ -48,17 +48,34 @@ public static class IdxFile
         return labels;
     }
 
-    /// <summary>Reads an image file and its label file and checks they hold the same number of items.</summary>
-    public static IdxLabeledImages ReadPair(string imagesPath, string labelsPath)
+    /// <summary>
+    /// Reads an image file and its label file and checks they hold the same number of items and, when
+    /// <paramref name="classCount"/> is given, that every label is a class 0..classCount-1.
+    /// </summary>
+    public static IdxLabeledImages ReadPair(string imagesPath, string labelsPath, int? classCount = null)
     {
         var images = ReadImages(imagesPath);
         var labels = ReadLabels(labelsPath);
+        if (classCount is int classes) CheckLabels(labels, classes, labelsPath);
         if (labels.Length != images.Count)
         {
             throw new InvalidDataException(
                 $"{imagesPath} has {images.Count} images but {labelsPath} has {labels.Length} labels.");
         }
         return new IdxLabeledImages(images.Pixels, labels, images.Count, images.Rows, images.Columns);
+    }
+
+    /// <summary>Throws naming <paramref name="path"/> and the item when a label is outside 0..classCount-1.</summary>
+    public static void CheckLabels(ReadOnlySpan<int> labels, int classCount, string path)
+    {
+        for (int i = 0; i < labels.Length; i++)
+        {
+            if ((uint)labels[i] >= (uint)classCount)
+            {
+                throw new InvalidDataException(
+                    $"{path}: label of item {i} is {labels[i]}, outside the {classCount} classes 0..{classCount - 1}.");
+            }
+        }
     }
 
     /// <summary>

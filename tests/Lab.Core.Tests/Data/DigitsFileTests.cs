@@ -123,6 +123,34 @@ public class DigitsFileTests
         Assert.Throws<FileNotFoundException>(() => DigitsFile.Load(tmp.File("nope.csv.gz")));
     }
 
+    [Fact]
+    public void ShippedFileCutAtARowBoundary_NamesTheFileAndTheCounts()
+    {
+        using var tmp = new TempDirectory();
+        var lines = Encoding.ASCII.GetString(MaybeGzipBytes(DigitsFile.FindDefault())).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(DigitsFile.ShippedRows, lines.Length);
+
+        // Recompressed whole: the gzip layer is sound, only the row count tells.
+        string recompressed = tmp.File("digits-916.csv.gz");
+        using (var gz = new GZipStream(File.Create(recompressed), CompressionLevel.Fastest))
+        {
+            gz.Write(Encoding.ASCII.GetBytes(string.Join("\n", lines[..916]) + "\n"));
+        }
+        var e = Assert.Throws<InvalidDataException>(() => DigitsFile.Load(recompressed, DigitsFile.ShippedRows));
+        Assert.StartsWith(recompressed + ": ", e.Message);
+        Assert.Contains("916 rows of 65 fields, expected 1797", e.Message);
+        Assert.Equal(916, DigitsFile.Load(recompressed).Count);   // without an expected count, any number of rows is fine
+
+        // The shipped bytes cut short: the gzip layer notices the missing trailer, whatever row the cut ends on.
+        string cut = tmp.File("digits-cut.csv.gz");
+        var bytes = File.ReadAllBytes(DigitsFile.FindDefault());
+        File.WriteAllBytes(cut, bytes[..(bytes.Length / 2)]);
+        e = Assert.Throws<InvalidDataException>(() => DigitsFile.Load(cut));
+        Assert.StartsWith(cut + ": truncated gzip file", e.Message);
+    }
+
+    private static byte[] MaybeGzipBytes(string path) => Lab.Core.IO.MaybeGzip.ReadAllBytes(path);
+
     private static string ReplaceCell(string row, int index, string value)
     {
         var cells = row.Split(',');

@@ -45,6 +45,23 @@ public class FashionMnistFilesTests
     }
 
     [Fact]
+    public void LabelsOutsideTheTenClasses_NameTheFileAndTheItem()
+    {
+        using var tmp = new TempDirectory();
+        IdxFile.Write(tmp.File("train-images-idx3-ubyte.gz"), new byte[4 * 28 * 28], [4, 28, 28]);
+        IdxFile.WriteLabels(tmp.File("train-labels-idx1-ubyte.gz"), [1, 2, 12, 4]);
+        IdxFile.Write(tmp.File("t10k-images-idx3-ubyte.gz"), new byte[2 * 28 * 28], [2, 28, 28]);
+        IdxFile.WriteLabels(tmp.File("t10k-labels-idx1-ubyte.gz"), [9, 10]);
+
+        var files = FashionMnistFiles.TryLocate(out _, tmp.Path)!;
+        var e = Assert.Throws<InvalidDataException>(() => files.LoadTrain());
+        Assert.Equal($"{files.TrainLabels}: label of item 2 is 12, outside the 10 classes 0..9.", e.Message);
+        e = Assert.Throws<InvalidDataException>(() => files.LoadTest());
+        Assert.Equal($"{files.TestLabels}: label of item 1 is 10, outside the 10 classes 0..9.", e.Message);
+        Assert.Equal([1, 2, 12, 4], IdxFile.ReadPair(files.TrainImages, files.TrainLabels).Labels);   // no class count: as stored
+    }
+
+    [Fact]
     public void InstalledCopy_WhenPresent_HasTheRealShape()
     {
         // Only machines with `dataset-fashion-mnist` installed have the files; elsewhere there is nothing to read.
