@@ -13,7 +13,7 @@ public sealed class WganCritic : Module
 {
     private readonly Sequential _net;
 
-    public WganCritic(int width = 64, Generator? generator = null)
+    public WganCritic(int width = 32, Generator? generator = null)
     {
         if (width < 1) throw new ArgumentException($"WganCritic: width must be positive, got {width}.");
         Width = width;
@@ -76,7 +76,7 @@ public sealed record CriticLoss(Tensor Loss, Tensor WassersteinEstimate, Tensor 
 /// <summary>The seed GAN's generator beside a WGAN-GP critic, as one module (for checkpoints and devices).</summary>
 public sealed class WganGp : Module
 {
-    public WganGp(int latent = 10, int criticWidth = 64, Generator? generator = null)
+    public WganGp(int latent = 10, int criticWidth = 32, Generator? generator = null)
     {
         Generator = RegisterModule("generator", new GanGenerator(latent, generator));
         Critic = RegisterModule("critic", new WganCritic(criticWidth, generator));

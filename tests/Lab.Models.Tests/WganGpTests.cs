@@ -16,6 +16,7 @@ public class WganGpTests
         var critic = new WganCritic(64, new Generator(1));
         // 1*64*16 + 64, 64*128*16 + 128, 512 + 1
         Assert.Equal(132_801, critic.ParameterCount());
+        Assert.Equal(33_633, new WganCritic().ParameterCount());   // the experiment's default width, 32
         Assert.Equal([5, 1], critic.Call(Tensor.Zeros(5, 1, 8, 8)).ShapeArray());
         var ex = Assert.Throws<ArgumentException>(() => critic.Call(Tensor.Zeros(2, 1, 28, 28)));
         Assert.Contains("8 x 8", ex.Message);
