@@ -19,7 +19,6 @@ public sealed class WganGpTrainer : Trainer
     private readonly WganGp _gan;
     private readonly Adam _criticOptimizer, _generatorOptimizer;
     private readonly Generator _noise;
-    private long _criticUpdates;
     private int _epoch = -1;
 
     public WganGpTrainer(WganGp gan, Generator noise, int criticSteps = 5, float lambda = 10f, float lr = 1e-4f, string label = "wgan-gp")
@@ -38,6 +37,8 @@ public sealed class WganGpTrainer : Trainer
     public float Lambda { get; }
     /// <summary>Names the run in the error raised when a loss stops being finite.</summary>
     public string Label { get; }
+    public long CriticUpdates { get; private set; }
+    public long GeneratorUpdates { get; private set; }
 
     public Mean CriticLoss { get; } = new("critic_loss");
     /// <summary>E[D(real)] − E[D(fake)] on the critic's batches, before its update.</summary>
@@ -61,17 +62,18 @@ public sealed class WganGpTrainer : Trainer
         var loss = critic.Loss(batch.X, fake, _noise, Lambda);
         loss.Loss.Backward();
         _criticOptimizer.Step();
-        _criticUpdates++;
+        CriticUpdates++;
         CriticLoss.Update(Finite(loss.Loss, "critic loss", batch), n);
         WassersteinEstimate.Update(loss.WassersteinEstimate.Item(), n);
         GradientPenalty.Update(loss.Penalty.Item(), n);
         GradNorm.Update(loss.MeanGradNorm.Item(), n);
 
-        if (_criticUpdates % CriticSteps != 0) return;
+        if (CriticUpdates % CriticSteps != 0) return;
         _generatorOptimizer.ZeroGrad();
         var lossG = critic.GeneratorLoss(generator.Generate(n, _noise));
         lossG.Backward();
         _generatorOptimizer.Step();
+        GeneratorUpdates++;
         GeneratorLoss.Update(Finite(lossG, "generator loss", batch), n);
     }
 
@@ -81,7 +83,7 @@ public sealed class WganGpTrainer : Trainer
         float v = loss.Item();
         if (!float.IsFinite(v))
             throw new InvalidOperationException($"{Label}: the {what} became {v} at epoch {_epoch + 1}, step {batch.Index + 1} " +
-                                                $"(critic update {_criticUpdates}).");
+                                                $"(critic update {CriticUpdates}).");
         return v;
     }
 }

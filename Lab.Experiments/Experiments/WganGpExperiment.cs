@@ -18,7 +18,7 @@ namespace Lab.Experiments.Experiments;
 /// </summary>
 public sealed class WganGpExperiment : IExperiment
 {
-    public const int DefaultEpochs = 60;
+    public const int DefaultEpochs = 100;
 
     public string Name => "wgan-gp";
     public string Description => "WGAN-GP on 8x8 digits: conv critic, gradient penalty λ = 10, 5 critic steps per generator step, beside the seed's GAN";
@@ -56,7 +56,8 @@ public sealed class WganGpExperiment : IExperiment
         ctx.Metric("epochs", epochs);
         ctx.Metric("critic_steps", criticSteps);
         ctx.Metric("lambda", lambda);
-        ctx.Metric("generator_updates", (int)(epochs * Math.Ceiling(train.Count / (double)batch) / criticSteps));
+        ctx.Metric("critic_updates", trainer.CriticUpdates);
+        ctx.Metric("generator_updates", trainer.GeneratorUpdates);
         foreach (var key in new[] { "critic_loss", "w_estimate", "gradient_penalty", "grad_norm", "g_loss" })
             ctx.Metric("final_" + key, history[key][^1]);
         ctx.WriteHistory(history);
@@ -76,20 +77,23 @@ public sealed class WganGpExperiment : IExperiment
         Tensor? ganSamples = null;
         if (ctx.Options.String("compare", "gan") == "gan")
         {
-            ctx.Log("comparison: training the seed's GAN (5 discriminator steps per generator step, 20 epochs)");
-            var (seedGan, h) = GanExperiment.Train(ctx, train, dSteps: 5, epochs: ctx.Quick ? 1 : 20, batch: 16, verbose: 0);
+            int ganEpochs = ctx.Quick ? 1 : 20;
+            ctx.Log($"comparison: training the seed's GAN (5 discriminator steps per generator step, {ganEpochs} epochs)");
+            var (seedGan, h) = GanExperiment.Train(ctx, train, dSteps: 5, epochs: ganEpochs, batch: 16, verbose: 0);
             ganSamples = GanExperiment.Sample(seedGan, GeneratedDigits.SampleCount, ctx.Rng(3));
             var seed = judge(ganSamples, "gan_");
             ctx.WriteHistory(h, "history_gan.csv");
-            ctx.Metric("vs_gan", Comparison(quality, seed));
-            ctx.Log(Comparison(quality, seed));
+            var sentence = Comparison(quality, trainer.GeneratorUpdates, seed, ganEpochs * ((train.Count + 15) / 16));
+            ctx.Metric("vs_gan", sentence);
+            ctx.Log(sentence);
         }
         WganGpFigures.Draw(ctx, samples, history, ganSamples);
     }
 
-    /// <summary>The sentence the gallery shows: what the critic and its penalty changed, from the numbers of this run.</summary>
-    private static string Comparison(Quality.SampleQuality wgan, Quality.SampleQuality gan) => string.Create(CultureInfo.InvariantCulture,
-        $"Against the seed's GAN trained in the same run: classes covered {wgan.ClassesCovered} vs {gan.ClassesCovered}, " +
-        $"class entropy {wgan.ClassEntropy:0.000} vs {gan.ClassEntropy:0.000}, mean confidence {wgan.MeanConfidence:0.000} vs {gan.MeanConfidence:0.000}, " +
-        $"Fréchet distance {wgan.FrechetDistance:0.0} vs {gan.FrechetDistance:0.0} (real vs real {wgan.FrechetRealVsReal:0.0}).");
+    /// <summary>The sentence the gallery shows: what the critic and its penalty changed, from the numbers of this run (ASCII, so metrics.json reads plainly).</summary>
+    private static string Comparison(Quality.SampleQuality wgan, long wganUpdates, Quality.SampleQuality gan, int ganUpdates) => string.Create(CultureInfo.InvariantCulture,
+        $"WGAN-GP after {wganUpdates} generator updates vs the seed GAN after {ganUpdates}, trained in this run on the same digits: " +
+        $"classes covered {wgan.ClassesCovered} vs {gan.ClassesCovered}, class entropy {wgan.ClassEntropy:0.000} vs {gan.ClassEntropy:0.000}, " +
+        $"mean confidence {wgan.MeanConfidence:0.000} vs {gan.MeanConfidence:0.000}, " +
+        $"frechet distance {wgan.FrechetDistance:0.0} vs {gan.FrechetDistance:0.0} (real vs real {wgan.FrechetRealVsReal:0.0}).");
 }

@@ -150,9 +150,12 @@ public class ExperimentOutputTests(QuickRun run)
         var metrics = Files.Metrics(dir);
         Assert.Equal(10, metrics["lambda"].GetDouble());
         Assert.Equal(5, metrics["critic_steps"].GetInt32());
+        Assert.Equal(10, metrics["critic_updates"].GetInt32());   // 160 digits in batches of 16
+        Assert.Equal(2, metrics["generator_updates"].GetInt32());
         var sentence = metrics["vs_gan"].GetString()!;
         Assert.Contains($"classes covered {metrics["classes_covered"].GetInt32()} vs {metrics["gan_classes_covered"].GetInt32()}", sentence);
-        Assert.Contains(sentence.Split(':')[0], File.ReadAllText(Path.Combine(run.Root, "README.md")));
+        Assert.StartsWith($"WGAN-GP after {metrics["generator_updates"].GetInt32()} generator updates vs the seed GAN after 10,", sentence);   // 160 digits, batch 16, 1 epoch
+        Assert.Contains(sentence, File.ReadAllText(Path.Combine(run.Root, "README.md")));
     }
 
     [Fact]

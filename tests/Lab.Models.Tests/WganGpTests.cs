@@ -91,7 +91,10 @@ public class WganGpTests
         {
             var gan = new WganGp(criticWidth: 16, generator: new Generator(1));
             var trainer = new WganGpTrainer(gan, new Generator(4), lambda: lambda, lr: 5e-4f) { Output = TextWriter.Null };
-            return (gan, trainer.Fit(data, epochs: 10, batchSize: 16, generator: new Generator(2), verbose: 0));
+            var history = trainer.Fit(data, epochs: 10, batchSize: 16, generator: new Generator(2), verbose: 0);
+            Assert.Equal(100L, trainer.CriticUpdates);     // one per batch
+            Assert.Equal(20L, trainer.GeneratorUpdates);   // one per 5 critic updates
+            return (gan, history);
         }
 
         var (gan, penalised) = Train(lambda: 10);
