@@ -51,7 +51,7 @@ public sealed class WganGpTrainer : Trainer
 
     protected override void TrainStep(Batch batch)
     {
-        if (batch.Index == 0) _epoch++;
+        if (batch.Index == 0) _epoch++;   // Fit hands a step its batch, not its epoch; each epoch starts at batch 0
         var (generator, critic) = (_gan.Generator, _gan.Critic);
         int n = batch.Size;
 

@@ -18,7 +18,8 @@ namespace Lab.Experiments.Experiments;
 /// </summary>
 public sealed class WganGpExperiment : IExperiment
 {
-    public const int DefaultEpochs = 100;
+    // About 80 s on the project's 2-core machine; --epochs 200 gets clearly better digits in about 3 minutes.
+    private const int DefaultEpochs = 100;
 
     public string Name => "wgan-gp";
     public string Description => "WGAN-GP on 8x8 digits: conv critic, gradient penalty λ = 10, 5 critic steps per generator step, beside the seed's GAN";
