@@ -14,6 +14,7 @@ public static class Program
         new AdversarialExperiment(),
         new VaeExperiment(),
         new GanExperiment(),
+        new WganGpExperiment(),
         new ScoreExperiment(),
         new ScoreDigitsExperiment(),
         new MnistExperiment(),

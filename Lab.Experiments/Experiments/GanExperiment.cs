@@ -93,7 +93,7 @@ public sealed class GanExperiment : IExperiment
         ctx.WriteHistory(history);
         Checkpoint.Save(ctx.PathFor("checkpoints/gan.ckpt"), gan, info: new CheckpointInfo { Epoch = epochs });
 
-        // Sampling as in the notes: the generator in inference mode (batch norms use running statistics).
+        // Sampling as in the notes.
         var samples = Sample(gan, GeneratedDigits.SampleCount, ctx.Rng(3));
         GeneratedDigits.Write(ctx, samples);
         judge(samples, "");
@@ -114,7 +114,8 @@ public sealed class GanExperiment : IExperiment
         GanFigures.Draw(ctx, dSteps, samples, history, comparison);
     }
 
-    private static (Gan, History) Train(ExperimentContext ctx, Dataset train, int dSteps, int epochs, int batch, int verbose)
+    /// <summary>A GAN trained with the seed's recipe at this D:G ratio (wgan-gp trains one as its baseline).</summary>
+    internal static (Gan, History) Train(ExperimentContext ctx, Dataset train, int dSteps, int epochs, int batch, int verbose)
     {
         var gan = new Gan(generator: ctx.Rng(1));
         gan.To(ctx.Device);
@@ -128,7 +129,8 @@ public sealed class GanExperiment : IExperiment
         return (gan, history);
     }
 
-    private static Tensor Sample(Gan gan, int n, Generator g)
+    /// <summary>Samples from the generator in inference mode (batch norms use running statistics), on the CPU.</summary>
+    internal static Tensor Sample(Gan gan, int n, Generator g)
     {
         using var _ = new NoGrad();
         gan.Eval();

@@ -10,11 +10,12 @@ public class CommandLineTests
     {
         var r = Cli.Run("--help");
         Assert.Equal(0, r.Code);
-        foreach (var name in new[] { "toy", "digits", "adversarial", "vae", "gan", "score", "score-digits", "mnist", "all" })
+        foreach (var name in new[] { "toy", "digits", "adversarial", "vae", "gan", "wgan-gp", "score", "score-digits", "mnist", "all" })
             Assert.Contains($"  {name} ", r.Output);
         Assert.Equal(0, Cli.Run("gan", "--help").Code);
         Assert.Contains("--d-steps", Cli.Run("gan", "--help").Output);
         Assert.Contains("--data", Cli.Run("all", "--help").Output);
+        Assert.Contains("--critic-steps", Cli.Run("wgan-gp", "--help").Output);
     }
 
     [Theory]
@@ -24,6 +25,8 @@ public class CommandLineTests
     [InlineData("'--seed -1' must be between 0 and", "toy", "--seed", "-1")]
     [InlineData("'--device gpu' is not one of cpu, cuda", "gan", "--device", "gpu")]
     [InlineData("'--d-steps 0' must be between 1 and 100", "gan", "--d-steps", "0")]
+    [InlineData("'--critic-steps 0' must be between 1 and 100", "wgan-gp", "--critic-steps", "0")]
+    [InlineData("'--lambda -1' must be between 0 and", "wgan-gp", "--lambda", "-1")]
     [InlineData("'--loss exactly' is not one of exact, sliced", "score", "--loss", "exactly")]
     [InlineData("is not a number", "vae", "--sweep", "0.1,warm")]
     [InlineData("option '--levels' needs a value", "score-digits", "--levels")]

@@ -16,6 +16,8 @@ public class ExperimentOutputTests(QuickRun run)
         { "adversarial", ["success_rate", "mean_l2", "mean_linf", "mean_steps"] },
         { "vae", ["final_kl_loss", "final_reconstruction_loss", .. Quality] },
         { "gan", ["final_d_loss", "final_g_loss", .. Quality] },
+        { "wgan-gp", ["final_critic_loss", "final_w_estimate", "final_gradient_penalty", "final_grad_norm", "final_g_loss", .. Quality,
+            .. Quality.Select(q => "gan_" + q)] },
         { "score", ["final_loss", "modes_covered", "within_3sigma"] },
         { "score-digits", ["final_loss", "largest_distance", .. Quality] },
         { "mnist-synthetic", ["test_accuracy", "test_loss", "mean_epoch_seconds"] },
@@ -57,6 +59,7 @@ public class ExperimentOutputTests(QuickRun run)
     [Theory]
     [InlineData("vae")]
     [InlineData("gan")]
+    [InlineData("wgan-gp")]
     [InlineData("score-digits")]
     public void DigitSamplesAreAThousandImagesInTheUnitInterval(string experiment)
     {
@@ -90,6 +93,7 @@ public class ExperimentOutputTests(QuickRun run)
     [InlineData("digits", "My_accuracy")]
     [InlineData("vae", "kl_loss")]
     [InlineData("gan", "d_loss")]
+    [InlineData("wgan-gp", "w_estimate")]
     [InlineData("score", "loss")]
     [InlineData("score-digits", "loss")]
     [InlineData("mnist-synthetic", "accuracy")]
@@ -112,6 +116,7 @@ public class ExperimentOutputTests(QuickRun run)
         { "adversarial", ["budget_curve"], [] },
         { "vae", ["samples", "reconstructions", "temperature_sweep", "losses"], [] },
         { "gan", ["samples", "losses", "d_steps_comparison", "d_steps_losses"], [] },
+        { "wgan-gp", ["samples", "losses", "penalty", "gan_comparison"], [] },
         { "score", ["data", "langevin_final", "loss"], ["langevin"] },
         { "score-digits", ["samples", "annealing", "loss"], ["annealing"] },
         { "mnist-synthetic", ["history", "test_predictions"], [] },
@@ -132,6 +137,25 @@ public class ExperimentOutputTests(QuickRun run)
             if (Lab.Core.Imaging.Cairo.IsAvailable) Files.AssertGif(Path.Combine(dir, a + ".gif"));
         if (Lab.Core.Imaging.Cairo.IsAvailable)
             Assert.Contains($"![", File.ReadAllText(Path.Combine(run.Root, "README.md")));
+    }
+
+    [Fact]
+    public void WganGpLogsItsCriticAndComparesWithTheSeedGanInTheGallery()
+    {
+        var dir = run.Dir("wgan-gp");
+        var (header, rows) = Files.Csv(Path.Combine(dir, "history.csv"));
+        foreach (var column in new[] { "critic_loss", "w_estimate", "gradient_penalty", "grad_norm", "g_loss" }) Assert.Contains(column, header);
+        Assert.All(rows, r => Assert.All(r, v => Assert.True(double.IsFinite(v))));
+        Assert.Single(Files.Csv(Path.Combine(dir, "history_gan.csv")).Rows);   // the seed GAN, trained beside it
+        var metrics = Files.Metrics(dir);
+        Assert.Equal(10, metrics["lambda"].GetDouble());
+        Assert.Equal(5, metrics["critic_steps"].GetInt32());
+        Assert.Equal(10, metrics["critic_updates"].GetInt32());   // 160 digits in batches of 16
+        Assert.Equal(2, metrics["generator_updates"].GetInt32());
+        var sentence = metrics["vs_gan"].GetString()!;
+        Assert.Contains($"classes covered {metrics["classes_covered"].GetInt32()} vs {metrics["gan_classes_covered"].GetInt32()}", sentence);
+        Assert.StartsWith($"WGAN-GP after {metrics["generator_updates"].GetInt32()} generator updates vs the seed GAN after 10,", sentence);   // 160 digits, batch 16, 1 epoch
+        Assert.Contains(sentence, File.ReadAllText(Path.Combine(run.Root, "README.md")));
     }
 
     [Fact]
