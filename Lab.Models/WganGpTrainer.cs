@@ -81,9 +81,7 @@ public sealed class WganGpTrainer : Trainer
     private double Finite(Tensor loss, string what, Batch batch)
     {
         float v = loss.Item();
-        if (!float.IsFinite(v))
-            throw new InvalidOperationException($"{Label}: the {what} became {v} at epoch {_epoch + 1}, step {batch.Index + 1} " +
-                                                $"(critic update {CriticUpdates}).");
+        NonFinite.Check(v, what, _epoch + 1, batch.Index + 1, NonFiniteHint ?? $"of {Label} (critic update {CriticUpdates})");
         return v;
     }
 }

@@ -50,7 +50,11 @@ public sealed class WganGpExperiment : IExperiment
         ctx.Log(gan.Critic.Summary(1, 1, 8, 8));
 
         // Loop: one critic update per batch, a generator update after every n_critic-th.
-        var trainer = new WganGpTrainer(gan, ctx.Rng(4), criticSteps, lambda, lr, label: Name) { Output = ctx.Output };
+        var trainer = new WganGpTrainer(gan, ctx.Rng(4), criticSteps, lambda, lr, label: Name)
+        {
+            Output = ctx.Output,
+            NonFiniteHint = ctx.NonFiniteHint(("lr", "the learning rate"), ("lambda", "the penalty weight")),
+        };
         var clock = Stopwatch.StartNew();
         var history = trainer.Fit(train, epochs, batch, callbacks: ctx.StandardCallbacks(), generator: ctx.Rng(2));
         ctx.Metric("train_seconds", clock.Elapsed.TotalSeconds);
