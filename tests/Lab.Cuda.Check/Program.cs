@@ -74,6 +74,7 @@ Section("cnn training", () => CudaCases.CnnTraining(device));
 Section("trainer fit", () => CudaCases.TrainerFit(device));
 Section("optimizer steps", () => CudaCases.OptimizerSteps(device));
 Section("edge cases", () => CudaCases.EdgeCases(device));
+Section("function transforms", () => CudaCases.FunctionalTransforms(device));
 Section("allocator", () => CudaCases.AllocatorReuse(device));
 Section("errors", () => CudaCases.Errors(device));
 Say($"checks: {passed} passed, {failed} failed ({total.Elapsed.TotalSeconds:F1} s)");

@@ -201,6 +201,24 @@ public static class CudaCases
         return checks;
     }
 
+    /// <summary>The function transforms on the device: reverse and forward Jacobians, a Hessian and an Hvp of a small MLP-like map.</summary>
+    public static List<Check> FunctionalTransforms(Device device)
+    {
+        var g = new Generator(21);
+        var (w, x, v) = (Tensor.RandN(g, [5, 4]), Tensor.RandN(g, [4]), Tensor.RandN(g, [4]));
+        Tensor Map(Tensor w_, Tensor t) => Tensor.MatMul(w_, t.Reshape(4, 1)).Reshape(5).Softplus() * t.Narrow(0, 0, 1).Tanh();
+        Tensor[] Run(Device d)
+        {
+            var (wd, xd, vd) = (w.To(d), x.To(d), v.To(d));
+            Tensor F(Tensor t) => Map(wd, t);
+            Tensor Scalar(Tensor t) => (F(t) * F(t)).Sum();
+            return [Autograd.Jacobian(F, xd), Autograd.Jacobian(F, xd, JacobianMode.Forward), Autograd.Hessian(Scalar, xd), Autograd.Hvp(Scalar, xd, vd).Hvp];
+        }
+        var (cpu, cuda) = (Run(Device.Cpu), Run(device));
+        string[] names = ["reverse Jacobian", "forward Jacobian", "Hessian", "Hvp"];
+        return names.Select((n, i) => CudaComparison.Compare(n, cpu[i], cuda[i], 1e-4)).ToList();
+    }
+
     /// <summary>Keras-style Fit (data loader uploads, metrics read back) on each device from the same start.</summary>
     public static List<Check> TrainerFit(Device device)
     {

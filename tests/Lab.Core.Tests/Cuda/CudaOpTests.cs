@@ -52,6 +52,9 @@ public class CudaOpTests
     public void OptimizerStepsMatchCpu() => AssertAll(CudaCases.OptimizerSteps(Gpu));
 
     [CudaFact]
+    public void FunctionalTransformsMatchCpu() => AssertAll(CudaCases.FunctionalTransforms(Gpu));
+
+    [CudaFact]
     public void EdgeCasesMatchCpu() => AssertAll(CudaCases.EdgeCases(Gpu));
 
     [CudaFact]

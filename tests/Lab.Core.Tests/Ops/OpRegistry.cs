@@ -80,6 +80,9 @@ public static partial class OpRegistry
         cases.Add(new("Max0Keep", [I(4, 6)], t => t[0].Max(0, keepDim: true), r => r[0].Reduce([0], true, g => g.Max())));
         cases.Add(new("MaxAll", [I(3, 5)], t => t[0].Max(), r => r[0].Reduce([0, 1], false, g => g.Max())));
         cases.Add(new("Min1", [I(4, 6)], t => t[0].Min(1), r => r[0].Reduce([1], false, g => g.Min())));
+        cases.Add(new("Max1Batch1", [I(1, 7)], t => t[0].Max(1), r => r[0].Reduce([1], false, g => g.Max())));
+        cases.Add(new("Min0KeepOdd", [I(5, 3)], t => t[0].Min(0, keepDim: true), r => r[0].Reduce([0], true, g => g.Min())));
+        cases.Add(new("Mean0Odd", [I(5, 3)], t => t[0].Mean(0), r => r[0].Reduce([0], false, g => g.Average())));
         cases.Add(new("ArgMax1", [I(5, 7)], t => t[0].ArgMax(1), r => r[0].Reduce([1], false, g => g.IndexOf(g.Max())), Differentiable: false));
         cases.Add(new("ArgMax0", [I(5, 7)], t => t[0].ArgMax(0), r => r[0].Reduce([0], false, g => g.IndexOf(g.Max())), Differentiable: false));
         cases.Add(new("Softmax", [I(4, 6)], t => t[0].Softmax(-1), r => r[0].Softmax(-1, false)));
