@@ -127,9 +127,14 @@ public sealed partial class CpuBackend : IBackend
         }
     }
 
-    /// <summary>log(1 + u) accurate for tiny u (Goldberg's correction: the rounding of 1 + u cancels out).</summary>
+    /// <summary>
+    /// log(1 + u) for u in [0, 1], accurate for tiny u: below 1e-6 (softplus at x below about -13.8), where rounding
+    /// 1 + u costs more than 1e-10 relative, Goldberg's correction cancels that rounding out. Above, the plain form
+    /// is already exact to float and is kept, so that softplus results (and the seeds' runs) are bit for bit as before.
+    /// </summary>
     private static double Log1p(double u)
     {
+        if (u >= 1e-6) return Math.Log(1 + u);
         double w = 1 + u;
         return w == 1 ? u : Math.Log(w) * (u / (w - 1));
     }
