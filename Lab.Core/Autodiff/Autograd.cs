@@ -5,7 +5,7 @@ using Lab.Core.Diagnostics;
 namespace Lab.Core;
 
 /// <summary>The reverse-mode engine: a topological sort of the recorded graph and one reverse walk.</summary>
-public static class Autograd
+public static partial class Autograd
 {
     /// <summary>
     /// The engine's working sets for one run: gradients by tensor, the topological order and the walk's

@@ -4,9 +4,11 @@ namespace Lab.Core.Backends;
 
 public sealed partial class CpuBackend
 {
-    public void AdamStep(Tensor param, Tensor grad, Tensor m, Tensor v, in AdamArgs a)
+    public void AdamStep(Tensor param, Tensor grad, Tensor m, Tensor v, Tensor? maxV, in AdamArgs a)
     {
         Span<float> p = param.Span, ms = m.Span, vs = v.Span;
+        Span<float> mx = maxV is null ? default : maxV.Span;
+        bool amsgrad = maxV is not null;
         ReadOnlySpan<float> g = grad.Span;
         float b1 = a.Beta1, b2 = a.Beta2, c1 = 1 - b1, c2 = 1 - b2, step = a.StepSize, eps = a.Epsilon;
         float wd = a.Decoupled ? 0 : a.WeightDecay, keep = a.Decoupled ? a.DecoupledFactor : 1f;
@@ -24,6 +26,7 @@ public sealed partial class CpuBackend
                 var vi = vb2 * new Vector<float>(vs[i..]) + vc2 * gi * gi;
                 mi.CopyTo(ms[i..]);
                 vi.CopyTo(vs[i..]);
+                if (amsgrad) { vi = Vector.Max(new Vector<float>(mx[i..]), vi); vi.CopyTo(mx[i..]); }
                 (pi * vkeep - vstep * mi / (Vector.SquareRoot(vi) + veps)).CopyTo(p[i..]);
             }
         }
@@ -32,11 +35,12 @@ public sealed partial class CpuBackend
             float gi = g[i] + wd * p[i];
             float mi = ms[i] = b1 * ms[i] + c1 * gi;
             float vi = vs[i] = b2 * vs[i] + c2 * gi * gi;
+            if (amsgrad) vi = mx[i] = MathF.Max(mx[i], vi);
             p[i] = p[i] * keep - step * mi / (MathF.Sqrt(vi) + eps);
         }
     }
 
-    public void SgdStep(Tensor param, Tensor grad, Tensor? velocity, float lr, float momentum, bool nesterov, float weightDecay)
+    public void SgdStep(Tensor param, Tensor grad, Tensor? velocity, float lr, float momentum, float gradScale, bool nesterov, float weightDecay)
     {
         Span<float> p = param.Span;
         ReadOnlySpan<float> g = grad.Span;
@@ -49,20 +53,26 @@ public sealed partial class CpuBackend
         for (int i = 0; i < p.Length; i++)
         {
             float gi = g[i] + weightDecay * p[i];
-            float bi = b[i] = momentum * b[i] + gi;
+            float bi = b[i] = momentum * b[i] + (gradScale == 1 ? gi : gradScale * gi);
             p[i] -= lr * (nesterov ? gi + momentum * bi : bi);
         }
     }
 
-    public void RmsPropStep(Tensor param, Tensor grad, Tensor square, Tensor? momentumBuffer, float lr, float rho, float eps, float momentum, float weightDecay)
+    public void RmsPropStep(Tensor param, Tensor grad, Tensor square, Tensor? gradAverage, Tensor? momentumBuffer, float lr, float rho, float eps, float momentum, float weightDecay)
     {
         Span<float> p = param.Span, s = square.Span;
         Span<float> mb = momentumBuffer is null ? default : momentumBuffer.Span;
+        Span<float> ga = gradAverage is null ? default : gradAverage.Span;
         ReadOnlySpan<float> g = grad.Span;
         for (int i = 0; i < p.Length; i++)
         {
             float gi = g[i] + weightDecay * p[i];
             float si = s[i] = rho * s[i] + (1 - rho) * gi * gi;
+            if (gradAverage is not null)
+            {
+                float ai = ga[i] = rho * ga[i] + (1 - rho) * gi;
+                si -= ai * ai;   // the variance estimate of the centred form
+            }
             float update = gi / (MathF.Sqrt(si) + eps);
             if (momentumBuffer is not null) update = mb[i] = momentum * mb[i] + update;
             p[i] -= lr * update;

@@ -119,11 +119,24 @@ public sealed partial class CpuBackend : IBackend
                 for (int i = 0; i < d.Length; i++) { float v = s[i]; d[i] = v > 0 ? v : alpha * v; }
                 break;
             case UnaryOp.Softplus:
-                // max(x, 0) + log1p(exp(-|x|)): exact for large |x| where log(1 + exp(x)) overflows.
-                for (int i = 0; i < d.Length; i++) { float v = s[i]; d[i] = MathF.Max(v, 0) + (float)Math.Log(1 + Math.Exp(-Math.Abs(v))); }
+                // max(x, 0) + log1p(exp(-|x|)): exact for large |x| where log(1 + exp(x)) overflows, and
+                // log1p keeps exp(-|x|) where 1 + exp(-|x|) rounds to 1 (x below about -37).
+                for (int i = 0; i < d.Length; i++) { float v = s[i]; d[i] = MathF.Max(v, 0) + (float)Log1p(Math.Exp(-Math.Abs(v))); }
                 break;
             default: throw new ArgumentOutOfRangeException(nameof(op), op, "Unknown unary op.");
         }
+    }
+
+    /// <summary>
+    /// log(1 + u) for u in [0, 1], accurate for tiny u: below 1e-6 (softplus at x below about -13.8), where rounding
+    /// 1 + u costs more than 1e-10 relative, Goldberg's correction cancels that rounding out. Above, the plain form
+    /// is already exact to float and is kept, so that softplus results (and the seeds' runs) are bit for bit as before.
+    /// </summary>
+    private static double Log1p(double u)
+    {
+        if (u >= 1e-6) return Math.Log(1 + u);
+        double w = 1 + u;
+        return w == 1 ? u : Math.Log(w) * (u / (w - 1));
     }
 
     public void UnaryGrad(UnaryOp op, Tensor x, Tensor y, Tensor dy, Tensor dx, float alpha = 0, float beta = 0)
@@ -163,7 +176,11 @@ public sealed partial class CpuBackend : IBackend
             Elementwise(new ElementwiseJob { RectifierGradient = true, X = px, G = pg, Y = pd, Length = d.Length, Alpha = slope });
     }
 
-    /// <summary>d = x &gt; 0 ? g : slope g, vectorised (the ReLU backward of a CNN touches every activation).</summary>
+    /// <summary>
+    /// ReLU (slope 0): d = x &lt;= 0 ? 0 : g; leaky ReLU: d = x &gt; 0 ? g : slope g; vectorised (the ReLU backward
+    /// of a CNN touches every activation). At NaN both follow PyTorch (threshold_backward, leaky_relu_backward):
+    /// ReLU passes g, leaky ReLU passes slope g.
+    /// </summary>
     private static void RectifierGrad(ReadOnlySpan<float> x, ReadOnlySpan<float> g, Span<float> d, float slope)
     {
         int i = 0;
@@ -174,11 +191,13 @@ public sealed partial class CpuBackend : IBackend
             for (; i <= d.Length - Vector<float>.Count; i += Vector<float>.Count)
             {
                 var gv = new Vector<float>(g[i..]);
-                var positive = Vector.GreaterThan(new Vector<float>(x[i..]), zero);
+                var xv = new Vector<float>(x[i..]);
                 // ReLU selects zero rather than 0 * g, so an infinite or NaN gradient does not leak through.
-                Vector.ConditionalSelect(positive, gv, slope == 0 ? zero : gv * s).CopyTo(d[i..]);
+                if (slope == 0) Vector.ConditionalSelect(Vector.LessThanOrEqual(xv, zero), zero, gv).CopyTo(d[i..]);
+                else Vector.ConditionalSelect(Vector.GreaterThan(xv, zero), gv, gv * s).CopyTo(d[i..]);
             }
         }
-        for (; i < d.Length; i++) d[i] = x[i] > 0 ? g[i] : slope == 0 ? 0f : slope * g[i];
+        if (slope == 0) for (; i < d.Length; i++) d[i] = x[i] <= 0 ? 0f : g[i];
+        else for (; i < d.Length; i++) d[i] = x[i] > 0 ? g[i] : slope * g[i];
     }
 }

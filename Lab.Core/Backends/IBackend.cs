@@ -69,13 +69,20 @@ public interface IBackend
     /// <summary>
     /// Adam/AdamW: m = b1 m + (1-b1) g; v = b2 v + (1-b2) g²; then p -= lr_t m / (sqrt(v) + eps_t), where
     /// lr_t and eps_t carry the bias corrections (see <see cref="AdamArgs"/>). Weight decay is added to g
-    /// (Adam) or applied to p directly (AdamW, decoupled).
+    /// (Adam) or applied to p directly (AdamW, decoupled). With <paramref name="maxV"/> (AMSGrad),
+    /// maxV = max(maxV, v) takes v's place in the denominator.
     /// </summary>
-    void AdamStep(Tensor param, Tensor grad, Tensor m, Tensor v, in AdamArgs args);
-    /// <summary>SGD: g += wd p; buf = momentum buf + g; p -= lr (nesterov ? g + momentum buf : buf).</summary>
-    void SgdStep(Tensor param, Tensor grad, Tensor? velocity, float lr, float momentum, bool nesterov, float weightDecay);
-    /// <summary>RMSprop: s = rho s + (1-rho) g²; p -= lr g / (sqrt(s) + eps) (with optional momentum buffer).</summary>
-    void RmsPropStep(Tensor param, Tensor grad, Tensor square, Tensor? momentumBuffer, float lr, float rho, float eps, float momentum, float weightDecay);
+    void AdamStep(Tensor param, Tensor grad, Tensor m, Tensor v, Tensor? maxV, in AdamArgs args);
+    /// <summary>
+    /// SGD: g += wd p; buf = momentum buf + gradScale g; p -= lr (nesterov ? g + momentum buf : buf).
+    /// gradScale is 1 - dampening, or 1 on the step that starts the buffer.
+    /// </summary>
+    void SgdStep(Tensor param, Tensor grad, Tensor? velocity, float lr, float momentum, float gradScale, bool nesterov, float weightDecay);
+    /// <summary>
+    /// RMSprop: s = rho s + (1-rho) g²; p -= lr g / (sqrt(s) + eps) (with optional momentum buffer). Centred when
+    /// <paramref name="gradAverage"/> is given: a = rho a + (1-rho) g, and s - a² takes s's place under the root.
+    /// </summary>
+    void RmsPropStep(Tensor param, Tensor grad, Tensor square, Tensor? gradAverage, Tensor? momentumBuffer, float lr, float rho, float eps, float momentum, float weightDecay);
     /// <summary>Sum of squares of all elements, as a one-element tensor (gradient clipping by norm).</summary>
     void SumOfSquares(Tensor x, Tensor result);
 

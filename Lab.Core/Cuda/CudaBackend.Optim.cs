@@ -4,24 +4,24 @@ namespace Lab.Core.Cuda;
 
 public sealed partial class CudaBackend
 {
-    public void AdamStep(Tensor param, Tensor grad, Tensor m, Tensor v, in AdamArgs a)
+    public void AdamStep(Tensor param, Tensor grad, Tensor m, Tensor v, Tensor? maxV, in AdamArgs a)
     {
         Enter();
         float wd = a.Decoupled ? 0 : a.WeightDecay, keep = a.Decoupled ? a.DecoupledFactor : 1f;
-        LaunchN(Kernels.AdamStep, param.Numel, Ptr(param), Ptr(grad), Ptr(m), Ptr(v), param.Numel,
+        LaunchN(Kernels.AdamStep, param.Numel, Ptr(param), Ptr(grad), Ptr(m), Ptr(v), PtrOrNull(this, maxV), param.Numel,
             a.StepSize, a.Beta1, a.Beta2, a.Epsilon, wd, keep);
     }
 
-    public void SgdStep(Tensor param, Tensor grad, Tensor? velocity, float lr, float momentum, bool nesterov, float weightDecay)
+    public void SgdStep(Tensor param, Tensor grad, Tensor? velocity, float lr, float momentum, float gradScale, bool nesterov, float weightDecay)
     {
         Enter();
-        LaunchN(Kernels.SgdStep, param.Numel, Ptr(param), Ptr(grad), PtrOrNull(this, velocity), param.Numel, lr, momentum, nesterov, weightDecay);
+        LaunchN(Kernels.SgdStep, param.Numel, Ptr(param), Ptr(grad), PtrOrNull(this, velocity), param.Numel, lr, momentum, gradScale, nesterov, weightDecay);
     }
 
-    public void RmsPropStep(Tensor param, Tensor grad, Tensor square, Tensor? momentumBuffer, float lr, float rho, float eps, float momentum, float weightDecay)
+    public void RmsPropStep(Tensor param, Tensor grad, Tensor square, Tensor? gradAverage, Tensor? momentumBuffer, float lr, float rho, float eps, float momentum, float weightDecay)
     {
         Enter();
-        LaunchN(Kernels.RmsPropStep, param.Numel, Ptr(param), Ptr(grad), Ptr(square), PtrOrNull(this, momentumBuffer), param.Numel,
+        LaunchN(Kernels.RmsPropStep, param.Numel, Ptr(param), Ptr(grad), Ptr(square), PtrOrNull(this, gradAverage), PtrOrNull(this, momentumBuffer), param.Numel,
             lr, rho, eps, momentum, weightDecay);
     }
 }

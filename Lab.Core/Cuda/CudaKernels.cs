@@ -51,9 +51,9 @@ internal static class Kernels
     public static readonly KernelSpec Gather = K("data", "gather", "pppiip");
     public static readonly KernelSpec ScatterAdd = K("data", "scatter_add", "pppiip");
 
-    public static readonly KernelSpec AdamStep = K("optim", "adam_step", "ppppiffffff");
-    public static readonly KernelSpec SgdStep = K("optim", "sgd_step", "pppiffif");
-    public static readonly KernelSpec RmsPropStep = K("optim", "rmsprop_step", "ppppifffff");
+    public static readonly KernelSpec AdamStep = K("optim", "adam_step", "pppppiffffff");
+    public static readonly KernelSpec SgdStep = K("optim", "sgd_step", "pppifffif");
+    public static readonly KernelSpec RmsPropStep = K("optim", "rmsprop_step", "pppppifffff");
 
     public static readonly KernelSpec Im2Col = K("conv", "im2col", "ppi" + Geometry);
     public static readonly KernelSpec Col2Im = K("conv", "col2im", "ppi" + Geometry);

@@ -66,12 +66,52 @@ public static class Losses
         };
     }
 
-    /// <summary>Binary cross-entropy on logits in its softplus form: softplus(x) - x t (never overflows).</summary>
-    public static Tensor BinaryCrossEntropyWithLogits(Tensor logits, Tensor targets, Reduction reduction = Reduction.Mean)
+    /// <summary>
+    /// Binary cross-entropy on logits in its softplus form: softplus(x) - x t (never overflows), times the optional
+    /// per-element <paramref name="weight"/> (broadcast to the logits' shape), as PyTorch's BCEWithLogitsLoss.
+    /// </summary>
+    public static Tensor BinaryCrossEntropyWithLogits(Tensor logits, Tensor targets, Reduction reduction = Reduction.Mean, Tensor? weight = null)
     {
-        if (!logits.Shape.SequenceEqual(targets.Shape))
-            throw new ArgumentException($"BinaryCrossEntropyWithLogits: logits {ShapeUtil.Format(logits.Shape)} and targets {ShapeUtil.Format(targets.Shape)} differ in shape.");
-        return Reduce(logits.Softplus() - logits * targets, reduction);
+        CheckBinary(nameof(BinaryCrossEntropyWithLogits), "logits", logits, targets, weight);
+        var loss = logits.Softplus() - logits * targets;
+        return Reduce(weight is null ? loss : loss * weight, reduction);
+    }
+
+    /// <summary>
+    /// Binary cross-entropy on probabilities, -w (t log p + (1 - t) log(1 - p)), as PyTorch's BCELoss: each log is
+    /// clamped at -100, so p = 0 or 1 gives a finite loss (100 per wrong certainty). The gradient is the derivative of
+    /// this clamped form: 0 through a clamped log, where PyTorch's backward instead divides by max(p (1 - p), 1e-12).
+    /// Probabilities outside [0, 1] are not rejected (that would need a device read); use the logits form when
+    /// the probabilities come from a sigmoid.
+    /// </summary>
+    public static Tensor BinaryCrossEntropy(Tensor probabilities, Tensor targets, Reduction reduction = Reduction.Mean, Tensor? weight = null)
+    {
+        CheckBinary(nameof(BinaryCrossEntropy), "probabilities", probabilities, targets, weight);
+        var loss = -(targets * ClampedLog(probabilities) + (1f - targets) * ClampedLog(1f - probabilities));
+        return Reduce(weight is null ? loss : loss * weight, reduction);
+    }
+
+    /// <summary>
+    /// max(log p, -100), and -100 for p ≤ 0, with finite gradients everywhere: the log only sees positive inputs
+    /// (the "double where"), since the log's own 1/p at p = 0 times a zero mask would be NaN.
+    /// </summary>
+    private static Tensor ClampedLog(Tensor p)
+    {
+        var positive = p.Gt(0f);
+        var log = Tensor.Where(positive, p, Tensor.Scalar(1f, p.Device)).Log().Clamp(-100f, float.PositiveInfinity);
+        return Tensor.Where(positive, log, Tensor.Scalar(-100f, p.Device));
+    }
+
+    private static void CheckBinary(string name, string what, Tensor input, Tensor targets, Tensor? weight)
+    {
+        if (!input.Shape.SequenceEqual(targets.Shape))
+            throw new ArgumentException($"{name}: {what} {ShapeUtil.Format(input.Shape)} and targets {ShapeUtil.Format(targets.Shape)} differ in shape.");
+        if (weight is null) return;
+        bool broadcasts = weight.Rank <= input.Rank;
+        for (int i = 1; broadcasts && i <= weight.Rank; i++)
+            broadcasts = weight.Shape[^i] == 1 || weight.Shape[^i] == input.Shape[^i];
+        if (!broadcasts)
+            throw new ArgumentException($"{name}: weight {ShapeUtil.Format(weight.Shape)} does not broadcast to the {what}' shape {ShapeUtil.Format(input.Shape)}.");
     }
 
     /// <summary>

@@ -10,7 +10,12 @@ public sealed partial class Tensor
     public Tensor Mul(Tensor other) => BinaryNode.Apply(BinaryOp.Mul, this, other);
     public Tensor Div(Tensor other) => BinaryNode.Apply(BinaryOp.Div, this, other);
     public Tensor Pow(Tensor exponent) => BinaryNode.Apply(BinaryOp.Pow, this, exponent);
+    /// <summary>
+    /// Element-wise maximum, NaN when either is NaN. Gradients as PyTorch's: a tie splits the gradient in half
+    /// between a and b, and at NaN both receive it whole.
+    /// </summary>
     public static Tensor Maximum(Tensor a, Tensor b) => BinaryNode.Apply(BinaryOp.Maximum, a, b);
+    /// <summary>Element-wise minimum; gradients at ties and NaN as <see cref="Maximum"/>.</summary>
     public static Tensor Minimum(Tensor a, Tensor b) => BinaryNode.Apply(BinaryOp.Minimum, a, b);
 
     // Comparisons give 1 or 0 and carry no gradient.
@@ -88,10 +93,20 @@ internal sealed class BinaryNode : PooledNode<BinaryNode>
             BinaryOp.Mul => Grads(Needs(0) ? g * b : null, Needs(1) ? g * a : null),
             BinaryOp.Div => Grads(Needs(0) ? g / b : null, Needs(1) ? (g * _output! / b).Neg() : null),
             BinaryOp.Pow => Grads(Needs(0) ? g * b * a.Pow(b - 1f) : null, Needs(1) ? g * _output! * a.Log() : null),
-            BinaryOp.Maximum => Grads(Needs(0) ? g * a.Ge(b) : null, Needs(1) ? g * a.Lt(b) : null),
-            BinaryOp.Minimum => Grads(Needs(0) ? g * a.Le(b) : null, Needs(1) ? g * a.Gt(b) : null),
+            BinaryOp.Maximum => ExtremumGrads(g, a.Lt(b), a.Gt(b)),
+            BinaryOp.Minimum => ExtremumGrads(g, a.Gt(b), a.Lt(b)),
             _ => throw new InvalidOperationException($"{_op} has no gradient rule."),
         };
+    }
+
+    /// <summary>
+    /// PyTorch's maximum/minimum rule: a gets g except where it lost, b except where a won, each half at a tie.
+    /// Written as 1 - lost - tie/2 so that at NaN (no comparison holds) both get g.
+    /// </summary>
+    private Tensor?[] ExtremumGrads(Tensor g, Tensor aLost, Tensor aWon)
+    {
+        var halfTie = Inputs[0].Eq(Inputs[1]) * 0.5f;
+        return Grads(Needs(0) ? g * (1f - aLost - halfTie) : null, Needs(1) ? g * (1f - aWon - halfTie) : null);
     }
 }
 

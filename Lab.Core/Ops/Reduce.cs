@@ -16,16 +16,21 @@ public sealed partial class Tensor
     public Tensor Sum(int axis, bool keepDim = false) => SumNode.Apply(this, [axis], keepDim);
     public Tensor Sum(ReadOnlySpan<int> axes, bool keepDim = false) => SumNode.Apply(this, axes, keepDim);
 
-    public Tensor Mean() => Sum() * (1f / Math.Max(1, Numel));
+    /// <summary>The mean of all elements; NaN for an empty tensor (as PyTorch: 0 / 0).</summary>
+    public Tensor Mean() => Sum() * (1f / Numel);
     public Tensor Mean(int axis, bool keepDim = false) => Mean([axis], keepDim);
     public Tensor Mean(ReadOnlySpan<int> axes, bool keepDim = false)
     {
         long count = 1;
         foreach (var a in axes) count *= Shape[ShapeUtil.Axis("Mean", a, Rank)];
-        return Sum(axes, keepDim) * (1f / Math.Max(1, count));
+        return Sum(axes, keepDim) * (1f / count);   // NaN over an axis of size 0, as PyTorch
     }
 
-    /// <summary>Maximum along an axis; the gradient is shared equally among tied maxima.</summary>
+    /// <summary>
+    /// Maximum along an axis (NaN when the row holds one). The gradient is shared equally among tied maxima, and
+    /// among the NaNs of a row whose maximum is NaN: PyTorch's rule for max() over all elements (evenly_distribute_backward)
+    /// and torch.amax's for ties; torch.max(dim) gives all of it to one index, which agrees when there is one.
+    /// </summary>
     public Tensor Max(int axis, bool keepDim = false) => MaxNode.Apply(this, axis, keepDim, ReduceOp.Max);
     public Tensor Min(int axis, bool keepDim = false) => MaxNode.Apply(this, axis, keepDim, ReduceOp.Min);
     public Tensor Max() => Reshape(Numel).Max(0);
@@ -93,8 +98,9 @@ internal sealed class SumNode : PooledNode<SumNode>
             for (int k = 0; k < start; k++) outer *= shape[k];
             for (int k = start; k <= end; k++) { n *= shape[k]; shape[k] = 1; }
             for (int k = end + 1; k < shape.Length; k++) inner *= shape[k];
-            var y = Tensor.Empty(shape, x.Device);
-            x.Backend.Reduce(ReduceOp.Sum, current, outer, n, inner, y);
+            // A sum over nothing is 0 (the backends reduce from a first element).
+            var y = Tensor.Empty(shape, x.Device, zero: n == 0);
+            if (n > 0) x.Backend.Reduce(ReduceOp.Sum, current, outer, n, inner, y);
             current = y;
         }
         if (ReferenceEquals(current, x)) { current = Tensor.Empty(shape, x.Device); x.Backend.Copy(x, current); }
@@ -151,7 +157,8 @@ internal sealed class MaxNode : PooledNode<MaxNode>
     public override Tensor?[] Backward(Tensor g)
     {
         var x = Inputs[0];
-        var mask = x.Eq(_valuesKeep);
+        // NaN equals nothing, so a NaN maximum is matched by the NaNs themselves.
+        var mask = x.Eq(_valuesKeep) + x.Ne(x) * _valuesKeep.Ne(_valuesKeep);
         var gk = g.Reshape(_valuesKeep.Shape);
         return Grads(gk * mask / mask.Sum(_axis, keepDim: true));
     }

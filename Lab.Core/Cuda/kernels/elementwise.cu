@@ -38,7 +38,7 @@ DEVICE float unary_grad_f(int op, float x, float y, float g, float a)
     case U_SQRT: return g * 0.5f / y;
     case U_ABS: return x > 0.f ? g : x < 0.f ? -g : 0.f;
     case U_SIGN: return 0.f;
-    case U_RELU: return x > 0.f ? g : 0.f;
+    case U_RELU: return x <= 0.f ? 0.f : g; // NaN passes g, as PyTorch's threshold_backward
     case U_LEAKY_RELU: return x > 0.f ? g : a * g;
     case U_SIGMOID: return g * y * (1.f - y);
     case U_TANH: return g * (1.f - y * y);

@@ -143,6 +143,82 @@ public static class CudaCases
         return TrainBoth(Build, m => new Sgd(m.Parameters(), 0.05f, momentum: 0.9f), device, steps, x, labels, "cnn sgd");
     }
 
+    /// <summary>
+    /// Every optimizer variant (the fused kernels and their options: dampening, Nesterov, AMSGrad, decoupled decay,
+    /// centred RMSprop with momentum) a few steps on each device from the same start, over a size with a ragged last block.
+    /// </summary>
+    public static List<Check> OptimizerSteps(Device device, int n = 3001, int steps = 4)
+    {
+        var variants = new (string Name, Func<Tensor, Optimizer> Make)[]
+        {
+            ("sgd", p => new Sgd([p], 0.1f)),
+            ("sgd momentum dampening wd", p => new Sgd([p], 0.1f, 0.9f, weightDecay: 0.01f, dampening: 0.3f)),
+            ("sgd nesterov", p => new Sgd([p], 0.1f, 0.9f, nesterov: true)),
+            ("adam", p => new Adam([p], 1e-2f)),
+            ("adam amsgrad pytorch", p => new Adam([p], 1e-2f, beta2: 0.9f, eps: 1e-8f, pytorchEpsilon: true, amsgrad: true)),
+            ("adamw amsgrad", p => new AdamW([p], 1e-2f, weightDecay: 0.1f, amsgrad: true)),
+            ("rmsprop", p => new RmsProp([p], 1e-2f)),
+            ("rmsprop centered momentum", p => new RmsProp([p], 1e-2f, momentum: 0.9f, weightDecay: 0.01f, centered: true)),
+        };
+        var g = new Generator(11);
+        var start = Tensor.RandN(g, [n]);
+        var grads = Enumerable.Range(0, steps).Select(t => Tensor.RandN(g, [n], std: t < 2 ? 2f : 0.3f)).ToArray();
+        var checks = new List<Check>();
+        foreach (var (name, make) in variants)
+        {
+            Tensor Run(Device d)
+            {
+                var p = start.To(d).RequireGrad();
+                var opt = make(p);
+                foreach (var grad in grads) { p.Grad = grad.To(d); opt.Step(); }
+                return p;
+            }
+            checks.Add(CudaComparison.Compare($"{name} after {steps} steps", Run(Device.Cpu), Run(device), 1e-5));
+        }
+        return checks;
+    }
+
+    /// <summary>The decided edge cases on the device: relu's and Max's gradients at NaN, Maximum's ties, the mean of nothing.</summary>
+    public static List<Check> EdgeCases(Device device)
+    {
+        const float nan = float.NaN;
+        var x = Tensor.FromArray(new float[] { nan, -1, 0, 2, 1, nan, 3, 3 }, [2, 4]);
+        var other = Tensor.FromArray(new float[] { 0, -1, 1, 2, 1, 0, 3, 4 }, [2, 4]);
+        Tensor[] Grads(Device d, bool createGraph)
+        {
+            var (a, b) = (x.To(d).RequireGrad(), other.To(d).RequireGrad());
+            var loss = a.Relu().Sum() + a.Max(1).Sum() + Tensor.Maximum(a, b).Sum() + a.Abs().Sum() + a.Clamp(-1f, 1f).Sum();
+            return Autograd.Grad([loss], [a, b], createGraph: createGraph).Select(t => t!).ToArray();
+        }
+        var checks = new List<Check>();
+        foreach (var createGraph in new[] { false, true })
+        {
+            var (cpu, cuda) = (Grads(Device.Cpu, createGraph), Grads(device, createGraph));
+            checks.Add(CudaComparison.Compare($"edge gradients (createGraph {createGraph}) wrt x", cpu[0], cuda[0], 0));
+            checks.Add(CudaComparison.Compare($"edge gradients (createGraph {createGraph}) wrt other", cpu[1], cuda[1], 0));
+        }
+        checks.Add(CudaComparison.Compare("mean of an empty tensor", Tensor.Zeros(0, 3).Mean(0), Tensor.Zeros([0, 3], device).Mean(0), 0));
+        return checks;
+    }
+
+    /// <summary>The function transforms on the device: reverse and forward Jacobians, a Hessian and an Hvp of a small MLP-like map.</summary>
+    public static List<Check> FunctionalTransforms(Device device)
+    {
+        var g = new Generator(21);
+        var (w, x, v) = (Tensor.RandN(g, [5, 4]), Tensor.RandN(g, [4]), Tensor.RandN(g, [4]));
+        Tensor Map(Tensor w_, Tensor t) => Tensor.MatMul(w_, t.Reshape(4, 1)).Reshape(5).Softplus() * t.Narrow(0, 0, 1).Tanh();
+        Tensor[] Run(Device d)
+        {
+            var (wd, xd, vd) = (w.To(d), x.To(d), v.To(d));
+            Tensor F(Tensor t) => Map(wd, t);
+            Tensor Scalar(Tensor t) => (F(t) * F(t)).Sum();
+            return [Autograd.Jacobian(F, xd), Autograd.Jacobian(F, xd, JacobianMode.Forward), Autograd.Hessian(Scalar, xd), Autograd.Hvp(Scalar, xd, vd).Hvp];
+        }
+        var (cpu, cuda) = (Run(Device.Cpu), Run(device));
+        string[] names = ["reverse Jacobian", "forward Jacobian", "Hessian", "Hvp"];
+        return names.Select((n, i) => CudaComparison.Compare(n, cpu[i], cuda[i], 1e-4)).ToList();
+    }
+
     /// <summary>Keras-style Fit (data loader uploads, metrics read back) on each device from the same start.</summary>
     public static List<Check> TrainerFit(Device device)
     {

@@ -49,6 +49,15 @@ public class CudaOpTests
     public void TrainerFitMatchesCpu() => AssertAll(CudaCases.TrainerFit(Gpu));
 
     [CudaFact]
+    public void OptimizerStepsMatchCpu() => AssertAll(CudaCases.OptimizerSteps(Gpu));
+
+    [CudaFact]
+    public void FunctionalTransformsMatchCpu() => AssertAll(CudaCases.FunctionalTransforms(Gpu));
+
+    [CudaFact]
+    public void EdgeCasesMatchCpu() => AssertAll(CudaCases.EdgeCases(Gpu));
+
+    [CudaFact]
     public void AllocatorReusesBlocks() => AssertAll(CudaCases.AllocatorReuse(Gpu));
 
     [CudaFact]

@@ -1,7 +1,7 @@
 namespace Lab.Core.Tests.Ops;
 
 /// <summary>How the op registry draws an input.</summary>
-public enum Domain { Normal, Positive, AwayFromZero, Index, Mask }
+public enum Domain { Normal, Positive, AwayFromZero, Index, Mask, Unit }
 
 /// <summary>One input of an op case: its shape, how its values are drawn, and whether it is differentiated.</summary>
 public sealed record Input(int[] Shape, Domain Domain = Domain.Normal, int IndexBound = 0)
@@ -20,6 +20,7 @@ public sealed record Input(int[] Shape, Domain Domain = Domain.Normal, int Index
                 Domain.AwayFromZero => (g.NextFloat() < 0.5f ? -1 : 1) * (0.5f + g.NextFloat()),
                 Domain.Index => g.NextInt(IndexBound),
                 Domain.Mask => g.NextFloat() < 0.5f ? 1f : 0f,
+                Domain.Unit => 0.05f + 0.9f * g.NextFloat(),   // a probability away from 0 and 1
                 _ => 0,
             };
         }

@@ -1,7 +1,7 @@
 namespace Lab.Core.Tests.Ops;
 
 /// <summary>Every op, once per interesting shape. A new op adds its lines here and is tested everywhere.</summary>
-public static class OpRegistry
+public static partial class OpRegistry
 {
     private static Input I(params int[] shape) => new(shape);
     private static Input Pos(params int[] shape) => new(shape, Domain.Positive);
@@ -19,7 +19,7 @@ public static class OpRegistry
     private static IEnumerable<OpCase> Unary(string name, Func<Tensor, Tensor> op, Func<double, double> f,
         Domain domain = Domain.Normal, string? noSecond = null, bool diff = true)
     {
-        foreach (var shape in new[] { new[] { 3, 5 }, [7], [] })
+        foreach (var shape in new[] { new[] { 3, 5 }, [7], [], [1, 9] })
             yield return new OpCase($"{name}{Fmt(shape)}", [new Input(shape, domain)], t => op(t[0]), r => r[0].Map(f), diff, noSecond);
     }
 
@@ -80,6 +80,9 @@ public static class OpRegistry
         cases.Add(new("Max0Keep", [I(4, 6)], t => t[0].Max(0, keepDim: true), r => r[0].Reduce([0], true, g => g.Max())));
         cases.Add(new("MaxAll", [I(3, 5)], t => t[0].Max(), r => r[0].Reduce([0, 1], false, g => g.Max())));
         cases.Add(new("Min1", [I(4, 6)], t => t[0].Min(1), r => r[0].Reduce([1], false, g => g.Min())));
+        cases.Add(new("Max1Batch1", [I(1, 7)], t => t[0].Max(1), r => r[0].Reduce([1], false, g => g.Max())));
+        cases.Add(new("Min0KeepOdd", [I(5, 3)], t => t[0].Min(0, keepDim: true), r => r[0].Reduce([0], true, g => g.Min())));
+        cases.Add(new("Mean0Odd", [I(5, 3)], t => t[0].Mean(0), r => r[0].Reduce([0], false, g => g.Average())));
         cases.Add(new("ArgMax1", [I(5, 7)], t => t[0].ArgMax(1), r => r[0].Reduce([1], false, g => g.IndexOf(g.Max())), Differentiable: false));
         cases.Add(new("ArgMax0", [I(5, 7)], t => t[0].ArgMax(0), r => r[0].Reduce([0], false, g => g.IndexOf(g.Max())), Differentiable: false));
         cases.Add(new("Softmax", [I(4, 6)], t => t[0].Softmax(-1), r => r[0].Softmax(-1, false)));
@@ -115,6 +118,9 @@ public static class OpRegistry
         cases.Add(new("IndexSelect0", [I(5, 3), Idx(5, 7)], t => t[0].IndexSelect(0, t[1]), r => r[0].IndexSelect(0, Ints(r[1]))));
         cases.Add(new("IndexSelect1", [I(2, 4, 3), Idx(4, 5)], t => t[0].IndexSelect(1, t[1]), r => r[0].IndexSelect(1, Ints(r[1]))));
         cases.Add(new("Gather", [I(6, 4), Idx(4, 6)], t => t[0].Gather(t[1]), r => r[0].Gather(Ints(r[1]))));
+        cases.Add(new("SoftmaxBatch1", [I(1, 5)], t => t[0].Softmax(-1), r => r[0].Softmax(-1, false)));
+        cases.Add(new("LogSoftmaxOdd", [I(3, 7)], t => t[0].LogSoftmax(1), r => r[0].Softmax(1, true)));
+        cases.AddRange(ActivationsAndLosses());
         cases.Add(new("NllLike", [I(6, 4), Idx(4, 6)], t => t[0].LogSoftmax(1).Gather(t[1]).Mean(),
             r => r[0].Softmax(1, true).Gather(Ints(r[1])).Reduce([0], false, g => g.Average())));
 

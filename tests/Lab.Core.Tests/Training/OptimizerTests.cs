@@ -175,4 +175,189 @@ public class OptimizerTests
         var ex = Assert.Throws<ArgumentException>(() => new Adam([x * 2f]));
         Assert.Contains("leaf", ex.Message);
     }
+
+    // ---- PyTorch's documented algorithms (torch.optim.SGD, Adam, AdamW, RMSprop), in double precision ----
+
+    private const int ReferenceSteps = 6;
+
+    /// <summary>A random start and gradients that shrink after the first steps (so AMSGrad's maximum matters).</summary>
+    private static (float[] Start, float[][] Grads) Problem(int n)
+    {
+        var gen = new Generator(1000 + (ulong)n);
+        var start = Tensor.RandN(gen, [n]).ToArray();
+        var grads = Enumerable.Range(0, ReferenceSteps)
+            .Select(t => Tensor.RandN(gen, [n]).ToArray().Select(v => v * (t < 2 ? 2f : 0.3f)).ToArray()).ToArray();
+        return (start, grads);
+    }
+
+    private static float[] RunSteps(Func<Tensor, Optimizer> make, float[] start, float[][] grads)
+    {
+        var p = Tensor.FromArray(start, [start.Length]).RequireGrad();
+        var opt = make(p);
+        foreach (var g in grads)
+        {
+            p.Grad = Tensor.FromArray(g, [g.Length]);
+            opt.Step();
+        }
+        return p.ToArray();
+    }
+
+    private static double[] SgdReference(float[] start, float[][] grads, double lr, double momentum, double dampening, bool nesterov, double wd)
+    {
+        var p = start.Select(v => (double)v).ToArray();
+        var buf = new double[p.Length];
+        for (int t = 1; t <= grads.Length; t++)
+            for (int i = 0; i < p.Length; i++)
+            {
+                double g = grads[t - 1][i] + wd * p[i];
+                if (momentum != 0)
+                {
+                    buf[i] = t == 1 ? g : momentum * buf[i] + (1 - dampening) * g;
+                    g = nesterov ? g + momentum * buf[i] : buf[i];
+                }
+                p[i] -= lr * g;
+            }
+        return p;
+    }
+
+    private static double[] AdamReference(float[] start, float[][] grads, double lr, double b1, double b2, double eps, double wd,
+        bool amsgrad, bool pytorchEpsilon, bool decoupled)
+    {
+        var p = start.Select(v => (double)v).ToArray();
+        var m = new double[p.Length]; var v = new double[p.Length]; var vmax = new double[p.Length];
+        for (int t = 1; t <= grads.Length; t++)
+        {
+            double c1 = 1 - Math.Pow(b1, t), c2 = 1 - Math.Pow(b2, t);
+            for (int i = 0; i < p.Length; i++)
+            {
+                double g = grads[t - 1][i];
+                if (decoupled) p[i] *= 1 - lr * wd;
+                else g += wd * p[i];
+                m[i] = b1 * m[i] + (1 - b1) * g;
+                v[i] = b2 * v[i] + (1 - b2) * g * g;
+                vmax[i] = Math.Max(vmax[i], v[i]);
+                double second = amsgrad ? vmax[i] : v[i];
+                p[i] -= pytorchEpsilon
+                    ? lr / c1 * m[i] / (Math.Sqrt(second) / Math.Sqrt(c2) + eps)
+                    : lr * Math.Sqrt(c2) / c1 * m[i] / (Math.Sqrt(second) + eps);
+            }
+        }
+        return p;
+    }
+
+    private static double[] RmsPropReference(float[] start, float[][] grads, double lr, double alpha, double eps, double momentum, double wd, bool centered)
+    {
+        var p = start.Select(v => (double)v).ToArray();
+        var sq = new double[p.Length]; var ga = new double[p.Length]; var buf = new double[p.Length];
+        foreach (var gs in grads)
+            for (int i = 0; i < p.Length; i++)
+            {
+                double g = gs[i] + wd * p[i];
+                sq[i] = alpha * sq[i] + (1 - alpha) * g * g;
+                double avg;
+                if (centered)
+                {
+                    ga[i] += (1 - alpha) * (g - ga[i]);   // torch's lerp
+                    avg = Math.Sqrt(sq[i] - ga[i] * ga[i]) + eps;
+                }
+                else avg = Math.Sqrt(sq[i]) + eps;
+                if (momentum > 0) { buf[i] = momentum * buf[i] + g / avg; p[i] -= lr * buf[i]; }
+                else p[i] -= lr * g / avg;
+            }
+        return p;
+    }
+
+    /// <summary>Sizes that run the vectorised body, the scalar tail, or both.</summary>
+    public static TheoryData<int> Sizes => [1, 7, 8, 17, 65];
+
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public void SgdDampeningFollowsPyTorch(int n)
+    {
+        var (start, grads) = Problem(n);
+        foreach (var (mu, d, wd) in new[] { (0.9, 0.5, 0.0), (0.8, 0.1, 0.01), (0.9, 1.0, 0.0) })
+        {
+            var expected = SgdReference(start, grads, 0.1, mu, d, false, wd);
+            var undamped = SgdReference(start, grads, 0.1, mu, 0, false, wd);
+            Assert.True(expected.Zip(undamped).Max(e => Math.Abs(e.First - e.Second)) > 1e-3, "the case must exercise dampening");
+            Numeric.AssertClose(expected, RunSteps(p => new Sgd([p], 0.1f, (float)mu, weightDecay: (float)wd, dampening: (float)d), start, grads), 1e-5,
+                $"SGD momentum {mu} dampening {d} wd {wd}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public void SgdNesterovAndWeightDecayFollowPyTorch(int n)
+    {
+        var (start, grads) = Problem(n);
+        Numeric.AssertClose(SgdReference(start, grads, 0.05, 0.9, 0, true, 0.1),
+            RunSteps(p => new Sgd([p], 0.05f, 0.9f, nesterov: true, weightDecay: 0.1f), start, grads), 1e-5, "SGD Nesterov");
+    }
+
+    [Fact]
+    public void SgdRejectsNesterovWithDampeningLikePyTorch()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => new Sgd([Tensor.Ones(2).RequireGrad()], 0.1f, 0.9f, nesterov: true, dampening: 0.1f));
+        Assert.Contains("zero dampening", ex.Message);
+        Assert.Throws<ArgumentException>(() => new Sgd([Tensor.Ones(2).RequireGrad()], 0.1f, 0.9f, dampening: 1.5f));
+    }
+
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public void AmsGradFollowsPyTorchAndKeras(int n)
+    {
+        var (start, grads) = Problem(n);
+        // beta2 0.9: v forgets the large early gradients within the six steps, its maximum does not.
+        var plain = AdamReference(start, grads, 0.01, 0.9, 0.9, 1e-8, 0, false, true, false);
+        var torch = AdamReference(start, grads, 0.01, 0.9, 0.9, 1e-8, 0, true, true, false);
+        Assert.True(torch.Zip(plain).Max(e => Math.Abs(e.First - e.Second)) > 1e-3, "the case must exercise the running maximum");
+        Numeric.AssertClose(torch, RunSteps(p => new Adam([p], 0.01f, beta2: 0.9f, eps: 1e-8f, pytorchEpsilon: true, amsgrad: true), start, grads), 1e-5, "Adam amsgrad (PyTorch)");
+        Numeric.AssertClose(AdamReference(start, grads, 0.01, 0.9, 0.99, 1e-7, 0.05, true, false, false),
+            RunSteps(p => new Adam([p], 0.01f, beta2: 0.99f, weightDecay: 0.05f, amsgrad: true), start, grads), 1e-5, "Adam amsgrad (Keras epsilon, L2)");
+        Numeric.AssertClose(AdamReference(start, grads, 0.01, 0.9, 0.999, 1e-8, 0.1, true, true, true),
+            RunSteps(p => new AdamW([p], 0.01f, weightDecay: 0.1f, amsgrad: true), start, grads), 1e-5, "AdamW amsgrad");
+    }
+
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public void RmsPropCenteredAndMomentumFollowPyTorch(int n)
+    {
+        var (start, grads) = Problem(n);
+        foreach (var (mu, wd, centered) in new[] { (0.0, 0.0, true), (0.9, 0.0, true), (0.5, 0.01, true), (0.9, 0.01, false) })
+            Numeric.AssertClose(RmsPropReference(start, grads, 0.01, 0.9, 1e-7, mu, wd, centered),
+                RunSteps(p => new RmsProp([p], 0.01f, momentum: (float)mu, weightDecay: (float)wd, centered: centered), start, grads), 1e-5,
+                $"RMSprop momentum {mu} wd {wd} centered {centered}");
+    }
+
+    /// <summary>
+    /// The defaults are the float formulas they always were, bit for bit (seed results depend on it): the new
+    /// options add work only when they are on.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public void DefaultUpdatesAreBitIdenticalToTheirFloatFormulas(int n)
+    {
+        var (start, grads) = Problem(n);
+        float[] p = (float[])start.Clone(), m = new float[n], v = new float[n], b = new float[n], s = new float[n];
+        float[] pSgd = (float[])start.Clone(), pRms = (float[])start.Clone();
+        float b1 = 0.9f, b2 = 0.999f, c1 = 1 - b1, c2 = 1 - b2, lr = 0.01f;
+        for (int t = 1; t <= grads.Length; t++)
+        {
+            float step = (float)(lr * Math.Sqrt(1 - Math.Pow(b2, t)) / (1 - Math.Pow(b1, t)));
+            for (int i = 0; i < n; i++)
+            {
+                float g = grads[t - 1][i];
+                m[i] = b1 * m[i] + c1 * g;
+                v[i] = b2 * v[i] + c2 * g * g;
+                p[i] = p[i] * 1f - step * m[i] / (MathF.Sqrt(v[i]) + 1e-7f);
+                b[i] = 0.9f * b[i] + g;
+                pSgd[i] -= lr * b[i];
+                s[i] = 0.9f * s[i] + (1 - 0.9f) * g * g;
+                pRms[i] -= lr * (g / (MathF.Sqrt(s[i]) + 1e-7f));
+            }
+        }
+        Assert.Equal(p, RunSteps(q => new Adam([q], lr), start, grads));
+        Assert.Equal(pSgd, RunSteps(q => new Sgd([q], lr, 0.9f), start, grads));
+        Assert.Equal(pRms, RunSteps(q => new RmsProp([q], lr), start, grads));
+    }
 }
