@@ -9,7 +9,7 @@ public static class OpRegistry
     private static Input Idx(int bound, int n) => new([n], Domain.Index, bound);
     private static Input Mask(params int[] shape) => new(shape, Domain.Mask);
 
-    // Temporary: conv's weight gradient and pooling's backward are kernels, not recorded ops (issue 12).
+    // Temporary: conv's weight gradient is a kernel, not a recorded op (issue 12).
     private const string Pending = "pending: backward is not yet made of recorded ops";
 
     private static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
@@ -125,10 +125,25 @@ public static class OpRegistry
         cases.Add(new("ConvTranspose2d", [I(2, 3, 3, 3), I(3, 2, 2, 2), I(2)], t => Tensor.ConvTranspose2d(t[0], t[1], t[2]), r => R.ConvTranspose2d(r[0], r[1], r[2], 1, 0), NoSecondOrder: Pending));
         cases.Add(new("ConvTranspose2dStride2", [I(1, 2, 3, 2), I(2, 3, 3, 3)], t => Tensor.ConvTranspose2d(t[0], t[1], null, 2, 1), r => R.ConvTranspose2d(r[0], r[1], null, 2, 1), NoSecondOrder: Pending));
         cases.Add(new("ConvTranspose2dOutPad", [I(1, 2, 3, 3), I(2, 2, 3, 3)], t => Tensor.ConvTranspose2d(t[0], t[1], null, 2, 1, outputPadding: 1), r => R.ConvTranspose2d(r[0], r[1], null, 2, 1, 1), NoSecondOrder: Pending));
-        cases.Add(new("MaxPool2d", [I(2, 3, 4, 6)], t => t[0].MaxPool2d(2), r => R.Pool(r[0], 2, 2, 0, true), NoSecondOrder: Pending));
-        cases.Add(new("MaxPool2dOverlap", [I(1, 2, 5, 5)], t => t[0].MaxPool2d(3, 2, 1), r => R.Pool(r[0], 3, 2, 1, true), NoSecondOrder: Pending));
-        cases.Add(new("AvgPool2d", [I(2, 2, 4, 4)], t => t[0].AvgPool2d(2), r => R.Pool(r[0], 2, 2, 0, false), NoSecondOrder: Pending));
-        cases.Add(new("AvgPool2dPad", [I(1, 2, 5, 5)], t => t[0].AvgPool2d(3, 2, 1), r => R.Pool(r[0], 3, 2, 1, false), NoSecondOrder: Pending));
+        // Pooling: non-square inputs and windows, per-axis options, strides that leave input unused, batch 1,
+        // ceil mode (with and without a dropped last window), dilation, and both average divisors.
+        cases.Add(new("MaxPool2d", [I(2, 3, 4, 6)], t => t[0].MaxPool2d(2), r => R.Pool(r[0], 2, 2, 0, true)));
+        cases.Add(new("MaxPool2dOverlap", [I(1, 2, 5, 5)], t => t[0].MaxPool2d(3, 2, 1), r => R.Pool(r[0], 3, 2, 1, true)));
+        cases.Add(new("MaxPool2dPerAxis", [I(2, 3, 5, 7)], t => t[0].MaxPool2d((2, 3), (1, 2), (1, 1)), r => R.Pool(r[0], (2, 3), (1, 2), (1, 1), true)));
+        cases.Add(new("MaxPool2dStrideLeavesInput", [I(1, 2, 7, 6)], t => t[0].MaxPool2d(3, 2), r => R.Pool(r[0], (3, 3), (2, 2), (0, 0), true)));
+        cases.Add(new("MaxPool2dBatch1", [I(1, 1, 4, 5)], t => t[0].MaxPool2d(2), r => R.Pool(r[0], 2, 2, 0, true)));
+        cases.Add(new("MaxPool2dCeil", [I(2, 2, 5, 7)], t => t[0].MaxPool2d(2, ceilMode: true), r => R.Pool(r[0], (2, 2), (2, 2), (0, 0), true, ceil: true)));
+        cases.Add(new("MaxPool2dCeilDropsLast", [I(1, 2, 5, 4)], t => t[0].MaxPool2d(2, 2, 1, ceilMode: true), r => R.Pool(r[0], (2, 2), (2, 2), (1, 1), true, ceil: true)));
+        cases.Add(new("MaxPool2dDilation", [I(2, 2, 7, 8)], t => t[0].MaxPool2d(3, (2, 1), 1, dilation: (2, 1)), r => R.Pool(r[0], (3, 3), (2, 1), (1, 1), true, dilation: (2, 1))));
+        cases.Add(new("AvgPool2d", [I(2, 2, 4, 4)], t => t[0].AvgPool2d(2), r => R.Pool(r[0], 2, 2, 0, false)));
+        cases.Add(new("AvgPool2dPad", [I(1, 2, 5, 5)], t => t[0].AvgPool2d(3, 2, 1), r => R.Pool(r[0], 3, 2, 1, false)));
+        cases.Add(new("AvgPool2dPerAxis", [I(2, 2, 5, 7)], t => t[0].AvgPool2d((3, 2), (2, 1), (1, 1)), r => R.Pool(r[0], (3, 2), (2, 1), (1, 1), false)));
+        cases.Add(new("AvgPool2dExcludePad", [I(1, 3, 5, 6)], t => t[0].AvgPool2d(3, 2, 1, countIncludePad: false), r => R.Pool(r[0], (3, 3), (2, 2), (1, 1), false, countIncludePad: false)));
+        cases.Add(new("AvgPool2dCeil", [I(2, 2, 5, 7)], t => t[0].AvgPool2d(2, ceilMode: true), r => R.Pool(r[0], (2, 2), (2, 2), (0, 0), false, ceil: true)));
+        cases.Add(new("AvgPool2dCeilPad", [I(1, 2, 6, 5)], t => t[0].AvgPool2d(3, 2, 1, ceilMode: true), r => R.Pool(r[0], (3, 3), (2, 2), (1, 1), false, ceil: true)));
+        cases.Add(new("AvgPool2dCeilExcludePad", [I(1, 2, 6, 5)], t => t[0].AvgPool2d(3, 2, 1, ceilMode: true, countIncludePad: false),
+            r => R.Pool(r[0], (3, 3), (2, 2), (1, 1), false, ceil: true, countIncludePad: false)));
+        cases.Add(new("AvgPool2dGlobalBatch1", [I(1, 3, 3, 5)], t => t[0].AvgPool2d((3, 5)), r => R.Pool(r[0], (3, 5), (3, 5), (0, 0), false)));
         return cases;
     }
 
