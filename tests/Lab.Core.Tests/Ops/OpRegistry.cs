@@ -144,6 +144,26 @@ public static class OpRegistry
         cases.Add(new("AvgPool2dCeilExcludePad", [I(1, 2, 6, 5)], t => t[0].AvgPool2d(3, 2, 1, ceilMode: true, countIncludePad: false),
             r => R.Pool(r[0], (3, 3), (2, 2), (1, 1), false, ceil: true, countIncludePad: false)));
         cases.Add(new("AvgPool2dGlobalBatch1", [I(1, 3, 3, 5)], t => t[0].AvgPool2d((3, 5)), r => R.Pool(r[0], (3, 5), (3, 5), (0, 0), false)));
+
+        // Batch norm (composite): training statistics on 2-, 3- and 4-d inputs (batch 1 where a channel still has
+        // several values), evaluation with running statistics (batch 1 included), with and without scale and shift.
+        cases.Add(new("BatchNormTrain2d", [I(4, 3, 2, 3), I(3), I(3)], t => Tensor.BatchNorm(t[0], null, null, t[1], t[2], training: true),
+            r => R.BatchNorm(r[0], null, null, r[1], r[2], training: true)));
+        cases.Add(new("BatchNormTrain1d", [I(5, 3), I(3), I(3)], t => Tensor.BatchNorm(t[0], null, null, t[1], t[2], training: true),
+            r => R.BatchNorm(r[0], null, null, r[1], r[2], training: true)));
+        cases.Add(new("BatchNormTrainSequence", [I(2, 3, 4)], t => Tensor.BatchNorm(t[0], null, null, null, null, training: true),
+            r => R.BatchNorm(r[0], null, null, null, null, training: true)));
+        cases.Add(new("BatchNormTrainBatch1", [I(1, 2, 3, 3), I(2), I(2)], t => Tensor.BatchNorm(t[0], null, null, t[1], t[2], training: true),
+            r => R.BatchNorm(r[0], null, null, r[1], r[2], training: true)));
+        cases.Add(new("BatchNormEval2d", [I(2, 3, 2, 2), I(3), Pos(3), I(3), I(3)], t => Tensor.BatchNorm(t[0], t[1], t[2], t[3], t[4], training: false),
+            r => R.BatchNorm(r[0], r[1], r[2], r[3], r[4], training: false)));
+        cases.Add(new("BatchNormEvalBatch1", [I(1, 4), I(4), Pos(4), I(4), I(4)], t => Tensor.BatchNorm(t[0], t[1], t[2], t[3], t[4], training: false),
+            r => R.BatchNorm(r[0], r[1], r[2], r[3], r[4], training: false)));
+
+        // Dropout with a fixed generator is a fixed mask times 1 / (1 - p): the reference replays the same mask.
+        foreach (var shape in new[] { new[] { 3, 5 }, [2, 3, 4], [1, 6] })
+            cases.Add(new($"Dropout{Fmt(shape)}", [new Input(shape)], t => t[0].Dropout(0.4f, new Generator(9)),
+                r => R.Zip(r[0], R.Of(Tensor.Ones(shape).Dropout(0.4f, new Generator(9))), (x, m) => x * m)));
         return cases;
     }
 

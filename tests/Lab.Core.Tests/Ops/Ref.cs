@@ -280,4 +280,30 @@ public sealed class R
                 }
         return new R(d, [n, c, oh, ow]);
     }
+
+    /// <summary>
+    /// Batch normalisation over every axis but 1: the batch's mean and biased variance in training, the given running
+    /// statistics otherwise; then the optional per-channel scale and shift.
+    /// </summary>
+    public static R BatchNorm(R x, R? runningMean, R? runningVar, R? weight, R? bias, bool training, double eps = 1e-5)
+    {
+        int channels = x.Shape[1], inner = Count(x.Shape[2..]), outer = x.Shape[0];
+        var d = new double[x.Numel];
+        for (int c = 0; c < channels; c++)
+        {
+            var values = new List<double>();
+            for (int n = 0; n < outer; n++)
+                for (int i = 0; i < inner; i++) values.Add(x.Data[(n * channels + c) * inner + i]);
+            double mean = training ? values.Average() : runningMean!.Data[c];
+            double variance = training ? values.Average(v => (v - mean) * (v - mean)) : runningVar!.Data[c];
+            double scale = (weight?.Data[c] ?? 1) / Math.Sqrt(variance + eps), shift = bias?.Data[c] ?? 0;
+            for (int n = 0; n < outer; n++)
+                for (int i = 0; i < inner; i++)
+                {
+                    int at = (n * channels + c) * inner + i;
+                    d[at] = (x.Data[at] - mean) * scale + shift;
+                }
+        }
+        return new R(d, x.Shape);
+    }
 }
