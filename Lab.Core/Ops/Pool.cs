@@ -20,7 +20,7 @@ public sealed partial class Tensor
     /// row-major order (or its last NaN).
     /// </summary>
     public Tensor MaxPool2d(Size2d kernel, Size2d? stride = null, Size2d padding = default, Size2d? dilation = null, bool ceilMode = false)
-        => PoolNode.Apply(this, Geometry("MaxPool2d", this, kernel, stride, padding, dilation ?? 1, ceilMode, countIncludePad: true), max: true);
+        => PoolNode.Apply(this, PoolNode.Geometry("MaxPool2d", this, kernel, stride, padding, dilation ?? 1, ceilMode, countIncludePad: true), max: true);
 
     /// <summary>
     /// Average pooling, as PyTorch's avg_pool2d: with <paramref name="countIncludePad"/> (the default) padded positions
@@ -28,33 +28,14 @@ public sealed partial class Tensor
     /// <see cref="MaxPool2d"/> (a partial window's part beyond the padding never counts).
     /// </summary>
     public Tensor AvgPool2d(Size2d kernel, Size2d? stride = null, Size2d padding = default, bool ceilMode = false, bool countIncludePad = true)
-        => PoolNode.Apply(this, Geometry("AvgPool2d", this, kernel, stride, padding, 1, ceilMode, countIncludePad), max: false);
-
-    private static PoolGeometry Geometry(string op, Tensor x, Size2d kernel, Size2d? strideOrKernel, Size2d padding, Size2d dilation,
-        bool ceilMode, bool countIncludePad)
-    {
-        if (x.Rank != 4) throw new ArgumentException($"{op}: expected input N x C x H x W, got shape {ShapeUtil.Format(x.Shape)}.");
-        var stride = strideOrKernel ?? kernel;
-        if (kernel.H < 1 || kernel.W < 1) throw new ArgumentException($"{op}: kernel size must be positive, got {kernel}.");
-        if (stride.H < 1 || stride.W < 1) throw new ArgumentException($"{op}: stride must be positive, got {stride}.");
-        if (dilation.H < 1 || dilation.W < 1) throw new ArgumentException($"{op}: dilation must be positive, got {dilation}.");
-        if (padding.H < 0 || padding.W < 0 || padding.H > kernel.H / 2 || padding.W > kernel.W / 2)
-            throw new ArgumentException($"{op}: padding {padding} must be between 0 and half the kernel {kernel}.");
-        var g = new PoolGeometry(x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3], kernel.H, kernel.W, stride.H, stride.W,
-            padding.H, padding.W, dilation.H, dilation.W, ceilMode, countIncludePad);
-        if (g.OutH < 1 || g.OutW < 1)
-        {
-            int spanH = dilation.H * (kernel.H - 1) + 1, spanW = dilation.W * (kernel.W - 1) + 1;
-            throw new ArgumentException($"{op}: kernel {kernel} (spanning {spanH}x{spanW} with dilation {dilation}) does not fit input {ShapeUtil.Format(x.Shape)} with padding {padding}.");
-        }
-        return g;
-    }
+        => PoolNode.Apply(this, PoolNode.Geometry("AvgPool2d", this, kernel, stride, padding, 1, ceilMode, countIncludePad), max: false);
 }
 
 /// <summary>
-/// Max and average pooling and their gradients, each pair adjoint to each other, so every backward is a recorded op:
-/// max pooling's derivative gathers at the saved argmax and its gradient scatters there (the gather's adjoint, whose
-/// gradient is the gather again); average pooling's gradient is its adjoint, whose gradient is average pooling.
+/// Max and average pooling and their gradients as two adjoint pairs, so that every backward is a recorded op and
+/// gradients of any order come out right: max pooling is, locally, a gather at its saved argmax, whose gradient is a
+/// scatter to those positions, whose gradient is the gather again; average pooling's gradient is its adjoint, whose
+/// gradient is average pooling. The kernels are the same fast ones whether the pass is recorded or not.
 /// </summary>
 internal sealed class PoolNode : PooledNode<PoolNode>
 {
@@ -83,6 +64,27 @@ internal sealed class PoolNode : PooledNode<PoolNode>
         (node._kind, node._g, node._indices) = (kind, g, indices);
         node.SetInputs(x);
         y.Record(node);
+    }
+
+    /// <summary>The geometry of a pooling call, its arguments checked as PyTorch checks them.</summary>
+    public static PoolGeometry Geometry(string op, Tensor x, Size2d kernel, Size2d? strideOrKernel, Size2d padding, Size2d dilation,
+        bool ceilMode, bool countIncludePad)
+    {
+        if (x.Rank != 4) throw new ArgumentException($"{op}: expected input N x C x H x W, got shape {ShapeUtil.Format(x.Shape)}.");
+        var stride = strideOrKernel ?? kernel;
+        if (kernel.H < 1 || kernel.W < 1) throw new ArgumentException($"{op}: kernel size must be positive, got {kernel}.");
+        if (stride.H < 1 || stride.W < 1) throw new ArgumentException($"{op}: stride must be positive, got {stride}.");
+        if (dilation.H < 1 || dilation.W < 1) throw new ArgumentException($"{op}: dilation must be positive, got {dilation}.");
+        if (padding.H < 0 || padding.W < 0 || padding.H > kernel.H / 2 || padding.W > kernel.W / 2)
+            throw new ArgumentException($"{op}: padding {padding} must be between 0 and half the kernel {kernel}.");
+        var g = new PoolGeometry(x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3], kernel.H, kernel.W, stride.H, stride.W,
+            padding.H, padding.W, dilation.H, dilation.W, ceilMode, countIncludePad);
+        if (g.OutH < 1 || g.OutW < 1)
+        {
+            int spanH = dilation.H * (kernel.H - 1) + 1, spanW = dilation.W * (kernel.W - 1) + 1;
+            throw new ArgumentException($"{op}: kernel {kernel} (spanning {spanH}x{spanW} with dilation {dilation}) does not fit input {ShapeUtil.Format(x.Shape)} with padding {padding}.");
+        }
+        return g;
     }
 
     public static Tensor Apply(Tensor x, in PoolGeometry g, bool max)

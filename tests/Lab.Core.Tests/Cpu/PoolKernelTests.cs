@@ -5,7 +5,8 @@ namespace Lab.Core.Tests.Cpu;
 /// <summary>
 /// Pooling kernels against the direct loops of <see cref="NaiveConv"/>: kernels 1 to 3, strides 1 to 3, padding up
 /// to half the kernel, odd and wide planes (the 2x2 stride 2 vector path crosses 16-output blocks at width 70),
-/// on inputs full of ties and NaNs so the argmax rule (first maximum, last NaN) is checked exactly.
+/// on inputs full of ties and NaNs so the argmax rule (first maximum, last NaN) is checked exactly; then PyTorch's
+/// options (ceil mode, both average divisors, per-axis windows, dilation) and the gather at the argmax.
 /// </summary>
 public class PoolKernelTests
 {
