@@ -76,12 +76,12 @@ internal static unsafe class Pooling
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MaxPlane(float* src, in PoolGeometry g, float* dst, float* idx)
     {
-        int dh = g.DilationH, dw = g.DilationW;
-        for (int p = 0; p < g.OutH; p++)
+        int dh = g.DilationH, dw = g.DilationW, outH = g.OutH, outW = g.OutW; // each size is a division: hoisted
+        for (int p = 0; p < outH; p++)
         {
             int h0 = p * g.StrideH - g.PadH;
             var (rlo, rhi) = Taps(h0, g.KernelH, dh, g.H);
-            for (int q = 0; q < g.OutW; q++, dst++, idx++)
+            for (int q = 0; q < outW; q++, dst++, idx++)
             {
                 int w0 = q * g.StrideW - g.PadW;
                 var (slo, shi) = Taps(w0, g.KernelW, dw, g.W);
@@ -262,15 +262,16 @@ internal static unsafe class Pooling
                 Avg2x2(x + (long)plane * hw, g.W, g.OutH, g.OutW, y + (long)plane * g.OutH * g.OutW);
             return;
         }
-        y += (long)first * g.OutH * g.OutW;
+        int outH = g.OutH, outW = g.OutW;
+        y += (long)first * outH * outW;
         for (int plane = first; plane < end; plane++)
         {
             float* src = x + (long)plane * hw;
-            for (int p = 0; p < g.OutH; p++)
+            for (int p = 0; p < outH; p++)
             {
                 int h0 = p * g.StrideH - g.PadH;
                 int rlo = Math.Max(0, -h0), rhi = Math.Min(g.KernelH, g.H - h0);
-                for (int q = 0; q < g.OutW; q++)
+                for (int q = 0; q < outW; q++)
                 {
                     int w0 = q * g.StrideW - g.PadW;
                     int slo = Math.Max(0, -w0), shi = Math.Min(g.KernelW, g.W - w0);
@@ -300,15 +301,16 @@ internal static unsafe class Pooling
             return;
         }
         new Span<float>(dx + (long)first * hw, checked((end - first) * hw)).Clear();
-        dy += (long)first * g.OutH * g.OutW;
+        int outH = g.OutH, outW = g.OutW;
+        dy += (long)first * outH * outW;
         for (int plane = first; plane < end; plane++)
         {
             float* dst = dx + (long)plane * hw;
-            for (int p = 0; p < g.OutH; p++)
+            for (int p = 0; p < outH; p++)
             {
                 int h0 = p * g.StrideH - g.PadH;
                 int rlo = Math.Max(0, -h0), rhi = Math.Min(g.KernelH, g.H - h0);
-                for (int q = 0; q < g.OutW; q++)
+                for (int q = 0; q < outW; q++)
                 {
                     int w0 = q * g.StrideW - g.PadW;
                     int slo = Math.Max(0, -w0), shi = Math.Min(g.KernelW, g.W - w0);
