@@ -46,6 +46,12 @@ public sealed unsafe partial class CpuBackend
             Pooling.MaxGrad(pdy, pi, pdx, g);
     }
 
+    public void MaxPool2dGather(Tensor x, Tensor indices, Tensor y, in PoolGeometry g)
+    {
+        fixed (float* px = x.Span, pi = indices.Span, py = y.Span)
+            Pooling.MaxGather(px, pi, py, g);
+    }
+
     public void AvgPool2d(Tensor x, Tensor y, in PoolGeometry g)
     {
         fixed (float* px = x.Span, py = y.Span)

@@ -92,9 +92,13 @@ public interface IBackend
     void Conv2dGradWeight(Tensor x, Tensor dy, Tensor dw, in ConvGeometry g);
     /// <summary>db[k] = sum of dy over n, h, w for each output channel k of an N x K x (hw) tensor.</summary>
     void ChannelSum(Tensor dy, Tensor db, int n, int channels, int spatial);
+    /// <summary>y = each window's first maximum (or last NaN); indices = its position in the input plane, -1 for none.</summary>
     void MaxPool2d(Tensor x, Tensor y, Tensor indices, in PoolGeometry g);
     /// <summary>dx (zeroed by the backend) receives dy at the argmax positions.</summary>
     void MaxPool2dGrad(Tensor dy, Tensor indices, Tensor dx, in PoolGeometry g);
+    /// <summary>y = x at the argmax positions (0 where an index is -1): the adjoint of <see cref="MaxPool2dGrad"/>.</summary>
+    void MaxPool2dGather(Tensor x, Tensor indices, Tensor y, in PoolGeometry g);
     void AvgPool2d(Tensor x, Tensor y, in PoolGeometry g);
+    /// <summary>The adjoint of <see cref="AvgPool2d"/> (it overwrites dx).</summary>
     void AvgPool2dGrad(Tensor dy, Tensor dx, in PoolGeometry g);
 }

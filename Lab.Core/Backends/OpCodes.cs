@@ -37,12 +37,39 @@ public readonly record struct ConvGeometry(int N, int C, int H, int W, int K, in
     public int OutW => (W + 2 * PadW - S) / StrideW + 1;
 }
 
-/// <summary>Shape of a 2-D pooling window over an N x C x H x W input.</summary>
+/// <summary>Shape of a 2-D pooling window over an N x C x H x W input, with PyTorch's options.</summary>
+/// <param name="DilationH">Spacing of a window's rows (max pooling only).</param><param name="DilationW">Spacing of its columns.</param>
+/// <param name="CeilMode">Output sizes round up, so that a partial last window counts, as long as it starts inside the input or its left padding.</param>
+/// <param name="CountIncludePad">Average pooling divides by the window's area within the padded input; otherwise by its taps inside the input.</param>
 public readonly record struct PoolGeometry(int N, int C, int H, int W, int KernelH, int KernelW,
-    int StrideH, int StrideW, int PadH, int PadW)
+    int StrideH, int StrideW, int PadH, int PadW, int DilationH = 1, int DilationW = 1,
+    bool CeilMode = false, bool CountIncludePad = true)
 {
-    public int OutH => (H + 2 * PadH - KernelH) / StrideH + 1;
-    public int OutW => (W + 2 * PadW - KernelW) / StrideW + 1;
+    public int OutH => OutSize(H, KernelH, StrideH, PadH, DilationH, CeilMode);
+    public int OutW => OutSize(W, KernelW, StrideW, PadW, DilationW, CeilMode);
+
+    /// <summary>PyTorch's pooling output size; at least 1 when the dilated kernel fits the padded input.</summary>
+    public static int OutSize(int size, int kernel, int stride, int pad, int dilation, bool ceilMode)
+    {
+        int span = size + 2 * pad - dilation * (kernel - 1) - 1;
+        if (span < 0) return 0;
+        int outSize = (ceilMode ? (span + stride - 1) / stride : span / stride) + 1;
+        // A last window that would start in the right padding is dropped.
+        if (ceilMode && (outSize - 1) * stride >= size + pad) outSize--;
+        return outSize;
+    }
+
+    /// <summary>
+    /// The divisor of average pooling's window at output (p, q): its area clipped to the padded input (rows
+    /// or columns past it exist only in ceil mode), or, without <see cref="CountIncludePad"/>, to the input.
+    /// </summary>
+    public int AvgDivisor(int p, int q)
+    {
+        int h0 = p * StrideH - PadH, w0 = q * StrideW - PadW;
+        int h1 = Math.Min(h0 + KernelH, H + PadH), w1 = Math.Min(w0 + KernelW, W + PadW);
+        if (!CountIncludePad) (h0, w0, h1, w1) = (Math.Max(h0, 0), Math.Max(w0, 0), Math.Min(h1, H), Math.Min(w1, W));
+        return (h1 - h0) * (w1 - w0);
+    }
 }
 
 /// <summary>

@@ -10,17 +10,19 @@ namespace Lab.Core.Cpu;
 /// instead of tested per tap, and the common 2x2 stride 2 max pool (every CNN here) runs 16 windows per
 /// AVX-512 step, forward and backward, which also keeps its data-dependent comparisons out of the branch predictor.
 /// Max pooling picks the first maximum of a window in row-major order, or its last NaN (so NaNs propagate),
-/// and records the winner as an index into the input plane.
+/// as PyTorch does, and records the winner as an index into the input plane (-1 for a dilated window with
+/// no tap inside the input: its output is -inf and it passes no gradient).
 /// </summary>
 internal static unsafe class Pooling
 {
     private static bool IsTwoByTwo(in PoolGeometry g) =>
-        g.KernelH == 2 && g.KernelW == 2 && g.StrideH == 2 && g.StrideW == 2 && g.PadH == 0 && g.PadW == 0;
+        g.KernelH == 2 && g.KernelW == 2 && g.StrideH == 2 && g.StrideW == 2 && g.PadH == 0 && g.PadW == 0
+        && g.DilationH == 1 && g.DilationW == 1 && g.OutH == g.H / 2 && g.OutW == g.W / 2; // no partial ceil-mode window
 
     /// <summary>Pooling is split over threads, by planes, from this many input floats (it is memory-bound: two cores stream faster than one).</summary>
     internal static long MinFloatsForThreads { get; set; } = 1L << 16;
 
-    private enum Kind { Max, MaxGrad, Avg, AvgGrad }
+    private enum Kind { Max, MaxGrad, MaxGather, Avg, AvgGrad }
 
     /// <summary>One pooling call as plain values and pointers (workers read it from the caller's stack).</summary>
     private struct Job
@@ -52,6 +54,7 @@ internal static unsafe class Pooling
         {
             case Kind.Max: MaxPlanes(job.X, job.Y, job.Indices, job.G, first, end); break;
             case Kind.MaxGrad: MaxGradPlanes(job.Dy, job.Indices, job.Dx, job.G, first, end); break;
+            case Kind.MaxGather: MaxGatherPlanes(job.X, job.Indices, job.Y, job.G, first, end); break;
             case Kind.Avg: AvgPlanes(job.X, job.Y, job.G, first, end); break;
             default: AvgGradPlanes(job.Dy, job.Dx, job.G, first, end); break;
         }
@@ -73,29 +76,40 @@ internal static unsafe class Pooling
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MaxPlane(float* src, in PoolGeometry g, float* dst, float* idx)
     {
-        for (int p = 0; p < g.OutH; p++)
+        int dh = g.DilationH, dw = g.DilationW, outH = g.OutH, outW = g.OutW; // each size is a division: hoisted
+        for (int p = 0; p < outH; p++)
         {
             int h0 = p * g.StrideH - g.PadH;
-            int rlo = Math.Max(0, -h0), rhi = Math.Min(g.KernelH, g.H - h0);
-            for (int q = 0; q < g.OutW; q++, dst++, idx++)
+            var (rlo, rhi) = Taps(h0, g.KernelH, dh, g.H);
+            for (int q = 0; q < outW; q++, dst++, idx++)
             {
                 int w0 = q * g.StrideW - g.PadW;
-                int slo = Math.Max(0, -w0), shi = Math.Min(g.KernelW, g.W - w0);
+                var (slo, shi) = Taps(w0, g.KernelW, dw, g.W);
                 float best = float.NegativeInfinity;
                 int arg = -1;
                 for (int r = rlo; r < rhi; r++)
                 {
-                    int rowStart = (h0 + r) * g.W + w0;
+                    int rowStart = (h0 + r * dh) * g.W + w0;
                     for (int s = slo; s < shi; s++)
                     {
-                        float v = src[rowStart + s];
-                        if (v > best || arg < 0 || float.IsNaN(v)) { best = v; arg = rowStart + s; }
+                        int at = rowStart + s * dw;
+                        float v = src[at];
+                        if (v > best || arg < 0 || float.IsNaN(v)) { best = v; arg = at; }
                     }
                 }
                 *dst = best;
                 *idx = arg;
             }
         }
+    }
+
+    /// <summary>The taps [lo, hi) of a window starting at <paramref name="start"/> that fall inside an axis of <paramref name="size"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (int Lo, int Hi) Taps(int start, int kernel, int dilation, int size)
+    {
+        int lo = start >= 0 ? 0 : (-start + dilation - 1) / dilation;
+        int hi = start >= size ? 0 : Math.Min(kernel, (size - start + dilation - 1) / dilation);
+        return (lo, Math.Max(lo, hi));
     }
 
     /// <summary>2x2 windows, stride 2: two input rows, deinterleaved into even and odd columns, give 16 windows at once.</summary>
@@ -163,7 +177,33 @@ internal static unsafe class Pooling
         for (int plane = first; plane < end; plane++)
         {
             float* d = dx + (long)plane * hw, gy = dy + (long)plane * ohw, idx = indices + (long)plane * ohw;
-            for (int o = 0; o < ohw; o++) d[(int)idx[o]] += gy[o];
+            for (int o = 0; o < ohw; o++)
+            {
+                int at = (int)idx[o];
+                if (at >= 0) d[at] += gy[o];
+            }
+        }
+    }
+
+    /// <summary>
+    /// y[o] = x at output o's recorded argmax (0 where it has none): the adjoint of <see cref="MaxGrad"/>, so the
+    /// gradient of max pooling's gradient, and the derivative of max pooling itself.
+    /// </summary>
+    public static void MaxGather(float* x, float* indices, float* y, in PoolGeometry g) =>
+        Run(new Job { Kind = Kind.MaxGather, G = g, X = x, Indices = indices, Y = y });
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void MaxGatherPlanes(float* x, float* indices, float* y, in PoolGeometry g, int first, int end)
+    {
+        int hw = g.H * g.W, ohw = g.OutH * g.OutW;
+        for (int plane = first; plane < end; plane++)
+        {
+            float* src = x + (long)plane * hw, dst = y + (long)plane * ohw, idx = indices + (long)plane * ohw;
+            for (int o = 0; o < ohw; o++)
+            {
+                int at = (int)idx[o];
+                dst[o] = at >= 0 ? src[at] : 0f;
+            }
         }
     }
 
@@ -209,7 +249,7 @@ internal static unsafe class Pooling
         if (2 * outH < h) new Span<float>(dx + 2 * outH * w, w).Clear(); // nor is an odd last row
     }
 
-    /// <summary>Mean over each window, padding counted in the divisor (PyTorch's count_include_pad).</summary>
+    /// <summary>Mean over each window, divided by <see cref="PoolGeometry.AvgDivisor"/> (with padding by default, PyTorch's count_include_pad).</summary>
     public static void Avg(float* x, float* y, in PoolGeometry g) => Run(new Job { Kind = Kind.Avg, G = g, X = x, Y = y });
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -222,16 +262,16 @@ internal static unsafe class Pooling
                 Avg2x2(x + (long)plane * hw, g.W, g.OutH, g.OutW, y + (long)plane * g.OutH * g.OutW);
             return;
         }
-        float inv = 1f / (g.KernelH * g.KernelW);
-        y += (long)first * g.OutH * g.OutW;
+        int outH = g.OutH, outW = g.OutW;
+        y += (long)first * outH * outW;
         for (int plane = first; plane < end; plane++)
         {
             float* src = x + (long)plane * hw;
-            for (int p = 0; p < g.OutH; p++)
+            for (int p = 0; p < outH; p++)
             {
                 int h0 = p * g.StrideH - g.PadH;
                 int rlo = Math.Max(0, -h0), rhi = Math.Min(g.KernelH, g.H - h0);
-                for (int q = 0; q < g.OutW; q++)
+                for (int q = 0; q < outW; q++)
                 {
                     int w0 = q * g.StrideW - g.PadW;
                     int slo = Math.Max(0, -w0), shi = Math.Min(g.KernelW, g.W - w0);
@@ -241,13 +281,13 @@ internal static unsafe class Pooling
                         float* row = src + (h0 + r) * g.W + w0;
                         for (int s = slo; s < shi; s++) acc += row[s];
                     }
-                    *y++ = acc * inv;
+                    *y++ = acc * (1f / g.AvgDivisor(p, q));
                 }
             }
         }
     }
 
-    /// <summary>dx = 0, then each output's gradient, divided by the window size, is spread over its window.</summary>
+    /// <summary>dx = 0, then each output's gradient, divided by its window's divisor, is spread over its window.</summary>
     public static void AvgGrad(float* dy, float* dx, in PoolGeometry g) => Run(new Job { Kind = Kind.AvgGrad, G = g, Dy = dy, Dx = dx });
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -261,20 +301,20 @@ internal static unsafe class Pooling
             return;
         }
         new Span<float>(dx + (long)first * hw, checked((end - first) * hw)).Clear();
-        float inv = 1f / (g.KernelH * g.KernelW);
-        dy += (long)first * g.OutH * g.OutW;
+        int outH = g.OutH, outW = g.OutW;
+        dy += (long)first * outH * outW;
         for (int plane = first; plane < end; plane++)
         {
             float* dst = dx + (long)plane * hw;
-            for (int p = 0; p < g.OutH; p++)
+            for (int p = 0; p < outH; p++)
             {
                 int h0 = p * g.StrideH - g.PadH;
                 int rlo = Math.Max(0, -h0), rhi = Math.Min(g.KernelH, g.H - h0);
-                for (int q = 0; q < g.OutW; q++)
+                for (int q = 0; q < outW; q++)
                 {
                     int w0 = q * g.StrideW - g.PadW;
                     int slo = Math.Max(0, -w0), shi = Math.Min(g.KernelW, g.W - w0);
-                    float v = *dy++ * inv;
+                    float v = *dy++ * (1f / g.AvgDivisor(p, q));
                     for (int r = rlo; r < rhi; r++)
                     {
                         float* row = dst + (h0 + r) * g.W + w0;

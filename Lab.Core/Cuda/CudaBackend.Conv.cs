@@ -99,7 +99,7 @@ public sealed partial class CudaBackend
     }
 
     private static Arg PoolArg(in PoolGeometry g)
-        => new([g.H, g.W, g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.PadH, g.PadW, g.OutH, g.OutW]);
+        => new([g.H, g.W, g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.PadH, g.PadW, g.DilationH, g.DilationW, g.OutH, g.OutW]);
 
     public void MaxPool2d(Tensor x, Tensor y, Tensor indices, in PoolGeometry g)
     {
@@ -116,18 +116,25 @@ public sealed partial class CudaBackend
         LaunchN(Kernels.MaxPoolGrad, planes * g.OutH * g.OutW, Ptr(dy), Ptr(indices), Ptr(dx), planes, PoolArg(g));
     }
 
+    public void MaxPool2dGather(Tensor x, Tensor indices, Tensor y, in PoolGeometry g)
+    {
+        Enter();
+        int planes = g.N * g.C;
+        LaunchN(Kernels.MaxPoolGather, planes * g.OutH * g.OutW, Ptr(x), Ptr(indices), Ptr(y), planes, PoolArg(g));
+    }
+
     public void AvgPool2d(Tensor x, Tensor y, in PoolGeometry g)
     {
         Enter();
         int planes = g.N * g.C;
-        LaunchN(Kernels.AvgPool, planes * g.OutH * g.OutW, Ptr(x), Ptr(y), planes, PoolArg(g));
+        LaunchN(Kernels.AvgPool, planes * g.OutH * g.OutW, Ptr(x), Ptr(y), planes, g.CountIncludePad ? 1 : 0, PoolArg(g));
     }
 
     public void AvgPool2dGrad(Tensor dy, Tensor dx, in PoolGeometry g)
     {
         Enter();
         int planes = g.N * g.C;
-        LaunchN(Kernels.AvgPoolGrad, planes * g.H * g.W, Ptr(dy), Ptr(dx), planes, PoolArg(g));
+        LaunchN(Kernels.AvgPoolGrad, planes * g.H * g.W, Ptr(dy), Ptr(dx), planes, g.CountIncludePad ? 1 : 0, PoolArg(g));
     }
 
     private static DevicePtr Offset(DevicePtr p, long floats) => new(p.Address + (ulong)floats * sizeof(float));

@@ -22,7 +22,7 @@ internal static class Kernels
         return k;
     }
 
-    private const string Dims = "[32]", Geometry = "[44]", Pool = "[40]";
+    private const string Dims = "[32]", Geometry = "[44]", Pool = "[48]";
 
     public static readonly KernelSpec Unary = K("elementwise", "unary", "ippiff");
     public static readonly KernelSpec UnaryPow = K("elementwise", "unary_pow", "ppif");
@@ -58,10 +58,12 @@ internal static class Kernels
     public static readonly KernelSpec Im2Col = K("conv", "im2col", "ppi" + Geometry);
     public static readonly KernelSpec Col2Im = K("conv", "col2im", "ppi" + Geometry);
     public static readonly KernelSpec AddChannelBias = K("conv", "add_channel_bias", "ppiii");
-    public static readonly KernelSpec MaxPool = K("conv", "max_pool", "pppi" + Pool);
-    public static readonly KernelSpec MaxPoolGrad = K("conv", "max_pool_grad", "pppi" + Pool);
-    public static readonly KernelSpec AvgPool = K("conv", "avg_pool", "ppi" + Pool);
-    public static readonly KernelSpec AvgPoolGrad = K("conv", "avg_pool_grad", "ppi" + Pool);
+
+    public static readonly KernelSpec MaxPool = K("pool", "max_pool", "pppi" + Pool);
+    public static readonly KernelSpec MaxPoolGrad = K("pool", "max_pool_grad", "pppi" + Pool);
+    public static readonly KernelSpec MaxPoolGather = K("pool", "max_pool_gather", "pppi" + Pool);
+    public static readonly KernelSpec AvgPool = K("pool", "avg_pool", "ppii" + Pool);
+    public static readonly KernelSpec AvgPoolGrad = K("pool", "avg_pool_grad", "ppii" + Pool);
 
     /// <summary>The PTX text of a module, embedded in Lab.Core.</summary>
     public static string Ptx(string module)

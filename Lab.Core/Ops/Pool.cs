@@ -3,17 +3,45 @@ using Lab.Core.Backends;
 
 namespace Lab.Core;
 
-public sealed partial class Tensor
+/// <summary>A size per spatial axis, height then width; a single number means the same on both (PyTorch's _size_2_t).</summary>
+public readonly record struct Size2d(int H, int W)
 {
-    /// <summary>Max pooling over kernel x kernel windows (stride defaults to the kernel, as in PyTorch and Keras).</summary>
-    public Tensor MaxPool2d(int kernel, int? stride = null, int padding = 0) => PoolNode.Apply(this, kernel, stride ?? kernel, padding, max: true);
-
-    /// <summary>Average pooling; padded positions count toward the divisor (PyTorch's count_include_pad).</summary>
-    public Tensor AvgPool2d(int kernel, int? stride = null, int padding = 0) => PoolNode.Apply(this, kernel, stride ?? kernel, padding, max: false);
+    public static implicit operator Size2d(int size) => new(size, size);
+    public static implicit operator Size2d((int H, int W) size) => new(size.H, size.W);
+    public override string ToString() => H == W ? $"{H}" : $"({H}, {W})";
 }
 
+public sealed partial class Tensor
+{
+    /// <summary>
+    /// Max pooling, as PyTorch's max_pool2d: stride defaults to the kernel; padding (at most half the kernel) never wins;
+    /// <paramref name="dilation"/> spaces the window's taps; <paramref name="ceilMode"/> keeps a partial last window
+    /// that starts inside the input or its left padding. Each window's gradient goes to its first maximum in
+    /// row-major order (or its last NaN).
+    /// </summary>
+    public Tensor MaxPool2d(Size2d kernel, Size2d? stride = null, Size2d padding = default, Size2d? dilation = null, bool ceilMode = false)
+        => PoolNode.Apply(this, PoolNode.Geometry("MaxPool2d", this, kernel, stride, padding, dilation ?? 1, ceilMode, countIncludePad: true), max: true);
+
+    /// <summary>
+    /// Average pooling, as PyTorch's avg_pool2d: with <paramref name="countIncludePad"/> (the default) padded positions
+    /// count toward the divisor, otherwise only the window's taps inside the input do; <paramref name="ceilMode"/> as for
+    /// <see cref="MaxPool2d"/> (a partial window's part beyond the padding never counts).
+    /// </summary>
+    public Tensor AvgPool2d(Size2d kernel, Size2d? stride = null, Size2d padding = default, bool ceilMode = false, bool countIncludePad = true)
+        => PoolNode.Apply(this, PoolNode.Geometry("AvgPool2d", this, kernel, stride, padding, 1, ceilMode, countIncludePad), max: false);
+}
+
+/// <summary>
+/// Max and average pooling and their gradients as two adjoint pairs, so that every backward is a recorded op and
+/// gradients of any order come out right: max pooling is, locally, a gather at its saved argmax, whose gradient is a
+/// scatter to those positions, whose gradient is the gather again; average pooling's gradient is its adjoint, whose
+/// gradient is average pooling. The kernels are the same fast ones whether the pass is recorded or not.
+/// </summary>
 internal sealed class PoolNode : PooledNode<PoolNode>
 {
+    private enum Kind { MaxGather, MaxScatter, Avg, AvgAdjoint }
+
+    private Kind _kind;
     private PoolGeometry _g;
     private Tensor? _indices;
 
@@ -21,40 +49,101 @@ internal sealed class PoolNode : PooledNode<PoolNode>
 
     private protected override void ClearSaved() => _indices = null;
 
-    public override string Name => _indices is null ? "AvgPool2dBackward" : "MaxPool2dBackward";
-
-    public static Tensor Apply(Tensor x, int kernel, int stride, int padding, bool max)
+    public override string Name => _kind switch
     {
-        string op = max ? "MaxPool2d" : "AvgPool2d";
+        Kind.MaxGather => "MaxPool2dBackward",
+        Kind.MaxScatter => "MaxPool2dGradBackward",
+        Kind.Avg => "AvgPool2dBackward",
+        _ => "AvgPool2dGradBackward",
+    };
+
+    private static void Record(Tensor y, Tensor x, Kind kind, in PoolGeometry g, Tensor? indices)
+    {
+        if (!Tensor.ShouldRecord(x)) return;
+        var node = NodePool<PoolNode>.Rent();
+        (node._kind, node._g, node._indices) = (kind, g, indices);
+        node.SetInputs(x);
+        y.Record(node);
+    }
+
+    /// <summary>The geometry of a pooling call, its arguments checked as PyTorch checks them.</summary>
+    public static PoolGeometry Geometry(string op, Tensor x, Size2d kernel, Size2d? strideOrKernel, Size2d padding, Size2d dilation,
+        bool ceilMode, bool countIncludePad)
+    {
         if (x.Rank != 4) throw new ArgumentException($"{op}: expected input N x C x H x W, got shape {ShapeUtil.Format(x.Shape)}.");
-        if (kernel < 1 || stride < 1 || padding < 0 || padding * 2 > kernel)
-            throw new ArgumentException($"{op}: invalid kernel {kernel}, stride {stride}, padding {padding} (padding may be at most half the kernel).");
-        var g = new PoolGeometry(x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3], kernel, kernel, stride, stride, padding, padding);
-        if (g.H + 2 * padding < kernel || g.W + 2 * padding < kernel)
-            throw new ArgumentException($"{op}: kernel {kernel} does not fit input {ShapeUtil.Format(x.Shape)} with padding {padding}.");
+        var stride = strideOrKernel ?? kernel;
+        if (kernel.H < 1 || kernel.W < 1) throw new ArgumentException($"{op}: kernel size must be positive, got {kernel}.");
+        if (stride.H < 1 || stride.W < 1) throw new ArgumentException($"{op}: stride must be positive, got {stride}.");
+        if (dilation.H < 1 || dilation.W < 1) throw new ArgumentException($"{op}: dilation must be positive, got {dilation}.");
+        if (padding.H < 0 || padding.W < 0 || padding.H > kernel.H / 2 || padding.W > kernel.W / 2)
+            throw new ArgumentException($"{op}: padding {padding} must be between 0 and half the kernel {kernel}.");
+        var g = new PoolGeometry(x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3], kernel.H, kernel.W, stride.H, stride.W,
+            padding.H, padding.W, dilation.H, dilation.W, ceilMode, countIncludePad);
+        if (g.OutH < 1 || g.OutW < 1)
+        {
+            int spanH = dilation.H * (kernel.H - 1) + 1, spanW = dilation.W * (kernel.W - 1) + 1;
+            throw new ArgumentException($"{op}: kernel {kernel} (spanning {spanH}x{spanW} with dilation {dilation}) does not fit input {ShapeUtil.Format(x.Shape)} with padding {padding}.");
+        }
+        return g;
+    }
+
+    public static Tensor Apply(Tensor x, in PoolGeometry g, bool max)
+    {
         var y = Tensor.Empty([g.N, g.C, g.OutH, g.OutW], x.Device);
-        Tensor? indices = null;
         if (max)
         {
-            indices = Tensor.Empty(y.Shape, x.Device);
+            var indices = Tensor.Empty(y.Shape, x.Device);
             x.Backend.MaxPool2d(x, y, indices, g);
+            Record(y, x, Kind.MaxGather, g, indices);
         }
-        else x.Backend.AvgPool2d(x, y, g);
-        if (Tensor.ShouldRecord(x))
+        else
         {
-            var node = NodePool<PoolNode>.Rent();
-            (node._g, node._indices) = (g, indices);
-            node.SetInputs(x);
-            y.Record(node);
+            x.Backend.AvgPool2d(x, y, g);
+            Record(y, x, Kind.Avg, g, null);
         }
         return y;
     }
 
-    public override Tensor?[] Backward(Tensor gy)
+    /// <summary>An input-shaped tensor holding each of <paramref name="gy"/>'s values at its window's argmax (summed where windows share one).</summary>
+    private static Tensor MaxScatter(Tensor gy, Tensor indices, in PoolGeometry g)
     {
-        var dx = Tensor.Empty(Inputs[0].Shape, gy.Device);
-        if (_indices is not null) gy.Backend.MaxPool2dGrad(gy, _indices, dx, _g);
-        else gy.Backend.AvgPool2dGrad(gy, dx, _g);
-        return Grads(dx);
+        var dx = Tensor.Empty([g.N, g.C, g.H, g.W], gy.Device);
+        gy.Backend.MaxPool2dGrad(gy, indices, dx, g);
+        Record(dx, gy, Kind.MaxScatter, g, indices);
+        return dx;
     }
+
+    /// <summary>An output-shaped tensor of <paramref name="x"/>'s values at each window's argmax.</summary>
+    private static Tensor MaxGather(Tensor x, Tensor indices, in PoolGeometry g)
+    {
+        var y = Tensor.Empty([g.N, g.C, g.OutH, g.OutW], x.Device);
+        x.Backend.MaxPool2dGather(x, indices, y, g);
+        Record(y, x, Kind.MaxGather, g, indices);
+        return y;
+    }
+
+    /// <summary>Each of <paramref name="gy"/>'s values divided by its window's divisor and spread over the window.</summary>
+    private static Tensor AvgAdjoint(Tensor gy, in PoolGeometry g)
+    {
+        var dx = Tensor.Empty([g.N, g.C, g.H, g.W], gy.Device);
+        gy.Backend.AvgPool2dGrad(gy, dx, g);
+        Record(dx, gy, Kind.AvgAdjoint, g, null);
+        return dx;
+    }
+
+    private static Tensor AvgPool(Tensor x, in PoolGeometry g)
+    {
+        var y = Tensor.Empty([g.N, g.C, g.OutH, g.OutW], x.Device);
+        x.Backend.AvgPool2d(x, y, g);
+        Record(y, x, Kind.Avg, g, null);
+        return y;
+    }
+
+    public override Tensor?[] Backward(Tensor gy) => Grads(_kind switch
+    {
+        Kind.MaxGather => MaxScatter(gy, _indices!, _g),
+        Kind.MaxScatter => MaxGather(gy, _indices!, _g),
+        Kind.Avg => AvgAdjoint(gy, _g),
+        _ => AvgPool(gy, _g),
+    });
 }

@@ -131,6 +131,33 @@ public class TensorScopeTests
     }
 
     [Fact]
+    public void AGradientPenaltyThroughPoolingInsideARecyclingScopeAllocatesNothing()
+    {
+        // The WGAN-GP pattern: |d critic / d x|^2 through max and average pooling (their backward passes recorded
+        // as ops), then differentiated with respect to the critic's weights.
+        var g = new Generator(6);
+        var w1 = Tensor.RandN(g, [32, 6]).RequireGrad();
+        var w2 = Tensor.RandN(g, [1, 2]).RequireGrad();
+        var x = Tensor.RandN(g, [3, 6]);
+        var opt = new Sgd([w1, w2], 0.01f);
+        int n = 3, channels = 2, side = 4, flat = 2;
+        long bytes = SteadyStateBytes(() =>
+        {
+            using var _ = RecyclingScope();
+            opt.ZeroGrad();
+            var xi = x.Detach().RequireGrad();
+            var planes = Tensor.MatMul(xi, w1, false, true).Tanh().Reshape(n, channels, side, side);
+            var pooled = planes.MaxPool2d(2).AvgPool2d(2, countIncludePad: false).Reshape(n, flat);
+            var critic = Tensor.MatMul(pooled, w2, false, true);
+            var dx = Autograd.Grad(critic.Sum(), xi, createGraph: true)!;
+            (dx * dx).Sum().Backward();
+            opt.Step();
+        });
+        Assert.True(bytes == 0, $"{bytes / 10.0:F1} bytes per step");
+        Assert.NotNull(w2.Grad);
+    }
+
+    [Fact]
     public void ALateUseOfARecycledTensorThrowsUntilItsObjectIsReused()
     {
         Tensor kept;

@@ -1,4 +1,4 @@
-// Convolution by im2col / col2im around cuBLAS GEMMs, and 2-D pooling. Layouts are NCHW; a column
+// Convolution by im2col / col2im around cuBLAS GEMMs (pooling is in pool.cu). Layouts are NCHW; a column
 // buffer holds, per image, a (C*R*S) x (OH*OW) matrix so that W[K, CRS] @ col = y[K, OH*OW].
 #include "common.cuh"
 
@@ -50,93 +50,4 @@ KERNEL col2im(const float* col, float* dx, int images, Geometry g)
 KERNEL add_channel_bias(float* y, const float* bias, int total, int channels, int spatial)
 {
     FOR_EACH(t, total) y[t] += bias[(t / spatial) % channels];
-}
-
-struct Pool { int H, W, KH, KW, strideH, strideW, padH, padW, outH, outW; };
-
-// The first maximum of each window (NaN wins), its plane-local position stored as a float.
-KERNEL max_pool(const float* x, float* y, float* indices, int planes, Pool g)
-{
-    int ohw = g.outH * g.outW;
-    FOR_EACH(t, planes * ohw)
-    {
-        int plane = t / ohw, p = (t % ohw) / g.outW, q = t % g.outW;
-        const float* src = x + (long long)plane * g.H * g.W;
-        float best = -__builtin_inff();
-        int arg = -1;
-        for (int r = 0; r < g.KH; r++)
-        {
-            int h = p * g.strideH - g.padH + r;
-            if ((unsigned)h >= (unsigned)g.H) continue;
-            for (int s = 0; s < g.KW; s++)
-            {
-                int w = q * g.strideW - g.padW + s;
-                if ((unsigned)w >= (unsigned)g.W) continue;
-                float v = src[h * g.W + w];
-                if (v > best || arg < 0 || v != v) { best = v; arg = h * g.W + w; }
-            }
-        }
-        y[t] = best;
-        indices[t] = (float)arg;
-    }
-}
-
-// dx (zeroed by the host) += dy at each window's argmax; overlapping windows may share one, hence atomics.
-KERNEL max_pool_grad(const float* dy, const float* indices, float* dx, int planes, Pool g)
-{
-    int ohw = g.outH * g.outW;
-    FOR_EACH(t, planes * ohw)
-    {
-        int arg = (int)indices[t];
-        if (arg < 0) continue;
-        __nvvm_atom_add_gen_f(dx + (long long)(t / ohw) * g.H * g.W + arg, dy[t]);
-    }
-}
-
-// The window's sum over the kernel area (padding counts as zeros, as on the CPU).
-KERNEL avg_pool(const float* x, float* y, int planes, Pool g)
-{
-    int ohw = g.outH * g.outW;
-    float inv = 1.f / (g.KH * g.KW);
-    FOR_EACH(t, planes * ohw)
-    {
-        int plane = t / ohw, p = (t % ohw) / g.outW, q = t % g.outW;
-        const float* src = x + (long long)plane * g.H * g.W;
-        float acc = 0.f;
-        for (int r = 0; r < g.KH; r++)
-        {
-            int h = p * g.strideH - g.padH + r;
-            if ((unsigned)h >= (unsigned)g.H) continue;
-            for (int s = 0; s < g.KW; s++)
-            {
-                int w = q * g.strideW - g.padW + s;
-                if ((unsigned)w < (unsigned)g.W) acc += src[h * g.W + w];
-            }
-        }
-        y[t] = acc * inv;
-    }
-}
-
-// Each input element gathers the outputs whose windows cover it (deterministic, overwrites dx).
-KERNEL avg_pool_grad(const float* dy, float* dx, int planes, Pool g)
-{
-    float inv = 1.f / (g.KH * g.KW);
-    FOR_EACH(t, planes * g.H * g.W)
-    {
-        int plane = t / (g.H * g.W), h = (t / g.W) % g.H, w = t % g.W;
-        const float* gp = dy + (long long)plane * g.outH * g.outW;
-        float acc = 0.f;
-        for (int r = 0; r < g.KH; r++)
-        {
-            int hp = h + g.padH - r;
-            if (hp < 0 || hp % g.strideH != 0 || hp / g.strideH >= g.outH) continue;
-            for (int s = 0; s < g.KW; s++)
-            {
-                int wp = w + g.padW - s;
-                if (wp < 0 || wp % g.strideW != 0 || wp / g.strideW >= g.outW) continue;
-                acc += gp[(hp / g.strideH) * g.outW + wp / g.strideW] * inv;
-            }
-        }
-        dx[t] = acc;
-    }
 }

@@ -29,16 +29,32 @@ public sealed class Reshape(params int[] shape) : Module
     public override string Describe() => $"Reshape({string.Join(", ", TargetShape)})";
 }
 
-public sealed class MaxPool2d(int kernel, int? stride = null, int padding = 0) : Module
+/// <summary>Max pooling with PyTorch's options (see <see cref="Tensor.MaxPool2d"/>); stride defaults to the kernel.</summary>
+public sealed class MaxPool2d(Size2d kernel, Size2d? stride = null, Size2d padding = default, Size2d? dilation = null, bool ceilMode = false) : Module
 {
-    public override Tensor Forward(Tensor x) => x.MaxPool2d(kernel, stride, padding);
-    public override string Describe() => $"MaxPool2d({kernel})";
+    public Size2d Kernel { get; } = kernel;
+    public Size2d Stride { get; } = stride ?? kernel;
+    public Size2d Padding { get; } = padding;
+    public Size2d Dilation { get; } = dilation ?? 1;
+    public bool CeilMode { get; } = ceilMode;
+    public override Tensor Forward(Tensor x) => x.MaxPool2d(Kernel, Stride, Padding, Dilation, CeilMode);
+    public override string Describe() => Stride == Kernel && Padding == default && Dilation == 1 && !CeilMode
+        ? $"MaxPool2d({Kernel})"
+        : $"MaxPool2d({Kernel}, stride={Stride}, padding={Padding}, dilation={Dilation}, ceil_mode={CeilMode})";
 }
 
-public sealed class AvgPool2d(int kernel, int? stride = null, int padding = 0) : Module
+/// <summary>Average pooling with PyTorch's options (see <see cref="Tensor.AvgPool2d"/>); stride defaults to the kernel.</summary>
+public sealed class AvgPool2d(Size2d kernel, Size2d? stride = null, Size2d padding = default, bool ceilMode = false, bool countIncludePad = true) : Module
 {
-    public override Tensor Forward(Tensor x) => x.AvgPool2d(kernel, stride, padding);
-    public override string Describe() => $"AvgPool2d({kernel})";
+    public Size2d Kernel { get; } = kernel;
+    public Size2d Stride { get; } = stride ?? kernel;
+    public Size2d Padding { get; } = padding;
+    public bool CeilMode { get; } = ceilMode;
+    public bool CountIncludePad { get; } = countIncludePad;
+    public override Tensor Forward(Tensor x) => x.AvgPool2d(Kernel, Stride, Padding, CeilMode, CountIncludePad);
+    public override string Describe() => Stride == Kernel && Padding == default && !CeilMode && CountIncludePad
+        ? $"AvgPool2d({Kernel})"
+        : $"AvgPool2d({Kernel}, stride={Stride}, padding={Padding}, ceil_mode={CeilMode}, count_include_pad={CountIncludePad})";
 }
 
 public sealed class ReLU : Module { public override Tensor Forward(Tensor x) => x.Relu(); }

@@ -96,11 +96,11 @@ internal static class NaiveConv
                     int arg = -1;
                     for (int r = 0; r < g.KernelH; r++)
                     {
-                        int h = p * g.StrideH - g.PadH + r;
+                        int h = p * g.StrideH - g.PadH + r * g.DilationH;
                         if ((uint)h >= (uint)g.H) continue;
                         for (int s = 0; s < g.KernelW; s++)
                         {
-                            int w = q * g.StrideW - g.PadW + s;
+                            int w = q * g.StrideW - g.PadW + s * g.DilationW;
                             if ((uint)w >= (uint)g.W) continue;
                             float v = src[h * g.W + w];
                             if (v > best || arg < 0 || float.IsNaN(v)) { best = v; arg = h * g.W + w; }
@@ -119,17 +119,42 @@ internal static class NaiveConv
         int outPlane = g.OutH * g.OutW, inPlane = g.H * g.W;
         for (int plane = 0; plane < g.N * g.C; plane++)
             for (int o = 0; o < outPlane; o++)
-                d[plane * inPlane + (int)idx[plane * outPlane + o]] += gs[plane * outPlane + o];
+                if (idx[plane * outPlane + o] >= 0) d[plane * inPlane + (int)idx[plane * outPlane + o]] += gs[plane * outPlane + o];
+    }
+
+    public static void MaxPool2dGather(ReadOnlySpan<float> xs, ReadOnlySpan<float> idx, Span<float> ys, in PoolGeometry g)
+    {
+        int outPlane = g.OutH * g.OutW, inPlane = g.H * g.W;
+        for (int plane = 0; plane < g.N * g.C; plane++)
+            for (int o = 0; o < outPlane; o++)
+            {
+                float at = idx[plane * outPlane + o];
+                ys[plane * outPlane + o] = at < 0 ? 0 : xs[plane * inPlane + (int)at];
+            }
+    }
+
+    /// <summary>Average pooling's divisor, counted tap by tap: those inside the padded input, or with <c>CountIncludePad</c> off those inside the input.</summary>
+    public static int AvgDivisor(in PoolGeometry g, int p, int q)
+    {
+        int count = 0;
+        for (int r = 0; r < g.KernelH; r++)
+            for (int s = 0; s < g.KernelW; s++)
+            {
+                int h = p * g.StrideH - g.PadH + r, w = q * g.StrideW - g.PadW + s;
+                bool inPadded = h < g.H + g.PadH && w < g.W + g.PadW, inside = (uint)h < (uint)g.H && (uint)w < (uint)g.W;
+                if (g.CountIncludePad ? inPadded : inside) count++;
+            }
+        return count;
     }
 
     public static void AvgPool2d(ReadOnlySpan<float> xs, Span<float> ys, in PoolGeometry g)
     {
         int oh = g.OutH, ow = g.OutW;
-        float inv = 1f / (g.KernelH * g.KernelW);
         for (int plane = 0; plane < g.N * g.C; plane++)
             for (int p = 0; p < oh; p++)
                 for (int q = 0; q < ow; q++)
                 {
+                    float inv = 1f / AvgDivisor(g, p, q);
                     float acc = 0;
                     for (int r = 0; r < g.KernelH; r++)
                     {
@@ -149,12 +174,11 @@ internal static class NaiveConv
     {
         d.Clear();
         int oh = g.OutH, ow = g.OutW;
-        float inv = 1f / (g.KernelH * g.KernelW);
         for (int plane = 0; plane < g.N * g.C; plane++)
             for (int p = 0; p < oh; p++)
                 for (int q = 0; q < ow; q++)
                 {
-                    float gv = gs[(plane * oh + p) * ow + q] * inv;
+                    float gv = gs[(plane * oh + p) * ow + q] * (1f / AvgDivisor(g, p, q));
                     for (int r = 0; r < g.KernelH; r++)
                     {
                         int h = p * g.StrideH - g.PadH + r;

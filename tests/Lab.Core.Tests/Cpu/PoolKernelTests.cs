@@ -5,7 +5,8 @@ namespace Lab.Core.Tests.Cpu;
 /// <summary>
 /// Pooling kernels against the direct loops of <see cref="NaiveConv"/>: kernels 1 to 3, strides 1 to 3, padding up
 /// to half the kernel, odd and wide planes (the 2x2 stride 2 vector path crosses 16-output blocks at width 70),
-/// on inputs full of ties and NaNs so the argmax rule (first maximum, last NaN) is checked exactly.
+/// on inputs full of ties and NaNs so the argmax rule (first maximum, last NaN) is checked exactly; then PyTorch's
+/// options (ceil mode, both average divisors, per-axis windows, dilation) and the gather at the argmax.
 /// </summary>
 public class PoolKernelTests
 {
@@ -21,6 +22,26 @@ public class PoolKernelTests
                                     yield return new(n, c, h, w, kernel, kernel, stride, stride, pad, pad);
         yield return new(2, 2, 7, 9, 3, 2, 2, 1, 1, 0);
         yield return new(32, 32, 26, 26, 2, 2, 2, 2, 0, 0);
+        // PyTorch's options: ceil mode (a 2x2 stride 2 pool on odd sizes must leave the vector path), both
+        // average divisors, per-axis windows.
+        foreach (bool include in new[] { true, false })
+        {
+            yield return new(2, 3, 9, 70, 2, 2, 2, 2, 0, 0, CeilMode: true, CountIncludePad: include);
+            yield return new(1, 2, 8, 6, 2, 2, 2, 2, 0, 0, CeilMode: true, CountIncludePad: include);
+            yield return new(2, 2, 6, 5, 3, 3, 2, 2, 1, 1, CeilMode: true, CountIncludePad: include);
+            yield return new(1, 3, 5, 11, 3, 2, 2, 3, 1, 1, CeilMode: true, CountIncludePad: include);
+            yield return new(2, 1, 7, 7, 3, 3, 2, 2, 1, 1, CountIncludePad: include);
+            yield return new(1, 2, 4, 9, 2, 3, 1, 2, 1, 1, CountIncludePad: include);
+        }
+    }
+
+    /// <summary>Max pooling also takes a dilation (windows with taps spaced apart; a window may have no tap inside the input).</summary>
+    public static IEnumerable<PoolGeometry> DilatedGeometries()
+    {
+        yield return new(2, 2, 7, 8, 3, 3, 2, 1, 1, 1, DilationH: 2, DilationW: 1);
+        yield return new(1, 3, 9, 9, 2, 2, 1, 1, 1, 1, DilationH: 3, DilationW: 3);
+        yield return new(1, 2, 10, 7, 3, 2, 3, 2, 1, 0, DilationH: 2, DilationW: 3, CeilMode: true);
+        yield return new(1, 1, 1, 1, 2, 2, 1, 1, 1, 1, DilationH: 2, DilationW: 2); // taps at -1 and 1: none inside
     }
 
     [Theory]
@@ -30,7 +51,7 @@ public class PoolKernelTests
     {
         var rng = new Random(nans ? 2 : 1);
         var be = CpuBackend.Instance;
-        foreach (var g in Geometries())
+        foreach (var g in Geometries().Concat(DilatedGeometries()))
         {
             var x = Ties(rng, g.N * g.C * g.H * g.W, nans);
             int outputs = g.N * g.C * g.OutH * g.OutW;
@@ -49,6 +70,12 @@ public class PoolKernelTests
             var dx = ConvKernelTests.NaNs([g.N, g.C, g.H, g.W]);
             be.MaxPool2dGrad(Tensor.FromArray(dy, [g.N, g.C, g.OutH, g.OutW]), idx, dx, g);
             Assert.True(expectedDx.SequenceEqual(dx.ToArray()), $"{g}: max-pool gradient differs");
+
+            var gathered = ConvKernelTests.NaNs([g.N, g.C, g.OutH, g.OutW]);
+            var expectedGathered = new float[outputs];
+            NaiveConv.MaxPool2dGather(dx.ToArray(), expectedIdx, expectedGathered, g);
+            be.MaxPool2dGather(dx, idx, gathered, g);
+            Assert.True(expectedGathered.SequenceEqual(gathered.ToArray()), $"{g}: gather at the argmax differs");
         }
     }
 

@@ -60,6 +60,8 @@ public static class CudaCases
         yield return Case("MaxPoolLarge", [I(8, 16, 28, 28)], t => t[0].MaxPool2d(2));
         yield return Case("MaxPoolOverlapLarge", [I(4, 8, 27, 27)], t => t[0].MaxPool2d(3, 2, 1));
         yield return Case("AvgPoolLarge", [I(4, 8, 27, 27)], t => t[0].AvgPool2d(3, 2, 1));
+        yield return Case("MaxPoolDilatedCeilLarge", [I(4, 8, 27, 26)], t => t[0].MaxPool2d((3, 2), 2, 1, dilation: (2, 3), ceilMode: true));
+        yield return Case("AvgPoolExcludePadCeilLarge", [I(4, 8, 27, 26)], t => t[0].AvgPool2d((3, 2), 2, 1, ceilMode: true, countIncludePad: false));
         yield return Case("UnaryChainLarge", [I(1000, 1000)], t => t[0].Tanh() * t[0].Sigmoid() + t[0].Softplus() - t[0].Exp().Affine(0.1f, 0));
         yield return Case("LogPowLarge", [Pos(500, 700)], t => t[0].Log() + t[0].Pow(1.5f) + t[0].Sqrt());
         yield return Case("BroadcastChannel", [I(64, 32, 10, 10), I(1, 32, 1, 1)], t => t[0] * t[1] + t[1]);

@@ -239,26 +239,71 @@ public sealed class R
         return new R(d, [n, cout, oh, ow]);
     }
 
-    public static R Pool(R x, int kernel, int stride, int pad, bool max)
+    public static R Pool(R x, int kernel, int stride, int pad, bool max) => Pool(x, (kernel, kernel), (stride, stride), (pad, pad), max);
+
+    /// <summary>PyTorch's pooling output size: the count of window starts, rounded up in ceil mode unless the last starts in the right padding.</summary>
+    public static int PoolOutSize(int size, int kernel, int stride, int pad, int dilation, bool ceil)
     {
+        double windows = (size + 2.0 * pad - dilation * (kernel - 1) - 1) / stride;
+        int o = (int)(ceil ? Math.Ceiling(windows) : Math.Floor(windows)) + 1;
+        return ceil && (o - 1) * stride >= size + pad ? o - 1 : o;
+    }
+
+    /// <summary>
+    /// Max or average pooling tap by tap, with PyTorch's options: an average divides by the taps inside the padded
+    /// input (count_include_pad) or inside the input; a max that sees no tap is -inf.
+    /// </summary>
+    public static R Pool(R x, (int H, int W) kernel, (int H, int W) stride, (int H, int W) pad, bool max,
+        (int H, int W)? dilation = null, bool ceil = false, bool countIncludePad = true)
+    {
+        var dil = dilation ?? (1, 1);
         int n = x.Shape[0], c = x.Shape[1], h = x.Shape[2], wd = x.Shape[3];
-        int oh = (h + 2 * pad - kernel) / stride + 1, ow = (wd + 2 * pad - kernel) / stride + 1;
+        int oh = PoolOutSize(h, kernel.H, stride.H, pad.H, dil.H, ceil), ow = PoolOutSize(wd, kernel.W, stride.W, pad.W, dil.W, ceil);
         var d = new double[n * c * oh * ow];
         for (int pl = 0; pl < n * c; pl++)
             for (int p = 0; p < oh; p++)
                 for (int q = 0; q < ow; q++)
                 {
                     double acc = max ? double.NegativeInfinity : 0;
-                    for (int i = 0; i < kernel; i++)
-                        for (int j = 0; j < kernel; j++)
+                    int inside = 0, inPadded = 0;
+                    for (int i = 0; i < kernel.H; i++)
+                        for (int j = 0; j < kernel.W; j++)
                         {
-                            int hh = p * stride - pad + i, ww = q * stride - pad + j;
+                            int hh = p * stride.H - pad.H + i * dil.H, ww = q * stride.W - pad.W + j * dil.W;
+                            if (hh < h + pad.H && ww < wd + pad.W) inPadded++;
                             if (hh < 0 || hh >= h || ww < 0 || ww >= wd) continue;
+                            inside++;
                             double v = x.Data[(pl * h + hh) * wd + ww];
                             acc = max ? Math.Max(acc, v) : acc + v;
                         }
-                    d[(pl * oh + p) * ow + q] = max ? acc : acc / (kernel * kernel);
+                    d[(pl * oh + p) * ow + q] = max ? acc : acc / (countIncludePad ? inPadded : inside);
                 }
         return new R(d, [n, c, oh, ow]);
+    }
+
+    /// <summary>
+    /// Batch normalisation over every axis but 1: the batch's mean and biased variance in training, the given running
+    /// statistics otherwise; then the optional per-channel scale and shift.
+    /// </summary>
+    public static R BatchNorm(R x, R? runningMean, R? runningVar, R? weight, R? bias, bool training, double eps = 1e-5)
+    {
+        int channels = x.Shape[1], inner = Count(x.Shape[2..]), outer = x.Shape[0];
+        var d = new double[x.Numel];
+        for (int c = 0; c < channels; c++)
+        {
+            var values = new List<double>();
+            for (int n = 0; n < outer; n++)
+                for (int i = 0; i < inner; i++) values.Add(x.Data[(n * channels + c) * inner + i]);
+            double mean = training ? values.Average() : runningMean!.Data[c];
+            double variance = training ? values.Average(v => (v - mean) * (v - mean)) : runningVar!.Data[c];
+            double scale = (weight?.Data[c] ?? 1) / Math.Sqrt(variance + eps), shift = bias?.Data[c] ?? 0;
+            for (int n = 0; n < outer; n++)
+                for (int i = 0; i < inner; i++)
+                {
+                    int at = (n * channels + c) * inner + i;
+                    d[at] = (x.Data[at] - mean) * scale + shift;
+                }
+        }
+        return new R(d, x.Shape);
     }
 }
