@@ -18,6 +18,7 @@ public sealed class Options
         new("epochs", "N", "training epochs", "the seed recipe's"),
         new("device", "cpu|cuda", "where tensors live", "cpu", ["cpu", "cuda"]),
         new("quick", "", "tiny data and epochs: proves the pipeline in seconds (used by the tests)"),
+        new("verbose", "", "print a failure's stack trace (it is always in the run log)"),
     ];
 
     private readonly Dictionary<string, string?> _values;
