@@ -126,9 +126,9 @@ public sealed class ExperimentContext : IDisposable
 
     /// <summary>
     /// After a failure: records it with its stack trace in the run log, discards the staging folder and keeps the log
-    /// beside the output folder. Never throws (a full disk may refuse even the log); returns where the log is, or null.
+    /// beside the output folder (unless <paramref name="keepLog"/> is false: a bad option found late needs no stack). Never throws (a full disk may refuse even the log); returns where the log is, or null.
     /// </summary>
-    public string? Abandon(Exception failure)
+    public string? Abandon(Exception failure, bool keepLog = true)
     {
         if (_folder is null) return null;
         try
@@ -137,7 +137,7 @@ public sealed class ExperimentContext : IDisposable
             _logger?.Dispose();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException) { }
-        return _folder.Abandon(RunLog.FileName);
+        return _folder.Abandon(keepLog ? RunLog.FileName : null);
     }
 
     public void Dispose()

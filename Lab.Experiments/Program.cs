@@ -87,9 +87,9 @@ public static class Program
             }
             catch (Exception e)
             {
-                var log = ctx.Abandon(e);
-                if (Interruption.Requested) return 130; // the signal's handler reports and exits
                 int code = Failure.ExitCode(e);
+                var log = ctx.Abandon(e, keepLog: code != 2);
+                if (Interruption.Requested) return 130; // the signal's handler reports and exits
                 var what = code == 2 ? Failure.Describe(e) : $"{experiment.Name} failed: {Failure.Describe(e)}";
                 error.WriteLine($"{what} (earlier results in {ctx.FinalDir} were left untouched{(log is null ? "" : $"; details in {log}")})");
                 if (verbose) error.WriteLine(e);

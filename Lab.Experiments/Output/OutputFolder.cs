@@ -178,16 +178,16 @@ public sealed class OutputFolder : IDisposable
     }
 
     /// <summary>Deletes the staging folder after a failure, first keeping its run log as <see cref="FailedLog"/>; returns that path or null.</summary>
-    public string? Abandon(string logFile)
+    public string? Abandon(string? logFile)
     {
         if (_committed) return null;
         string? kept = null;
         lock (Interruption.Gate)
         {
-            var log = Path.Combine(StagingDir, logFile);
+            var log = logFile is null ? null : Path.Combine(StagingDir, logFile);
             try
             {
-                if (File.Exists(log))
+                if (log is not null && File.Exists(log))
                 {
                     File.Move(log, FailedLog, overwrite: true);
                     kept = FailedLog;

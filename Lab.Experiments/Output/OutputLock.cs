@@ -11,8 +11,10 @@ namespace Lab.Experiments.Output;
 /// </summary>
 public sealed class OutputLock : IDisposable
 {
-    // What .NET reports when flock(LOCK_EX | LOCK_NB) finds the file locked (ERROR_SHARING_VIOLATION).
-    private const int SharingViolation = unchecked((int)0x80070020);
+    // What .NET reports when flock(LOCK_EX | LOCK_NB) finds the file locked: EWOULDBLOCK's errno on Linux (11) and
+    // macOS (35) as the HResult, or ERROR_SHARING_VIOLATION on Windows.
+    private static bool IsHeldElsewhere(IOException e) =>
+        e.HResult is 11 or 35 or unchecked((int)0x80070020) || e.Message.Contains("being used by another process", StringComparison.Ordinal);
 
     private readonly FileStream _file;
 
@@ -25,7 +27,7 @@ public sealed class OutputLock : IDisposable
         Directory.CreateDirectory(dir);
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Path.TrimEndingDirectorySeparator(folder))))[..24];
         try { return new OutputLock(new FileStream(Path.Combine(dir, hash + ".lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None)); }
-        catch (IOException e) when (e.HResult == SharingViolation) { return null; }
+        catch (IOException e) when (IsHeldElsewhere(e)) { return null; }
     }
 
     public void Dispose() => _file.Dispose();
