@@ -26,7 +26,9 @@ public sealed class ExperimentContext : IDisposable
         Name = name;
         Options = options;
         Output = output;
-        FinalDir = Path.TrimEndingDirectorySeparator(Path.GetFullPath(outDir ?? options.String("out") ?? Path.Combine("results", name)));
+        var dir = outDir ?? options.String("out") ?? Path.Combine("results", name);
+        if (string.IsNullOrWhiteSpace(dir)) throw new UsageException($"{name}: '--out' needs a folder.");
+        FinalDir = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir));
         Seed = (ulong)options.Int("seed", 0, min: 0);
         Quick = options.Flag("quick");
         Device = Device.Parse(options.String("device", "cpu"));

@@ -56,11 +56,15 @@ public static class AllCommand
         OutputLock? rootLock;
         try
         {
-            root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(options.String("out") ?? "results"));
+            var dir = options.String("out") ?? "results";
+            if (string.IsNullOrWhiteSpace(dir)) throw new UsageException("all: '--out' needs a folder.");
+            root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir));
             if (options.String("device") is string device && Lab.Core.Device.Parse(device).Type != Lab.Core.DeviceType.Cpu)
                 _ = BackendRegistry.For(Lab.Core.Device.Parse(device));
             if (File.Exists(root)) throw new OutputFolderException($"cannot write results to {root}: it is a file, not a folder.");
             Directory.CreateDirectory(root);
+            // A folder the run cannot write to (read-only, no permission) fails here, not after every experiment.
+            using (File.Create(Path.Combine(root, $".genlab-probe-{Environment.ProcessId}"), 1, FileOptions.DeleteOnClose)) { }
             rootLock = OutputLock.TryAcquire(root)
                 ?? throw new OutputFolderException($"another GenLab `all` is writing to {root}; wait for it to finish or choose another --out.", 1);
         }

@@ -9,10 +9,10 @@ namespace Lab.Experiments.Cli;
 /// the handler waits for a swap in progress to finish, and a commit waits for a handler in progress (forever: the
 /// handler ends the process).
 /// </summary>
-public static class Interruption
+public static partial class Interruption
 {
     public static readonly object Gate = new();
-    private static readonly List<Action> Cleanups = [];
+    private static readonly List<Action> Cleanups = [], Finals = [];
     private static volatile int s_exitCode;
 
     /// <summary>True once a signal is being handled: the main thread's own error report is then left out.</summary>
@@ -25,11 +25,25 @@ public static class Interruption
         return new Disposer(() => { foreach (var r in registrations) r.Dispose(); });
     }
 
-    /// <summary>Runs <paramref name="cleanup"/> if a signal arrives before the returned handle is disposed.</summary>
-    public static IDisposable OnSignal(Action cleanup)
+    /// <summary>
+    /// Runs <paramref name="cleanup"/> if a signal arrives before the returned handle is disposed, and <paramref name="final"/>
+    /// just before the process ends (e.g. removing a placeholder that kept the main thread from writing meanwhile).
+    /// </summary>
+    public static IDisposable OnSignal(Action cleanup, Action? final = null)
     {
-        lock (Gate) Cleanups.Add(cleanup);
-        return new Disposer(() => { lock (Gate) Cleanups.Remove(cleanup); });
+        lock (Gate)
+        {
+            Cleanups.Add(cleanup);
+            if (final is not null) Finals.Add(final);
+        }
+        return new Disposer(() =>
+        {
+            lock (Gate)
+            {
+                Cleanups.Remove(cleanup);
+                if (final is not null) Finals.Remove(final);
+            }
+        });
     }
 
     /// <summary>Blocks the main thread while a signal handler finishes and ends the process itself.</summary>
@@ -45,15 +59,33 @@ public static class Interruption
         lock (Gate)
         {
             s_exitCode = code;
-            foreach (var cleanup in Cleanups.ToArray())
-            {
-                try { cleanup(); }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
-            }
+            RunAll(Cleanups);
         }
         error.WriteLine($"interrupted by {context.Signal}; the run's staging folder was removed, earlier results are untouched.");
+        // The main thread keeps running until the process ends: end it right after the last step, without
+        // Environment.Exit's shutdown work, during which the run could still write.
+        lock (Gate) RunAll(Finals);
+        ExitNow(code);
+    }
+
+    private static void RunAll(List<Action> actions)
+    {
+        foreach (var action in actions.ToArray())
+        {
+            try { action(); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        }
+    }
+
+    private static void ExitNow(int code)
+    {
+        try { SysExit(code); }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }
         Environment.Exit(code);
     }
+
+    [LibraryImport("libc", EntryPoint = "_exit")]
+    private static partial void SysExit(int code);
 
     private sealed class Disposer(Action dispose) : IDisposable
     {

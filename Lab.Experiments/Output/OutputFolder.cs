@@ -49,7 +49,11 @@ public sealed class OutputFolder : IDisposable
         _lock = outputLock;
         _manifest = manifest;
         Recovered = recovered;
-        _onSignal = Interruption.OnSignal(() => { if (!_committed) DeleteTree(StagingDir); });
+        // On a signal: the staging folder goes, and a file takes its name until the process ends, so that the run's
+        // next write fails instead of creating the folder again.
+        _onSignal = Interruption.OnSignal(
+            () => { if (!_committed) { DeleteTree(StagingDir); File.Create(StagingDir).Dispose(); } },
+            () => { if (File.Exists(StagingDir)) File.Delete(StagingDir); });
     }
 
     /// <summary>Locks, recovers and checks <paramref name="dir"/>, then creates the staging folder; throws <see cref="OutputFolderException"/>.</summary>

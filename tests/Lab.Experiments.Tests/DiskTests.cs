@@ -49,6 +49,13 @@ public class DiskTests
         Assert.Contains("Read-only file system", under.Error);
         AssertOneLineWithoutStack(under.Error);
         AssertSame(before, dir);
+
+        var all = Cli.Run("all", "--quick", "--out", disk.Path);
+        Assert.Equal(2, all.Code);
+        Assert.Contains($"{disk.Path}/.genlab-probe-", all.Error);
+        Assert.Contains("Read-only file system", all.Error);
+        AssertOneLineWithoutStack(all.Error);
+        Assert.DoesNotContain("==", all.Output); // nothing ran
     }
 }
 

@@ -164,6 +164,19 @@ public class OutputFolderTests
         Assert.Contains("--seed 1", File.ReadAllText(folder["README.md"]));
     }
 
+    [Fact]
+    public void AUsersFolderNamedCacheIsNeitherReadNorWritten()
+    {
+        using var folder = new TempFolder();
+        Directory.CreateDirectory(folder["cache"]);
+        File.WriteAllText(folder["cache/digits-classifier-e1.ckpt"], "not a checkpoint, and not GenLab's");
+        File.WriteAllText(folder["cache/shopping.txt"], "milk");
+        var before = Files.Snapshot(folder["cache"]);
+        var r = Cli.Ok("vae", "--quick", "--out", folder["vae"]);
+        Assert.Contains($"not caching the digits classifier: {folder["cache"]} holds files GenLab did not write", r.Output);
+        AssertSame(before, folder["cache"]);
+    }
+
     [NoCudaFact]
     public void CudaWithoutAGpuFailsOnceUpFrontAndLeavesNothing()
     {
