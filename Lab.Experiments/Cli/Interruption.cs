@@ -61,7 +61,7 @@ public static partial class Interruption
             s_exitCode = code;
             RunAll(Cleanups);
         }
-        error.WriteLine($"interrupted by {context.Signal}; the run's staging folder was removed, earlier results are untouched.");
+        error.WriteLine($"interrupted by {context.Signal}; no partial results were kept.");
         // The main thread keeps running until the process ends: end it right after the last step, without
         // Environment.Exit's shutdown work, during which the run could still write.
         lock (Gate) RunAll(Finals);

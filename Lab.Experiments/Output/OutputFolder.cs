@@ -152,33 +152,42 @@ public sealed class OutputFolder : IDisposable
         string? previous = null;
         lock (Interruption.Gate)
         {
-            if (Interruption.Requested) Thread.Sleep(Timeout.Infinite); // the handler removes the staging folder and exits
-            if (Directory.Exists(FinalDir))
-            {
-                // A file someone put there during the run is not ours to delete: keep the old folder as it is.
-                var foreign = RunManifest.Foreign(FinalDir);
-                if (foreign.Count > 0)
-                    throw new OutputFolderException($"not replacing {FinalDir}: files GenLab did not write appeared in it during the run ({RunManifest.Sample(foreign)}).", 1);
-                if (RenameExchange.TrySwap(StagingDir, FinalDir)) previous = StagingDir;
-                else
-                {
-                    previous = $"{FinalDir}.old-{Environment.ProcessId}";
-                    Directory.Move(FinalDir, previous);
-                    try { Directory.Move(StagingDir, FinalDir); }
-                    catch
-                    {
-                        Directory.Move(previous, FinalDir);
-                        throw;
-                    }
-                }
-            }
-            else Directory.Move(StagingDir, FinalDir);
-            _committed = true;
+            if (!Interruption.Requested) previous = Swap();
         }
+        // A signal came first: its handler removed the staging folder and ends the process (it needs the gate again).
+        Interruption.WaitIfRequested();
         // The previous results; if deleting them fails, the next run's recovery removes them.
         if (previous is not null) DeleteTree(previous);
         try { File.Delete(FailedLog); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+
+    /// <summary>Puts the staging folder at <see cref="FinalDir"/>; returns where the previous results now are, if any.</summary>
+    private string? Swap()
+    {
+        string? previous = null;
+        if (Directory.Exists(FinalDir))
+        {
+            // A file someone put there during the run is not ours to delete: keep the old folder as it is.
+            var foreign = RunManifest.Foreign(FinalDir);
+            if (foreign.Count > 0)
+                throw new OutputFolderException($"not replacing {FinalDir}: files GenLab did not write appeared in it during the run ({RunManifest.Sample(foreign)}).", 1);
+            if (RenameExchange.TrySwap(StagingDir, FinalDir)) previous = StagingDir;
+            else
+            {
+                previous = $"{FinalDir}.old-{Environment.ProcessId}";
+                Directory.Move(FinalDir, previous);
+                try { Directory.Move(StagingDir, FinalDir); }
+                catch
+                {
+                    Directory.Move(previous, FinalDir);
+                    throw;
+                }
+            }
+        }
+        else Directory.Move(StagingDir, FinalDir);
+        _committed = true;
+        return previous;
     }
 
     /// <summary>Deletes the staging folder after a failure, first keeping its run log as <see cref="FailedLog"/>; returns that path or null.</summary>

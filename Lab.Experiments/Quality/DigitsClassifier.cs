@@ -59,9 +59,11 @@ public static class DigitsClassifier
 
     /// <summary>
     /// The cache folder is GenLab's when it does not exist yet, carries a manifest listing everything in it, or holds only
-    /// classifier checkpoints (a cache from before manifests); a folder of that name holding anything else is a user's.
+    /// classifier checkpoints (a cache from before manifests, or the temporary file of a save that was killed); a folder
+    /// of that name holding anything else is a user's.
     /// </summary>
     private static bool IsGenLabs(string cacheDir) =>
         !Directory.Exists(cacheDir)
-        || RunManifest.Foreign(cacheDir).All(n => n.StartsWith("digits-classifier-e", StringComparison.Ordinal) && n.EndsWith(".ckpt", StringComparison.Ordinal));
+        || RunManifest.Foreign(cacheDir).All(n => n.TrimStart('.').StartsWith("digits-classifier-e", StringComparison.Ordinal)
+                                                 && (n.EndsWith(".ckpt", StringComparison.Ordinal) || n.EndsWith(".tmp", StringComparison.Ordinal)));
 }
