@@ -20,14 +20,39 @@ public sealed class OutputLock : IDisposable
 
     private OutputLock(FileStream file) => _file = file;
 
+    /// <summary>Lock files unused this long are removed by the next run that takes a lock (one file per output folder ever used).</summary>
+    public static readonly TimeSpan Unused = TimeSpan.FromDays(7);
+
     /// <summary>Takes the lock for <paramref name="folder"/>, or returns null when another run holds it.</summary>
     public static OutputLock? TryAcquire(string folder)
     {
         var dir = Path.Combine(Path.GetTempPath(), $"genlab-locks-{Environment.UserName}");
         Directory.CreateDirectory(dir);
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Path.TrimEndingDirectorySeparator(folder))))[..24];
-        try { return new OutputLock(new FileStream(Path.Combine(dir, hash + ".lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None)); }
+        FileStream file;
+        try { file = new FileStream(Path.Combine(dir, hash + ".lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
         catch (IOException e) when (IsHeldElsewhere(e)) { return null; }
+        File.SetLastWriteTimeUtc(file.SafeFileHandle, DateTime.UtcNow); // in use: not pruned
+        Prune(dir);
+        return new OutputLock(file);
+    }
+
+    /// <summary>
+    /// Removes lock files not taken for <see cref="Unused"/>, each while holding it. (A run that opened one just before
+    /// and locks it just after would hold a deleted file; for a folder unused for a week, that race is not worth a design.)
+    /// </summary>
+    private static void Prune(string dir)
+    {
+        foreach (var path in Directory.EnumerateFiles(dir, "*.lock"))
+        {
+            try
+            {
+                if (DateTime.UtcNow - File.GetLastWriteTimeUtc(path) < Unused) continue;
+                using var stale = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+                File.Delete(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        }
     }
 
     public void Dispose() => _file.Dispose();

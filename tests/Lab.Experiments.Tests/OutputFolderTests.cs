@@ -177,6 +177,31 @@ public class OutputFolderTests
         AssertSame(before, folder["cache"]);
     }
 
+    [Fact]
+    public void LockFilesUnusedForAWeekAreRemovedByTheNextLock()
+    {
+        using var folder = new TempFolder();
+        var locks = Path.Combine(Path.GetTempPath(), $"genlab-locks-{Environment.UserName}");
+        Directory.CreateDirectory(locks);
+        var stale = Path.Combine(locks, $"test-{Guid.NewGuid():N}.lock");
+        var recent = Path.Combine(locks, $"test-{Guid.NewGuid():N}.lock");
+        File.WriteAllBytes(stale, []);
+        File.WriteAllBytes(recent, []);
+        File.SetLastWriteTimeUtc(stale, DateTime.UtcNow - OutputLock.Unused - TimeSpan.FromHours(1));
+        File.SetLastWriteTimeUtc(recent, DateTime.UtcNow - OutputLock.Unused + TimeSpan.FromHours(1));
+        try
+        {
+            using (var held = OutputLock.TryAcquire(folder["out"]))
+            {
+                Assert.NotNull(held);
+                Assert.Null(OutputLock.TryAcquire(folder["out"])); // taken, even within one process
+            }
+            Assert.False(File.Exists(stale));
+            Assert.True(File.Exists(recent));
+        }
+        finally { File.Delete(recent); }
+    }
+
     [NoCudaFact]
     public void CudaWithoutAGpuFailsOnceUpFrontAndLeavesNothing()
     {
