@@ -13,15 +13,20 @@ namespace Lab.Bench;
 /// </summary>
 public static class ConvQuickBench
 {
+    public const string Usage = "[naive] [profile] [chunk=F] [minmacs=M] [threads=T] [orient=0|1|2] [wide=P] [forward|gradInput|gradWeight] [shape...]";
+
     public static void Run(string[] args)
     {
+        const string command = "conv-quick";
+        TuningArgs.Check(command, Usage, args, ["naive", "profile", "forward", "gradInput", "gradWeight", .. ConvShapes.All.Keys],
+            ["chunk", "minmacs", "threads", "orient", "wide"]);
         foreach (var arg in args)
         {
-            if (arg.StartsWith("chunk=")) ConvGemm.ChunkFloats = int.Parse(arg[6..]);
-            else if (arg.StartsWith("minmacs=")) ConvGemm.MinMacsForThreads = long.Parse(arg[8..]);
-            else if (arg.StartsWith("threads=")) Gemm.MaxThreads = int.Parse(arg[8..]);
-            else if (arg.StartsWith("orient=")) ConvGemm.GradWeightOrientation = int.Parse(arg[7..]);
-            else if (arg.StartsWith("wide=")) ConvGemm.WideMap = int.Parse(arg[5..]);
+            if (arg.StartsWith("chunk=")) ConvGemm.ChunkFloats = (int)TuningArgs.Value(command, arg, 1, 1 << 28);
+            else if (arg.StartsWith("minmacs=")) ConvGemm.MinMacsForThreads = TuningArgs.Value(command, arg, 0, long.MaxValue);
+            else if (arg.StartsWith("threads=")) Gemm.MaxThreads = (int)TuningArgs.Value(command, arg, 1, 1024);
+            else if (arg.StartsWith("orient=")) ConvGemm.GradWeightOrientation = (int)TuningArgs.Value(command, arg, 0, 2);
+            else if (arg.StartsWith("wide=")) ConvGemm.WideMap = (int)TuningArgs.Value(command, arg, 0, int.MaxValue);
         }
         bool naive = args.Contains("naive");
         if (args.Contains("profile"))

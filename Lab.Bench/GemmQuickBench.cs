@@ -10,8 +10,11 @@ namespace Lab.Bench;
 /// </summary>
 public static class GemmQuickBench
 {
+    public const string Usage = "[squares|seeds] [tune] [t1|t2] [big] [small=MACS] [mpt=MACS]";
+
     public static void Run(string[] args)
     {
+        TuningArgs.Check("gemm-quick", Usage, args, ["squares", "seeds", "tune", "t1", "t2", "big"], ["small", "mpt"]);
         var shapes = new List<(GemmShape Shape, int Threads)>();
         bool squaresOnly = args.Contains("squares"), seedsOnly = args.Contains("seeds");
         if (!seedsOnly)
@@ -24,9 +27,9 @@ public static class GemmQuickBench
                     shapes.Add((seed, threads));
 
         foreach (var arg in args.Where(x => x.StartsWith("small=")))
-            Gemm.SmallPathMaxMacs = long.Parse(arg["small=".Length..]);
+            Gemm.SmallPathMaxMacs = TuningArgs.Value("gemm-quick", arg, 0, long.MaxValue);
         foreach (var arg in args.Where(x => x.StartsWith("mpt=")))
-            Gemm.MinMacsPerThread = long.Parse(arg["mpt=".Length..]);
+            Gemm.MinMacsPerThread = TuningArgs.Value("gemm-quick", arg, 1, long.MaxValue);
         if (args.Contains("tune"))
         {
             shapes.Clear();

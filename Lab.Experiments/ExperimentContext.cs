@@ -6,55 +6,62 @@ using Lab.Core.IO;
 using Lab.Core.Logging;
 using Lab.Core.Training;
 using Lab.Experiments.Cli;
+using Lab.Experiments.Output;
 
 namespace Lab.Experiments;
 
 /// <summary>
 /// What an experiment runs with: options, seed, device, and an output folder. Results are written to a
-/// staging folder beside the final one and swapped in only when the experiment succeeds, so a failed run
-/// leaves earlier results untouched.
+/// staging folder beside the final one and swapped in only when the experiment succeeds (<see cref="OutputFolder"/>),
+/// so a failed or killed run leaves earlier results untouched, and a folder GenLab did not write is never replaced.
 /// </summary>
-public sealed class ExperimentContext
+public sealed class ExperimentContext : IDisposable
 {
     private readonly Dictionary<string, object> _metrics = [];
+    private OutputFolder? _folder;
+    private Serilog.Core.Logger? _logger;
 
+    /// <summary>Reads and checks the options; touches no file (see <see cref="Open"/>).</summary>
     public ExperimentContext(string name, Options options, TextWriter output, string? outDir = null)
     {
         Name = name;
         Options = options;
         Output = output;
-        FinalDir = Path.GetFullPath(outDir ?? options.String("out") ?? Path.Combine("results", name));
-        // Options first: a bad value must not leave a staging folder behind.
+        var dir = outDir ?? options.String("out") ?? Path.Combine("results", name);
+        if (string.IsNullOrWhiteSpace(dir)) throw new UsageException($"{name}: '--out' needs a folder.");
+        FinalDir = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir));
         Seed = (ulong)options.Int("seed", 0, min: 0);
         Quick = options.Flag("quick");
         Device = Device.Parse(options.String("device", "cpu"));
         DetectAnomaly = options.Flag("detect-anomaly") || Environment.GetEnvironmentVariable(DetectAnomalyVariable) is "1" or "true";
         // The run's own flow of execution only (see Anomaly): tests running experiments side by side stay apart.
         Anomaly.Enabled = DetectAnomaly;
-        StagingDir = FinalDir.TrimEnd(Path.DirectorySeparatorChar) + $".staging-{Environment.ProcessId}";
-        if (Directory.Exists(StagingDir)) Directory.Delete(StagingDir, recursive: true);
-        Directory.CreateDirectory(StagingDir);
+    }
+
+    /// <summary>Takes the output folder (lock, recovery, the check that it is GenLab's) and starts the run log in its staging folder.</summary>
+    public void Open()
+    {
+        _folder = OutputFolder.Open(FinalDir, new RunManifest { Experiment = Name, Options = Options.ToString() });
         _logger = RunLog.Create(StagingDir, console: false);
-        _logger.Information("{Experiment} started with {Arguments}", name, options.ToString());
+        _logger.Information("{Experiment} started with {Arguments}", Name, Options.ToString());
+        foreach (var note in _folder.Recovered) _logger.Information("recovery: {Note}", note);
         // Which options the run consulted, each once: an option listed in --help that no run reads does nothing.
-        foreach (var option in options.ReadNames) LogOptionRead(option);
-        options.FirstRead += LogOptionRead;
+        foreach (var option in Options.ReadNames) LogOptionRead(option);
+        Options.FirstRead += LogOptionRead;
     }
 
     /// <summary>The environment variable that turns on anomaly mode like --detect-anomaly (GENLAB_DETECT_ANOMALY=1).</summary>
     public const string DetectAnomalyVariable = "GENLAB_DETECT_ANOMALY";
 
     private void LogOptionRead(string option) =>
-        _logger.Debug("option {Option} read: {Value}", option, Options.Has(option) ? Options.String(option) ?? "set" : "default");
-
-    private readonly Serilog.Core.Logger _logger;
+        _logger?.Debug("option {Option} read: {Value}", option, Options.Has(option) ? Options.String(option) ?? "set" : "default");
 
     public string Name { get; }
     public Options Options { get; }
     public TextWriter Output { get; }
     public string FinalDir { get; }
     /// <summary>Where files go while the experiment runs (see the class summary).</summary>
-    public string StagingDir { get; }
+    public string StagingDir => _folder?.StagingDir ?? throw new InvalidOperationException("the output folder is not open yet (call Open).");
     public ulong Seed { get; }
     public bool Quick { get; }
     public Device Device { get; }
@@ -86,13 +93,13 @@ public sealed class ExperimentContext
     public string PathFor(string file) => Path.Combine(StagingDir, file);
 
     /// <summary>The run's log: Serilog, a JSON-lines file in the output folder (the console shows progress itself).</summary>
-    public Serilog.ILogger Logger => _logger;
+    public Serilog.ILogger Logger => _logger ?? throw new InvalidOperationException("the run log is not open yet (call Open).");
 
     /// <summary>Prints a line and records it in the run log.</summary>
     public void Log(string message)
     {
         Output.WriteLine(message);
-        _logger.Information("{Message}", message);
+        _logger?.Information("{Message}", message);
     }
 
     /// <summary>Training callbacks every experiment gets: a CSV log and TensorBoard event files in the output folder.</summary>
@@ -135,27 +142,40 @@ public sealed class ExperimentContext
         NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
-    /// <summary>Writes metrics.json and moves the staging folder into place (replacing the previous results).</summary>
+    /// <summary>Writes metrics.json and swaps the staging folder into place (replacing the previous results).</summary>
     public void Commit()
     {
         _metrics["experiment"] = Name;
         _metrics["seed"] = Seed;
         _metrics["device"] = Device.ToString();
         _metrics["quick"] = Quick;
-        _logger.Information("metrics {@Metrics}", _metrics);
-        _logger.Dispose();
+        Logger.Information("metrics {@Metrics}", _metrics);
+        // Disposing flushes the log; on a full disk that throws, and the run fails like any other write.
+        _logger!.Dispose();
         WriteText("metrics.json", JsonSerializer.Serialize(new SortedDictionary<string, object>(_metrics), JsonOptions));
-        var old = FinalDir.TrimEnd(Path.DirectorySeparatorChar) + $".old-{Environment.ProcessId}";
-        if (Directory.Exists(FinalDir)) Directory.Move(FinalDir, old);
-        Directory.Move(StagingDir, FinalDir);
-        if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
+        _folder!.Commit();
     }
 
-    /// <summary>Discards the staging folder after a failure.</summary>
-    public void Abandon()
+    /// <summary>
+    /// After a failure: records it with its stack trace in the run log, discards the staging folder and keeps the log
+    /// beside the output folder (unless <paramref name="keepLog"/> is false: a bad option found late needs no stack). Never throws (a full disk may refuse even the log); returns where the log is, or null.
+    /// </summary>
+    public string? Abandon(Exception failure, bool keepLog = true)
     {
-        _logger.Dispose();
-        try { if (Directory.Exists(StagingDir)) Directory.Delete(StagingDir, recursive: true); }
-        catch (IOException) { }
+        if (_folder is null) return null;
+        try
+        {
+            _logger?.Error(failure, "{Experiment} failed", Name);
+            _logger?.Dispose();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException) { }
+        return _folder.Abandon(keepLog ? RunLog.FileName : null);
+    }
+
+    public void Dispose()
+    {
+        try { _logger?.Dispose(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        _folder?.Dispose();
     }
 }

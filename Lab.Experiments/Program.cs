@@ -20,9 +20,19 @@ public static class Program
         new MnistExperiment(),
     ];
 
-    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+    public static int Main(string[] args)
+    {
+        using var signals = Interruption.Install(Console.Error);
+        int code = Run(args, Console.Out, Console.Error);
+        Interruption.WaitIfRequested(); // a signal's handler removes the staging folder and exits with 130/143
+        return code;
+    }
 
-    /// <summary>The whole command line: 0 on success, 2 for a bad command line or missing device, 1 when an experiment fails.</summary>
+    /// <summary>
+    /// The whole command line: 0 on success, 2 when the command line cannot work as given (a bad option, an output
+    /// folder GenLab may not replace, a missing device), 1 when the run fails (see <see cref="Failure"/>). Every failure
+    /// is one line on <paramref name="error"/>; the stack trace goes to the run log, and to <paramref name="error"/> with --verbose.
+    /// </summary>
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
         if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
@@ -50,38 +60,42 @@ public static class Program
             output.Write(Usage(experiment));
             return 0;
         }
-        ExperimentContext ctx;
+        bool verbose = args.Contains("--verbose");
+        ExperimentContext? ctx = null;
         try
         {
+            // Everything that can be checked before any work: options, the device, then the output folder.
             var options = Options.Parse(experiment.Name, args[1..], experiment.Options);
             ctx = new ExperimentContext(experiment.Name, options, output);
             if (ctx.Device.Type != Lab.Core.DeviceType.Cpu) _ = BackendRegistry.For(ctx.Device);
-        }
-        catch (Exception e) when (e is UsageException or ArgumentException or DeviceUnavailableException)
-        {
-            error.WriteLine(e.Message);
-            return 2;
-        }
-        try
-        {
-            experiment.Run(ctx);
-            ctx.Commit();
-            output.WriteLine($"Results in {ctx.FinalDir}");
-            return 0;
-        }
-        catch (Exception e) when (e is UsageException or DeviceUnavailableException)
-        {
-            ctx.Abandon();
-            error.WriteLine(e.Message);
-            return 2;
+            ctx.Open();
         }
         catch (Exception e)
         {
-            ctx.Abandon();
-            error.WriteLine($"{experiment.Name} failed: {e.GetType().Name}: {e.Message}");
-            error.WriteLine(e.StackTrace);
-            error.WriteLine($"Earlier results in {ctx.FinalDir} were left untouched.");
-            return 1;
+            ctx?.Dispose();
+            error.WriteLine(Failure.Describe(e));
+            if (verbose) error.WriteLine(e);
+            return Failure.SetupExitCode(e);
+        }
+        using (ctx)
+        {
+            try
+            {
+                experiment.Run(ctx);
+                ctx.Commit();
+                output.WriteLine($"Results in {ctx.FinalDir}");
+                return 0;
+            }
+            catch (Exception e)
+            {
+                int code = Failure.ExitCode(e);
+                var log = ctx.Abandon(e, keepLog: code != 2);
+                if (Interruption.Requested) return 130; // the signal's handler reports and exits
+                var what = code == 2 ? Failure.Describe(e) : $"{experiment.Name} failed: {Failure.Describe(e)}";
+                error.WriteLine($"{what} (earlier results in {ctx.FinalDir} were left untouched{(log is null ? "" : $"; details in {log}")})");
+                if (verbose) error.WriteLine(e);
+                return code;
+            }
         }
     }
 

@@ -15,11 +15,7 @@ public static class ThroughputCommand
     {
         ThroughputOptions o;
         try { o = ThroughputOptions.Parse(args); }
-        catch (ArgumentException e)
-        {
-            Console.Error.WriteLine(e.Message);
-            return 2;
-        }
+        catch (ArgumentException e) { throw new UsageException(e.Message); }
         // CUDA alone and unavailable: nothing to measure, say why.
         if (o.Devices is ["cuda"] && Unavailable(Lab.Core.Device.Cuda()) is string why)
         {
@@ -28,6 +24,8 @@ public static class ThroughputCommand
         }
 
         string root = RepoRoot();
+        string benchDir = Path.Combine(root, "results", "bench");
+        if (o.Save) BenchFolder.Refuse(benchDir, ThroughputFiles.Names);
         var machine = MachineInfo.Current();
         int threads = Environment.ProcessorCount;
         PyTorchRunner? torch = null;
@@ -92,7 +90,7 @@ public static class ThroughputCommand
 
         if (o.Save)
         {
-            var files = ThroughputFiles.Write(Path.Combine(root, "results", "bench"), machine, o, results, table, profiles, peak,
+            var files = ThroughputFiles.Write(benchDir, machine, o, results, table, profiles, peak,
                 torch is null ? torchMissing : $"PyTorch {torch.Version} via {torch.Python}");
             foreach (var f in files) console.MarkupLine($"[grey]wrote {Markup.Escape(Path.GetRelativePath(root, f))}[/]");
         }

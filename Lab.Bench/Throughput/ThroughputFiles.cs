@@ -2,12 +2,16 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Lab.Core.IO;
 
 namespace Lab.Bench.Throughput;
 
 /// <summary>results/bench/throughput.json and throughput.md: the numbers, the machine, and how they were measured.</summary>
 public static class ThroughputFiles
 {
+    /// <summary>What <see cref="Write"/> may replace in the folder (checked first by <see cref="BenchFolder.Refuse"/>).</summary>
+    public static readonly string[] Names = ["throughput.json", "throughput.md", "throughput.svg", "throughput.png"];
+
     public static IReadOnlyList<string> Write(string dir, MachineInfo machine, ThroughputOptions o, IReadOnlyList<ThroughputResult> results,
         ThroughputTable table, IReadOnlyList<ProfileReport> profiles, PracticalPeak? peak, string pytorch)
     {
@@ -25,7 +29,7 @@ public static class ThroughputFiles
             ["results"] = JsonNode.Parse(ThroughputResult.ToJsonArray(results)),
         };
         if (peak is not null) doc["practical_peak"] = JsonSerializer.SerializeToNode(peak, ThroughputResult.Options);
-        File.WriteAllText(json, doc.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        AtomicFile.WriteAllText(json, doc.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
 
         var sb = new StringBuilder();
         sb.AppendLine("# Seed workload throughput");
@@ -87,7 +91,8 @@ public static class ThroughputFiles
             written.AddRange(chart.Written);
             if (chart.Problem is not null) sb.AppendLine().AppendLine(inv, $"(chart: PNG not written: {chart.Problem})");
         }
-        File.WriteAllText(md, sb.ToString());
+        AtomicFile.WriteAllText(md, sb.ToString());
+        BenchFolder.Mark(dir, "throughput " + string.Join(" ", CommandLine(o)), written.Select(Path.GetFileName).OfType<string>());
         return written;
     }
 

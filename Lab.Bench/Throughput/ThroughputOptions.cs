@@ -17,6 +17,11 @@ public sealed record ThroughputOptions
     /// <summary>Where results/bench/ files go; null writes nothing (quick runs with --no-save).</summary>
     public bool Save { get; init; } = true;
 
+    /// <summary>Bounds checked before any work: a batch past this would ask for gigabytes per step (mnist_cnn at 4096 is ~0.4 GB
+    /// of activations), and a window past an hour per workload is a typo, not a measurement.</summary>
+    public const int MaxBatch = 4096;
+    public const double MinSeconds = 0.01, MaxSeconds = 3600;
+
     public const string Usage =
         "throughput [--device cpu|cuda|all] [--workloads a,b,...] [--seconds S] [--warmup S] [--batch N]\n" +
         "           [--json] [--compare-pytorch] [--profile] [--no-save]\n" +
@@ -36,8 +41,8 @@ public sealed record ThroughputOptions
             }
             double Positive(string v)
             {
-                if (!double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) || !(x > 0) || double.IsInfinity(x))
-                    throw new ArgumentException($"throughput: {a} expects a positive number of seconds, got '{v}'.");
+                if (!double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) || !(x >= MinSeconds) || x > MaxSeconds)
+                    throw new ArgumentException($"throughput: {a} expects a positive number of seconds from {MinSeconds} to {MaxSeconds}, got '{v}'.");
                 return x;
             }
             switch (a)
@@ -63,8 +68,8 @@ public sealed record ThroughputOptions
                 case "--warmup": o = o with { WarmupSeconds = Positive(Value()) }; break;
                 case "--batch":
                     string b = Value();
-                    if (!int.TryParse(b, NumberStyles.None, CultureInfo.InvariantCulture, out int batch) || batch < 1)
-                        throw new ArgumentException($"throughput: --batch expects a positive integer, got '{b}'.");
+                    if (!int.TryParse(b, NumberStyles.None, CultureInfo.InvariantCulture, out int batch) || batch < 1 || batch > MaxBatch)
+                        throw new ArgumentException($"throughput: --batch expects a positive integer up to {MaxBatch}, got '{b}'.");
                     o = o with { Batch = batch };
                     break;
                 case "--json": o = o with { Json = true }; break;

@@ -1,6 +1,8 @@
 using System.Diagnostics;
+using Lab.Core.Backends;
 using Lab.Core.Data.Files;
 using Lab.Experiments.Cli;
+using Lab.Experiments.Output;
 
 namespace Lab.Experiments.All;
 
@@ -14,6 +16,8 @@ public sealed record Outcome(string Experiment, string Status, int ExitCode, dou
 /// `all`: every experiment with its defaults, one after another, each into its own folder under --out
 /// (results/ by default), then results/README.md: a gallery of the figures and a table of the metrics.
 /// A failing experiment is reported and the rest still run; its earlier results stay where they were.
+/// `all` writes only its own files into --out: the experiments' folders (each replaced only when it is GenLab's),
+/// the classifier cache, and README.md only when it carries <see cref="Gallery.Marker"/>.
 /// </summary>
 public static class AllCommand
 {
@@ -45,7 +49,43 @@ public static class AllCommand
             error.WriteLine($"all: '--skip {options.String("skip")}': '{unknown}' is not an experiment ({string.Join(", ", Program.Experiments.Select(e => e.Name))}).");
             return 2;
         }
-        var root = Path.GetFullPath(options.String("out") ?? "results");
+        // Everything that can be checked is checked before the first experiment runs: the device, then every folder
+        // and the gallery file this run would replace (each must be GenLab's), so a refusal costs no training.
+        bool verbose = options.Flag("verbose");
+        string root;
+        OutputLock? rootLock;
+        try
+        {
+            var dir = options.String("out") ?? "results";
+            if (string.IsNullOrWhiteSpace(dir)) throw new UsageException("all: '--out' needs a folder.");
+            root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir));
+            if (options.String("device") is string device && Lab.Core.Device.Parse(device).Type != Lab.Core.DeviceType.Cpu)
+                _ = BackendRegistry.For(Lab.Core.Device.Parse(device));
+            if (File.Exists(root)) throw new OutputFolderException($"cannot write results to {root}: it is a file, not a folder.");
+            Directory.CreateDirectory(root);
+            // A folder the run cannot write to (read-only, no permission) fails here, not after every experiment.
+            using (File.Create(Path.Combine(root, $".genlab-probe-{Environment.ProcessId}"), 1, FileOptions.DeleteOnClose)) { }
+            rootLock = OutputLock.TryAcquire(root)
+                ?? throw new OutputFolderException($"another GenLab `all` is writing to {root}; wait for it to finish or choose another --out.", 1);
+        }
+        catch (Exception e)
+        {
+            error.WriteLine(Failure.Describe(e));
+            return Failure.SetupExitCode(e);
+        }
+        using var held = rootLock;
+        try
+        {
+            bool mnistRuns = options.String("data") is not null || FashionMnistFiles.TryLocate(out _) is not null;
+            foreach (var experiment in Program.Experiments.Where(e => !skip.Contains(e.Name) && (e.Name != "mnist" || mnistRuns)))
+                OutputFolder.Refuse(OutputFolder.CheckPath(Path.Combine(root, experiment.Name)));
+            Gallery.Refuse(root);
+        }
+        catch (Exception e)
+        {
+            error.WriteLine(Failure.Describe(e));
+            return Failure.SetupExitCode(e);
+        }
         var outcomes = new List<Outcome>();
         foreach (var experiment in Program.Experiments)
         {
@@ -60,6 +100,7 @@ public static class AllCommand
             foreach (var common in new[] { "seed", "epochs", "device" })
                 if (options.String(common) is string v) runArgs.AddRange(["--" + common, v]);
             foreach (var flag in new[] { "quick", "detect-anomaly" }) if (options.Flag(flag)) runArgs.Add("--" + flag);
+            if (verbose) runArgs.Add("--verbose");
             if (name == "mnist")
             {
                 if (options.String("data") is string data) runArgs.AddRange(["--data", data]);
@@ -85,7 +126,13 @@ public static class AllCommand
                 code == 0 ? "" : $"exit code {code}; see the messages above. Results shown are from an earlier run, if any."));
             output.WriteLine($"== {name}: {(code == 0 ? "ok" : $"FAILED (exit code {code})")} in {seconds:0.0}s");
         }
-        Gallery.Write(root, outcomes, options);
+        try { Gallery.Write(root, outcomes, options); }
+        catch (Exception e)
+        {
+            error.WriteLine($"all: the gallery was not written: {Failure.Describe(e)}");
+            if (verbose) error.WriteLine(e);
+            return 1;
+        }
         output.WriteLine();
         foreach (var o in outcomes) output.WriteLine($"  {o.Experiment,-14}{o.Status,-9}{(o.Status == Outcome.Skipped ? "" : $"{o.Seconds,8:0.0}s")}  {o.Note}");
         output.WriteLine($"Gallery in {Path.Combine(root, Gallery.FileName)}");

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Lab.Core.IO;
 using Lab.Experiments.Cli;
+using Lab.Experiments.Output;
 
 namespace Lab.Experiments.All;
 
@@ -15,6 +16,23 @@ public static class Gallery
 {
     public const string FileName = "README.md";
 
+    /// <summary>The gallery's first line: a README.md without it is a user's, and `all` neither reads nor replaces it.</summary>
+    public const string Marker = "<!-- GenLab gallery, written by `all`; the next `all` replaces this file. Delete this line to keep your edits. -->";
+
+    /// <summary>Throws (exit code 2) when <paramref name="root"/>/README.md exists and is not GenLab's gallery.</summary>
+    public static void Refuse(string root)
+    {
+        var path = Path.Combine(root, FileName);
+        if (Directory.Exists(path) || (File.Exists(path) && !IsGallery(path)))
+            throw new OutputFolderException($"refusing to replace {path}: GenLab did not write it (its first line is not GenLab's gallery marker).");
+    }
+
+    private static bool IsGallery(string path)
+    {
+        using var reader = new StreamReader(path);
+        return reader.ReadLine() == Marker;
+    }
+
     /// <summary>The numbers worth a column in the summary, in this order, when an experiment has them.</summary>
     private static readonly string[] Headline =
     [
@@ -25,6 +43,7 @@ public static class Gallery
     public static void Write(string root, IReadOnlyList<Outcome> outcomes, Options options)
     {
         var sb = new StringBuilder();
+        sb.AppendLine(Marker);
         sb.AppendLine("# GenLab results");
         sb.AppendLine();
         sb.AppendLine($"Written by `dotnet run -c Release --project Lab.Experiments -- all{(options.ToString() is { Length: > 0 } a ? " " + a : "")}` " +
@@ -83,6 +102,7 @@ public static class Gallery
             }
         }
         Directory.CreateDirectory(root);
+        Refuse(root); // again: a README.md may have appeared while the experiments ran
         AtomicFile.WriteAllText(Path.Combine(root, FileName), sb.ToString());
     }
 

@@ -39,6 +39,10 @@ public class ThroughputOptionsTests
     [InlineData("--seconds", "-1", "positive number")]
     [InlineData("--seconds", "abc", "positive number")]
     [InlineData("--batch", "0", "positive integer")]
+    [InlineData("--batch", "2000000000", "up to 4096")]
+    [InlineData("--seconds", "1e308", "from 0.01 to 3600")]
+    [InlineData("--warmup", "1e-300", "from 0.01 to 3600")]
+    [InlineData("--seconds", "NaN", "positive number")]
     public void Bad_values_say_what_was_expected(string option, string value, string expected)
     {
         var e = Assert.Throws<ArgumentException>(() => ThroughputOptions.Parse([option, value]));

@@ -44,6 +44,11 @@ public class ExperimentOutputTests(QuickRun run)
         Assert.False(Directory.Exists(run.Dir("mnist")));
         Assert.Contains("| test_accuracy |", readme);
         Assert.DoesNotContain(Directory.EnumerateDirectories(run.Root), d => d.Contains(".staging-") || d.Contains(".old-"));
+        // Everything `all` wrote is marked as GenLab's, so the next `all` may replace it.
+        Assert.StartsWith(Lab.Experiments.All.Gallery.Marker + "\n", readme);
+        foreach (var e in Program.Experiments.Where(e => e.Name != "mnist"))
+            Assert.Equal("complete", Lab.Core.IO.RunManifest.Read(run.Dir(e.Name))?.State);
+        Assert.Empty(Lab.Core.IO.RunManifest.Foreign(Path.Combine(run.Root, "cache")));
     }
 
     [Theory]
