@@ -55,18 +55,21 @@ public static class Program
             error.WriteLine($"Unknown experiment '{args[0]}'. Experiments: {string.Join(", ", Experiments.Select(e => e.Name))}, all. See --help.");
             return 2;
         }
+        if (experiment is GanExperiment && WithoutLoss(args, GanExperiment.LossWganGp) is { } rest)
+            (experiment, args) = (Experiments.OfType<WganGpExperiment>().Single(), rest);
         if (args.Skip(1).Any(a => a is "--help" or "-h"))
         {
             output.Write(Usage(experiment));
             return 0;
         }
-        bool verbose = args.Contains("--verbose");
+        bool verbose = args.Contains("--verbose");   // before parsing: a bad option's stack too
         ExperimentContext? ctx = null;
         try
         {
             // Everything that can be checked before any work: options, the device, then the output folder.
             var options = Options.Parse(experiment.Name, args[1..], experiment.Options);
             ctx = new ExperimentContext(experiment.Name, options, output);
+            verbose = options.Flag("verbose");
             if (ctx.Device.Type != Lab.Core.DeviceType.Cpu) _ = BackendRegistry.For(ctx.Device);
             ctx.Open();
         }
@@ -97,6 +100,22 @@ public static class Program
                 return code;
             }
         }
+    }
+
+    /// <summary>
+    /// `gan --loss wgan-gp ...` is `wgan-gp ...`: the same experiment, one results folder and gallery row. Returns the
+    /// arguments for it (without the --loss option) when <paramref name="args"/> asks for that loss, else null.
+    /// </summary>
+    private static string[]? WithoutLoss(string[] args, string loss)
+    {
+        for (int i = 1; i < args.Length; i++)
+        {
+            if (args[i] == "--loss" && i + 1 < args.Length && args[i + 1] == loss)
+                return ["wgan-gp", .. args[1..i], .. args[(i + 2)..]];
+            if (args[i] == "--loss=" + loss)
+                return ["wgan-gp", .. args[1..i], .. args[(i + 1)..]];
+        }
+        return null;
     }
 
     public static string Usage(IExperiment? only = null)

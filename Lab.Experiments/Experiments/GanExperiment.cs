@@ -25,8 +25,11 @@ public sealed class GanExperiment : IExperiment
         new("d-steps", "N", "discriminator updates per generator update", "5"),
         new("compare-d-steps", "N", "also train a GAN with this ratio for the comparison figure (0: none)", "1"),
         new("batch-size", "N", "mini-batch size", "16"),
+        new("loss", "gan|wgan-gp", "the seed's GAN loss, or WGAN-GP: the wgan-gp experiment, with its options and results/wgan-gp", "gan", [LossGan, LossWganGp]),
         DigitsSource.TrainOn,
     ];
+
+    public const string LossGan = "gan", LossWganGp = "wgan-gp";
 
     /// <summary>The seed's train_step with its two optimizers and two loss trackers.</summary>
     public sealed class GanTrainer : Trainer
@@ -78,6 +81,9 @@ public sealed class GanExperiment : IExperiment
 
     public void Run(ExperimentContext ctx)
     {
+        // Program hands `gan --loss wgan-gp` to the wgan-gp experiment before a context exists.
+        if (ctx.Options.String("loss", LossGan) != LossGan)
+            throw new UsageException($"gan: --loss {ctx.Options.String("loss")} is run by the wgan-gp experiment.");
         var (train, heldOut) = DigitsSource.ForGenerativeModel(ctx);
         int epochs = ctx.Epochs(20), batch = ctx.Options.Int("batch-size", 16, min: 1);
         int dSteps = ctx.Options.Int("d-steps", 5, min: 1, max: 100);

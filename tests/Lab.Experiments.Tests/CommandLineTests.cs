@@ -16,6 +16,20 @@ public class CommandLineTests
         Assert.Contains("--d-steps", Cli.Run("gan", "--help").Output);
         Assert.Contains("--data", Cli.Run("all", "--help").Output);
         Assert.Contains("--critic-steps", Cli.Run("wgan-gp", "--help").Output);
+        Assert.Contains("--loss gan|wgan-gp", Cli.Run("gan", "--help").Output);
+        Assert.Contains("--critic-steps", Cli.Run("gan", "--loss", "wgan-gp", "--help").Output);
+    }
+
+    [Theory]
+    [InlineData("--loss", "wgan-gp")]
+    [InlineData("--loss=wgan-gp")]
+    public void GanWithTheWganGpLossRunsTheWganGpExperiment(params string[] loss)
+    {
+        using var folder = new TempFolder();
+        Cli.Ok(["gan", "--quick", .. loss, "--critic-steps", "2", "--compare", "none", "--out", folder["out"]]);
+        var metrics = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(folder["out"], "metrics.json"))).RootElement;
+        Assert.Equal("wgan-gp", metrics.GetProperty("experiment").GetString());
+        Assert.Equal(2, metrics.GetProperty("critic_steps").GetInt32());
     }
 
     [Theory]
