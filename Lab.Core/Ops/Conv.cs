@@ -162,10 +162,13 @@ internal sealed class ConvNode : PooledNode<ConvNode>
         return grads;
     }
 
+    // A field, not a collection expression: Debug builds allocate those on every call.
+    private static readonly int[] BatchAndSpatialAxes = [0, 2, 3];
+
     /// <summary>The bias gradient: a recorded reduction under createGraph, the kernel otherwise.</summary>
     private static Tensor ChannelSum(Tensor gy)
     {
-        if (Tensor.ShouldRecord(gy)) return gy.Sum([0, 2, 3]);
+        if (Tensor.ShouldRecord(gy)) return gy.Sum(BatchAndSpatialAxes);
         int channels = gy.Shape[1];
         var db = Tensor.Empty([channels], gy.Device);
         gy.Backend.ChannelSum(gy, db, gy.Shape[0], channels, gy.Shape[2] * gy.Shape[3]);

@@ -6,8 +6,8 @@ namespace Lab.Core.Tests.Cpu;
 /// <summary>
 /// The CPU backend's im2col/GEMM convolutions against the direct loops of <see cref="NaiveConv"/>, forward, input
 /// gradient and weight gradient: every small geometry (kernels 1, 3, 5; strides 1, 2; padding 0, 1, 2; one channel;
-/// odd and non-square sizes; batches of 1 and 3), asymmetric ones, dilated, grouped and unevenly padded ones, the seed models' layers, and larger layers under
-/// every chunking and threading choice. Outputs start as NaN, so a kernel that skips an element fails.
+/// odd and non-square sizes; batches of 1 and 3), asymmetric ones, dilated, grouped and unevenly padded ones, the
+/// seed models' layers, and larger layers under every chunking and threading choice. Outputs start as NaN, so a kernel that skips an element fails.
 /// The AVX2 and scalar fallbacks run when the suite is run with DOTNET_EnableAVX512=0 (and DOTNET_EnableAVX2=0).
 /// </summary>
 public class ConvKernelTests

@@ -4,7 +4,8 @@ namespace Lab.Core.Tests.Cpu;
 
 /// <summary>
 /// The CPU backend's original convolution and pooling loops (the convolutions since extended by dilation, groups
-/// and uneven padding), the direct definitions that the im2col/GEMM and vectorised kernels are checked against (Lab.Bench compiles this same file as its benchmarks' baseline).
+/// and uneven padding), the direct definitions that the im2col/GEMM and vectorised kernels are checked against
+/// (Lab.Bench compiles this same file as its benchmarks' baseline).
 /// </summary>
 internal static class NaiveConv
 {
