@@ -1,4 +1,5 @@
 using Lab.Core.Autodiff;
+using Lab.Core.Nn;
 
 namespace Lab.Core.Tests.Ops;
 
@@ -91,4 +92,46 @@ public class ConvTests
         CheckWeightAndBiasHvp(Draw(8, 2, 3, 3, 4), Draw(9, 3, 2, 3, 3), Draw(10, 2),
             (x, w, b) => Tensor.ConvTranspose2d(x, w, b, 2, 1, outputPadding: 1),
             (x, w, b) => R.ConvTranspose2d(x, w, b, 2, 1, 1));
+
+    /// <summary>
+    /// A small conv net made of the layers (grouped "same" conv, strided dilated conv, transposed conv, dense): H u of
+    /// its loss with respect to every parameter, through createGraph, against central differences of its gradient
+    /// along u (in float32, so a looser bound; the bug gave errors up to 36 on values 0.5-23).
+    /// </summary>
+    [Fact]
+    public void SmallConvNet_HessianVectorProductInEveryParameter_MatchesFiniteDifferencesOfTheGradient()
+    {
+        var model = new Sequential(
+            new Conv2d(2, 4, (3, 2), padding: Padding.SameSize, groups: 2, activation: Activation.Tanh, init: InitStyle.PyTorch, generator: new Generator(1)),
+            new Conv2d(4, 4, 3, stride: (2, 1), padding: (1, 0), dilation: (1, 2), activation: Activation.Tanh, init: InitStyle.PyTorch, generator: new Generator(2)),
+            new ConvTranspose2d(4, 2, 2, stride: 2, activation: Activation.Tanh, init: InitStyle.PyTorch, generator: new Generator(3)),
+            new Flatten(),
+            new Linear(2 * 6 * 6, 3, generator: new Generator(4)));
+        var x = Draw(30, 2, 2, 6, 7);
+        var v = Draw(31, 2, 3);
+        var ps = model.Parameters().ToArray();
+        Tensor Loss() => (model.Call(x).Tanh() * v).Sum();
+
+        var g = Autograd.Grad([Loss()], ps, createGraph: true);
+        var us = ps.Select((p, i) => Draw(40 + (ulong)i, p.ShapeArray())).ToArray();
+        var directional = (g[0]! * us[0]).Sum();
+        for (int i = 1; i < ps.Length; i++) directional = directional + (g[i]! * us[i]).Sum();
+        var hvp = Autograd.Grad([directional], ps);
+
+        var start = ps.Select(p => p.ToArray()).ToArray();
+        float[][] GradientAt(float h)
+        {
+            using (new NoGrad())
+                for (int i = 0; i < ps.Length; i++)
+                    ps[i].CopyFrom(start[i].Zip(us[i].ToArray(), (p, d) => p + h * d).ToArray());
+            return Autograd.Grad([Loss()], ps).Select(t => t!.ToArray()).ToArray();
+        }
+        const float step = 2e-3f;
+        var (plus, minus) = (GradientAt(step), GradientAt(-step));
+        for (int i = 0; i < ps.Length; i++)
+        {
+            var expected = plus[i].Zip(minus[i], (a, b) => ((double)a - b) / (2 * step)).ToArray();
+            Numeric.AssertClose(expected, hvp[i]!.ToArray(), 2e-3, $"H u, parameter {i} {ShapeUtil.Format(ps[i].Shape)}");
+        }
+    }
 }
