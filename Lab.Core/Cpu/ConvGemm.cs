@@ -5,7 +5,8 @@ namespace Lab.Core.Cpu;
 
 /// <summary>
 /// Convolution as GEMM over im2col columns (see <see cref="Im2Col"/>), NCHW float32, weights K x (C / groups) x R x S;
-/// with groups, every product is one GEMM per group over its block of rows (the im2col layout does not change).
+/// with channel groups, every product is one GEMM per group over its block of rows (the im2col layout does not
+/// change; "groups" elsewhere in this file are the weight gradient's accumulators).
 /// The batch is cut into chunks of samples whose columns and GEMM rows fit in L2 together, so the GEMMs of small
 /// feature maps are wide enough for the micro-kernels (MnistCnn's last layer has 9 output pixels per sample) and
 /// large maps still stream through cache. Chunks are the parallel parts: the pool's threads claim them, each chunk
