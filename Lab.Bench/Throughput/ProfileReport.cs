@@ -98,10 +98,12 @@ public sealed class ProfileReport
     {
         if (m is Linear l) return 2.0 * (ShapeUtil.Numel(inputShape) / l.InFeatures) * l.InFeatures * l.OutFeatures;
         var c = (Conv2d)m;
-        int n = inputShape[0], h = inputShape[2], w = inputShape[3], k = c.KernelSize, s = c.Stride;
-        int oh = c.Padding.Same ? (h + s - 1) / s : (h + 2 * c.Padding.H - k) / s + 1;
-        int ow = c.Padding.Same ? (w + s - 1) / s : (w + 2 * c.Padding.W - k) / s + 1;
-        return 2.0 * n * c.OutChannels * oh * ow * c.InChannels * k * k;
+        int n = inputShape[0], h = inputShape[2], w = inputShape[3];
+        var (kh, kw) = c.KernelSize;
+        // "same" keeps the size (stride 1); otherwise the dilated kernel slides over the padded input.
+        int oh = c.Padding.Same ? h : (h + 2 * c.Padding.H - c.Dilation.H * (kh - 1) - 1) / c.Stride.H + 1;
+        int ow = c.Padding.Same ? w : (w + 2 * c.Padding.W - c.Dilation.W * (kw - 1) - 1) / c.Stride.W + 1;
+        return 2.0 * n * c.OutChannels * oh * ow * (c.InChannels / c.Groups) * kh * kw;
     }
 
     /// <summary>Markdown: the top rows by time, phase totals, and the layer rates against a peak when given.</summary>

@@ -29,12 +29,32 @@ public enum ReduceOp { Sum, Max, Min, ArgMax, ArgMin }
 /// <param name="K">Output channels of the convolution.</param>
 /// <param name="R">Kernel height.</param><param name="S">Kernel width.</param>
 /// <param name="StrideH">Vertical stride.</param><param name="StrideW">Horizontal stride.</param>
-/// <param name="PadH">Zero padding top and bottom.</param><param name="PadW">Zero padding left and right.</param>
+/// <param name="PadH">Zero padding at the top (and, with <paramref name="ExtraPadH"/> 0, the bottom).</param>
+/// <param name="PadW">Zero padding at the left (and, with <paramref name="ExtraPadW"/> 0, the right).</param>
+/// <param name="DilationH">Rows between kernel taps.</param><param name="DilationW">Columns between kernel taps.</param>
+/// <param name="Groups">Channel groups: output channels of group g see only its C / Groups input channels, so the
+/// weights are K x (C / Groups) x R x S.</param>
+/// <param name="ExtraPadH">Rows added to the bottom padding, or removed when negative: PyTorch's "same" with an even
+/// kernel extent pads one more row at the bottom; a transposed convolution's output padding leaves rows that no
+/// output of its adjoint reads.</param>
+/// <param name="ExtraPadW">The same for the right padding.</param>
 public readonly record struct ConvGeometry(int N, int C, int H, int W, int K, int R, int S,
-    int StrideH, int StrideW, int PadH, int PadW)
+    int StrideH, int StrideW, int PadH, int PadW, int DilationH = 1, int DilationW = 1, int Groups = 1, int ExtraPadH = 0, int ExtraPadW = 0)
 {
-    public int OutH => (H + 2 * PadH - R) / StrideH + 1;
-    public int OutW => (W + 2 * PadW - S) / StrideW + 1;
+    public int OutH => (H + 2 * PadH + ExtraPadH - DilationH * (R - 1) - 1) / StrideH + 1;
+    public int OutW => (W + 2 * PadW + ExtraPadW - DilationW * (S - 1) - 1) / StrideW + 1;
+
+    /// <summary>Input channels per group (the weights' second dimension).</summary>
+    public int GroupC => C / Groups;
+
+    /// <summary>Output channels per group.</summary>
+    public int GroupK => K / Groups;
+
+    /// <summary>Rows of one group's im2col matrix and columns of its weight matrix: GroupC R S.</summary>
+    public int GroupCrs => GroupC * R * S;
+
+    /// <summary>A 1x1 convolution that reads every input pixel once, in place: its im2col matrix is the input.</summary>
+    public bool IsPointwise => R == 1 && S == 1 && StrideH == 1 && StrideW == 1 && PadH == 0 && PadW == 0 && ExtraPadH == 0 && ExtraPadW == 0;
 }
 
 /// <summary>Shape of a 2-D pooling window over an N x C x H x W input, with PyTorch's options.</summary>

@@ -4,7 +4,9 @@ using Lab.Core.Backends;
 namespace Lab.Core.Cpu;
 
 /// <summary>
-/// Convolution as GEMM over im2col columns (see <see cref="Im2Col"/>), NCHW float32, weights K x C x R x S.
+/// Convolution as GEMM over im2col columns (see <see cref="Im2Col"/>), NCHW float32, weights K x (C / groups) x R x S;
+/// with channel groups, every product is one GEMM per group over its block of rows (the im2col layout does not
+/// change; "groups" elsewhere in this file are the weight gradient's accumulators).
 /// The batch is cut into chunks of samples whose columns and GEMM rows fit in L2 together, so the GEMMs of small
 /// feature maps are wide enough for the micro-kernels (MnistCnn's last layer has 9 output pixels per sample) and
 /// large maps still stream through cache. Chunks are the parallel parts: the pool's threads claim them, each chunk
@@ -69,7 +71,7 @@ internal static unsafe class ConvGemm
     /// </summary>
     public static void GradWeight(float* x, float* dy, float* dw, in ConvGeometry g)
     {
-        int kcrs = g.K * g.C * g.R * g.S;
+        int kcrs = g.K * g.GroupCrs;
         var job = new Job { G = g, X = x, Dy = dy, Dw = dw, Transposed = TransposeGradWeight(g) };
         int threads = Plan(ref job);
         job.Groups = Parallel(g) ? Math.Min(job.Chunks, MinParallelChunks) : 1;
@@ -93,7 +95,7 @@ internal static unsafe class ConvGemm
         int ohw = g.OutH * g.OutW;
         long perSample = (long)(g.C * g.R * g.S + g.K) * ohw;
         int chunk;
-        if (IsPointwise(g) && ohw >= 32) chunk = 1; // multiplies each sample's input in place: nothing to copy
+        if (g.IsPointwise && ohw >= 32) chunk = 1; // multiplies each sample's input in place: nothing to copy
         else if (ohw >= WideMap) chunk = 1;         // wide enough alone: no gather or scatter of the GEMM's rows
         else chunk = (int)Math.Clamp(ChunkFloats / Math.Max(perSample, 1), 1, Math.Max(g.N, 1));
         bool parallel = Parallel(g);
@@ -104,16 +106,14 @@ internal static unsafe class ConvGemm
     }
 
     private static bool Parallel(in ConvGeometry g) =>
-        g.N >= 2 && (long)g.N * g.K * g.C * g.R * g.S * g.OutH * g.OutW >= MinMacsForThreads;
-
-    private static bool IsPointwise(in ConvGeometry g) =>
-        g.R == 1 && g.S == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadH == 0 && g.PadW == 0;
+        g.N >= 2 && (long)g.N * g.K * g.GroupCrs * g.OutH * g.OutW >= MinMacsForThreads;
 
     /// <summary>
     /// Whether to compute dWᵀ = cols dyᵀ (C R S x K) rather than dW = dy colsᵀ (K x C R S): the GEMM's N side is its
     /// 32-wide register tile, so the larger of K and C R S belongs there (MnistCnn's first layer: K = 32, C R S = 9).
+    /// Grouped convolutions take dW = dy colsᵀ, one product per group into its block of dW.
     /// </summary>
-    private static bool TransposeGradWeight(in ConvGeometry g) => GradWeightOrientation switch
+    private static bool TransposeGradWeight(in ConvGeometry g) => g.Groups == 1 && GradWeightOrientation switch
     {
         1 => false,
         2 => true,
@@ -125,25 +125,27 @@ internal static unsafe class ConvGemm
     {
         ref Job j = ref *(Job*)state;
         var g = j.G;
-        int ohw = g.OutH * g.OutW, crs = g.C * g.R * g.S;
+        int ohw = g.OutH * g.OutW, crs = g.C * g.R * g.S, gk = g.GroupK, gcrs = g.GroupCrs;
         long chw = (long)g.C * g.H * g.W, kohw = (long)g.K * ohw;
         int n = chunk * j.Chunk, b = Math.Min(j.Chunk, g.N - n), len = b * ohw;
         float* x = j.X + n * chw, y = j.Y + n * kohw;
         float* cols = x;
-        if (!(b == 1 && IsPointwise(g)))
+        if (!(b == 1 && g.IsPointwise))
         {
             cols = ConvBuffers.Cols((long)crs * len);
             Im2Col.Fill(x, b, g, cols, len);
         }
+        // One sample's output is its K x OH OW block already; more are gathered in rows and scattered after.
+        float* output = b == 1 ? y : ConvBuffers.Rows((long)g.K * len);
+        for (int gi = 0; gi < g.Groups; gi++)
+            Gemm.SgemmUnchecked(false, false, gk, len, gcrs, 1f, j.W + (long)gi * gk * gcrs, gcrs,
+                cols + (long)gi * gcrs * len, len, 0f, output + (long)gi * gk * len, len);
         if (b == 1)
         {
-            Gemm.SgemmUnchecked(false, false, g.K, ohw, crs, 1f, j.W, crs, cols, ohw, 0f, y, ohw);
             if (j.Bias is not null) RowOps.CopyAddBias(y, y, new RowOps.Steps(0, ohw, 0, ohw), 1, g.K, ohw, j.Bias);
             return;
         }
-        float* rows = ConvBuffers.Rows((long)g.K * len);
-        Gemm.SgemmUnchecked(false, false, g.K, len, crs, 1f, j.W, crs, cols, len, 0f, rows, len);
-        Im2Col.Scatter(rows, g.K, ohw, b, j.Bias, y, kohw);
+        Im2Col.Scatter(output, g.K, ohw, b, j.Bias, y, kohw);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -151,7 +153,7 @@ internal static unsafe class ConvGemm
     {
         ref Job j = ref *(Job*)state;
         var g = j.G;
-        int ohw = g.OutH * g.OutW, crs = g.C * g.R * g.S;
+        int ohw = g.OutH * g.OutW, crs = g.C * g.R * g.S, gk = g.GroupK, gcrs = g.GroupCrs;
         long chw = (long)g.C * g.H * g.W, kohw = (long)g.K * ohw;
         int n = chunk * j.Chunk, b = Math.Min(j.Chunk, g.N - n), len = b * ohw;
         float* dy = j.Dy + n * kohw, dx = j.Dx + n * chw;
@@ -161,13 +163,13 @@ internal static unsafe class ConvGemm
             Im2Col.Gather(dy, kohw, g.K, ohw, b, gathered);
             dy = gathered;
         }
-        if (b == 1 && IsPointwise(g))
-        {
-            Gemm.SgemmUnchecked(true, false, crs, ohw, g.K, 1f, j.W, crs, dy, ohw, 0f, dx, ohw);
-            return;
-        }
-        float* cols = ConvBuffers.Cols((long)crs * len);
-        Gemm.SgemmUnchecked(true, false, crs, len, g.K, 1f, j.W, crs, dy, len, 0f, cols, len);
+        // A pointwise convolution's columns are dx itself.
+        bool inPlace = b == 1 && g.IsPointwise;
+        float* cols = inPlace ? dx : ConvBuffers.Cols((long)crs * len);
+        for (int gi = 0; gi < g.Groups; gi++)
+            Gemm.SgemmUnchecked(true, false, gcrs, len, gk, 1f, j.W + (long)gi * gk * gcrs, gcrs,
+                dy + (long)gi * gk * len, len, 0f, cols + (long)gi * gcrs * len, len);
+        if (inPlace) return;
         if (g.StrideH == 1 && g.StrideW == 1 && System.Runtime.Intrinsics.X86.Avx512F.IsSupported) Im2Col.SumStride1(cols, len, b, g, dx);
         else
         {
@@ -181,18 +183,18 @@ internal static unsafe class ConvGemm
     {
         ref Job j = ref *(Job*)state;
         var g = j.G;
-        int ohw = g.OutH * g.OutW, crs = g.C * g.R * g.S;
+        int ohw = g.OutH * g.OutW, crs = g.C * g.R * g.S, gk = g.GroupK, gcrs = g.GroupCrs;
         long chw = (long)g.C * g.H * g.W, kohw = (long)g.K * ohw;
         int own = j.Transposed ? 0 : 1;
-        float* acc = group < own ? j.Dw : j.Partials + (long)(group - own) * g.K * crs;
+        float* acc = group < own ? j.Dw : j.Partials + (long)(group - own) * g.K * gcrs;
         var (first, end) = WorkerPool.Slice(j.Chunks, 1, groups, group);
-        if (first == end) new Span<float>(acc, g.K * crs).Clear();
+        if (first == end) new Span<float>(acc, g.K * gcrs).Clear();
         for (int chunk = first; chunk < end; chunk++)
         {
             int n = chunk * j.Chunk, b = Math.Min(j.Chunk, g.N - n), len = b * ohw;
             float* x = j.X + n * chw, dy = j.Dy + n * kohw;
             float* cols = x;
-            if (!(b == 1 && IsPointwise(g)))
+            if (!(b == 1 && g.IsPointwise))
             {
                 cols = ConvBuffers.Cols((long)crs * len);
                 Im2Col.Fill(x, b, g, cols, len);
@@ -206,7 +208,10 @@ internal static unsafe class ConvGemm
             // The group's first chunk overwrites its accumulator, later ones add to it.
             float beta = chunk == first ? 0f : 1f;
             if (j.Transposed) Gemm.SgemmUnchecked(false, true, crs, g.K, len, 1f, cols, len, dy, len, beta, acc, g.K);
-            else Gemm.SgemmUnchecked(false, true, g.K, crs, len, 1f, dy, len, cols, len, beta, acc, crs);
+            else
+                for (int gi = 0; gi < g.Groups; gi++)
+                    Gemm.SgemmUnchecked(false, true, gk, gcrs, len, 1f, dy + (long)gi * gk * len, len,
+                        cols + (long)gi * gcrs * len, len, beta, acc + (long)gi * gk * gcrs, gcrs);
         }
     }
 

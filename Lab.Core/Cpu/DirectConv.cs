@@ -6,7 +6,7 @@ using Lab.Core.Backends;
 namespace Lab.Core.Cpu;
 
 /// <summary>
-/// The forward convolution of a single-channel input (the first layer of every seed CNN), stride 1, no padding, as
+/// The forward convolution of a single-channel input (the first layer of every seed CNN), stride 1, no padding or dilation, as
 /// direct AVX-512 loops: 16 output columns at a time, the R S input vectors of a row loaded once and reused by all K
 /// filters. Its im2col product has only R S (9) rows of depth, too shallow for the GEMM's packing to pay. Taps are
 /// summed in the order the GEMM sums them, from zero, and the bias added last, so results match it bit for bit.
@@ -17,7 +17,8 @@ internal static unsafe class DirectConv
     public const int MaxTaps = 25;
 
     public static bool Applies(in ConvGeometry g) =>
-        Avx512F.IsSupported && g.C == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadH == 0 && g.PadW == 0
+        Avx512F.IsSupported && g.C == 1 && g.Groups == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadH == 0 && g.PadW == 0
+        && g.ExtraPadH == 0 && g.ExtraPadW == 0 && g.DilationH == 1 && g.DilationW == 1
         && g.R * g.S <= MaxTaps && g.OutH > 0 && g.OutW > 0;
 
     private struct Job

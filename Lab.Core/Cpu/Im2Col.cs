@@ -8,8 +8,9 @@ namespace Lab.Core.Cpu;
 /// <summary>
 /// The layout changes that turn a convolution into GEMMs. For a chunk of b samples, the column matrix has one row
 /// per (c, r, s) and one column per (sample, p, q): cols[(c R + r) S + s, i OH OW + p OW + q] =
-/// x[i, c, p stride - pad + r, q stride - pad + s], zero where that falls in the padding. Then
-/// y = W cols (forward), cols = Wᵀ dy followed by col2im (input gradient), dW = dy colsᵀ (weight gradient).
+/// x[i, c, p stride - pad + r dilation, q stride - pad + s dilation], zero where that falls in the padding. Then
+/// y = W cols (forward), cols = Wᵀ dy followed by col2im (input gradient), dW = dy colsᵀ (weight gradient); with
+/// groups, group g's rows are the consecutive block of its channels and each product is one GEMM per group.
 /// Rows are written a kernel offset (c, r, s) at a time, so for stride 1 every inner step is one contiguous
 /// run of an input row.
 /// </summary>
@@ -17,7 +18,7 @@ internal static unsafe class Im2Col
 {
     /// <summary>
     /// The outputs o in [0, count) whose input o stride - pad + offset lies in [0, size): [lo, hi). For rows,
-    /// offset is the kernel row r; for columns, the kernel column s.
+    /// offset is the kernel row r times the dilation; for columns, the kernel column s times the dilation.
     /// </summary>
     private static (int Lo, int Hi) ValidRange(int size, int pad, int offset, int stride, int count)
     {
@@ -39,15 +40,15 @@ internal static unsafe class Im2Col
         for (int c = 0; c < g.C; c++)
             for (int r = 0; r < g.R; r++)
             {
-                var (pLo, pHi) = ValidRange(g.H, g.PadH, r, g.StrideH, oh);
+                var (pLo, pHi) = ValidRange(g.H, g.PadH, r * g.DilationH, g.StrideH, oh);
                 for (int s = 0; s < g.S; s++)
                 {
                     float* row = cols + (long)((c * g.R + r) * g.S + s) * ld;
-                    var (qLo, qHi) = ValidRange(g.W, g.PadW, s, g.StrideW, ow);
+                    var (qLo, qHi) = ValidRange(g.W, g.PadW, s * g.DilationW, g.StrideW, ow);
                     if (pLo > 0 || pHi < oh || qLo > 0 || qHi < ow) new Span<float>(row, b * ohw).Clear();
                     if (pHi <= pLo || qHi <= qLo) continue;
                     // The input pixel of output (pLo, qLo) in channel c of sample 0.
-                    float* src = x + (long)c * hw + (pLo * g.StrideH - g.PadH + r) * g.W + qLo * g.StrideW - g.PadW + s;
+                    float* src = x + (long)c * hw + (pLo * g.StrideH - g.PadH + r * g.DilationH) * g.W + qLo * g.StrideW - g.PadW + s * g.DilationW;
                     RowOps.Copy(src, row + pLo * ow + qLo, steps, b, pHi - pLo, qHi - qLo, g.StrideW);
                 }
             }
@@ -66,14 +67,14 @@ internal static unsafe class Im2Col
         for (int c = 0; c < g.C; c++)
             for (int r = 0; r < g.R; r++)
             {
-                var (pLo, pHi) = ValidRange(g.H, g.PadH, r, g.StrideH, oh);
+                var (pLo, pHi) = ValidRange(g.H, g.PadH, r * g.DilationH, g.StrideH, oh);
                 if (pHi <= pLo) continue;
                 for (int s = 0; s < g.S; s++)
                 {
-                    var (qLo, qHi) = ValidRange(g.W, g.PadW, s, g.StrideW, ow);
+                    var (qLo, qHi) = ValidRange(g.W, g.PadW, s * g.DilationW, g.StrideW, ow);
                     if (qHi <= qLo) continue;
                     float* src = cols + (long)((c * g.R + r) * g.S + s) * ld + pLo * ow + qLo;
-                    float* dst = dx + (long)c * hw + (pLo * g.StrideH - g.PadH + r) * g.W + qLo * g.StrideW - g.PadW + s;
+                    float* dst = dx + (long)c * hw + (pLo * g.StrideH - g.PadH + r * g.DilationH) * g.W + qLo * g.StrideW - g.PadW + s * g.DilationW;
                     RowOps.Add(src, dst, steps, b, pHi - pLo, qHi - qLo, g.StrideW);
                 }
             }
@@ -105,13 +106,13 @@ internal static unsafe class Im2Col
                         var acc = Vector512<float>.Zero;
                         for (int r = 0; r < g.R; r++)
                         {
-                            int p = h + g.PadH - r;
+                            int p = h + g.PadH - r * g.DilationH;
                             if ((uint)p >= (uint)oh) continue;
                             float* row = plane + (long)r * g.S * ld + p * ow;
                             for (int s = 0; s < g.S; s++, row += ld)
                             {
-                                // Lane l takes column q = w0 + l + pad - s, where 0 <= q < OW.
-                                int q0 = w0 + g.PadW - s;
+                                // Lane l takes column q = w0 + l + pad - s dilation, where 0 <= q < OW.
+                                int q0 = w0 + g.PadW - s * g.DilationW;
                                 var take = Vector512.GreaterThanOrEqual(lanes, Vector512.Create(-q0))
                                     & Vector512.LessThan(lanes, Vector512.Create(Math.Min(width, ow - q0)));
                                 acc += Avx512F.MaskLoad(row + q0, take.AsSingle(), default);

@@ -4,18 +4,17 @@ namespace Lab.Core.Cuda;
 
 /// <summary>
 /// Convolutions as GEMMs over im2col column buffers: per image, col = im2col(x) is (C R S) x (OH OW), so
-/// y = W col, dcol = Wᵀ dy (scattered back by col2im) and dW = Σ dy colᵀ. The images of a batch go to
-/// cuBLAS as one strided-batched call; the column buffer is built for as many images as fit in
-/// <see cref="ColumnBudget"/> floats at a time. A 1x1 convolution with stride 1 and no padding uses x itself.
+/// y = W col, dcol = Wᵀ dy (scattered back by col2im) and dW = Σ dy colᵀ; with groups, each product is one GEMM per
+/// group over its block of rows of col, W and dy. The images of a batch go to cuBLAS as one strided-batched call;
+/// the column buffer is built for as many images as fit in <see cref="ColumnBudget"/> floats at a time. A 1x1
+/// convolution with stride 1 and no padding uses x itself.
 /// </summary>
 public sealed partial class CudaBackend
 {
     private const long ColumnBudget = 64L << 20; // floats (256 MiB)
 
-    private static bool IsPointwise(in ConvGeometry g) => g.R == 1 && g.S == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadH == 0 && g.PadW == 0;
-
     private static Arg GeometryArg(in ConvGeometry g)
-        => new([g.C, g.H, g.W, g.R, g.S, g.StrideH, g.StrideW, g.PadH, g.PadW, g.OutH, g.OutW]);
+        => new([g.C, g.H, g.W, g.R, g.S, g.StrideH, g.StrideW, g.PadH, g.PadW, g.DilationH, g.DilationW, g.OutH, g.OutW]);
 
     private static int ImagesPerChunk(in ConvGeometry g)
     {
@@ -27,10 +26,13 @@ public sealed partial class CudaBackend
     {
         Enter();
         int crs = g.C * g.R * g.S, ohw = g.OutH * g.OutW, chw = g.C * g.H * g.W, kohw = g.K * ohw;
+        int gk = g.GroupK, gcrs = g.GroupCrs;
         if (y.Numel == 0) return;
         DevicePtr xp = Ptr(x), wp = Ptr(w), yp = Ptr(y);
-        if (IsPointwise(g))
-            Gemm(wp, false, 0, xp, false, chw, yp, g.N, g.K, ohw, crs, 0f);
+        if (g.IsPointwise)
+            for (int gi = 0; gi < g.Groups; gi++)
+                Gemm(Offset(wp, (long)gi * gk * gcrs), false, 0, Offset(xp, (long)gi * gcrs * ohw), false, chw,
+                    Offset(yp, (long)gi * gk * ohw), g.N, gk, ohw, gcrs, 0f, kohw);
         else
         {
             int chunk = ImagesPerChunk(g);
@@ -39,7 +41,9 @@ public sealed partial class CudaBackend
             {
                 int images = Math.Min(chunk, g.N - n0);
                 LaunchN(Kernels.Im2Col, images * crs * ohw, Offset(xp, (long)n0 * chw), col.Ptr, images, GeometryArg(g));
-                Gemm(wp, false, 0, col.Ptr, false, (long)crs * ohw, Offset(yp, (long)n0 * kohw), images, g.K, ohw, crs, 0f);
+                for (int gi = 0; gi < g.Groups; gi++)
+                    Gemm(Offset(wp, (long)gi * gk * gcrs), false, 0, Offset(col.Ptr, (long)gi * gcrs * ohw), false, (long)crs * ohw,
+                        Offset(yp, (long)n0 * kohw + (long)gi * gk * ohw), images, gk, ohw, gcrs, 0f, kohw);
             }
         }
         if (bias is not null) LaunchN(Kernels.AddChannelBias, y.Numel, yp, Ptr(bias), y.Numel, g.K, ohw);
@@ -49,11 +53,14 @@ public sealed partial class CudaBackend
     {
         Enter();
         int crs = g.C * g.R * g.S, ohw = g.OutH * g.OutW, chw = g.C * g.H * g.W, kohw = g.K * ohw;
+        int gk = g.GroupK, gcrs = g.GroupCrs;
         if (dx.Numel == 0) return;
         DevicePtr dyp = Ptr(dy), wp = Ptr(w), dxp = Ptr(dx);
-        if (IsPointwise(g))
+        if (g.IsPointwise)
         {
-            Gemm(wp, true, 0, dyp, false, kohw, dxp, g.N, g.C, ohw, g.K, 0f);
+            for (int gi = 0; gi < g.Groups; gi++)
+                Gemm(Offset(wp, (long)gi * gk * gcrs), true, 0, Offset(dyp, (long)gi * gk * ohw), false, kohw,
+                    Offset(dxp, (long)gi * gcrs * ohw), g.N, gcrs, ohw, gk, 0f, chw);
             return;
         }
         int chunk = ImagesPerChunk(g);
@@ -61,7 +68,9 @@ public sealed partial class CudaBackend
         for (int n0 = 0; n0 < g.N; n0 += chunk)
         {
             int images = Math.Min(chunk, g.N - n0);
-            Gemm(wp, true, 0, Offset(dyp, (long)n0 * kohw), false, kohw, col.Ptr, images, crs, ohw, g.K, 0f);
+            for (int gi = 0; gi < g.Groups; gi++)
+                Gemm(Offset(wp, (long)gi * gk * gcrs), true, 0, Offset(dyp, (long)n0 * kohw + (long)gi * gk * ohw), false, kohw,
+                    Offset(col.Ptr, (long)gi * gcrs * ohw), images, gcrs, ohw, gk, 0f, (long)crs * ohw);
             LaunchN(Kernels.Col2Im, images * chw, col.Ptr, Offset(dxp, (long)n0 * chw), images, GeometryArg(g));
         }
     }
@@ -69,25 +78,29 @@ public sealed partial class CudaBackend
     public void Conv2dGradWeight(Tensor x, Tensor dy, Tensor dw, in ConvGeometry g)
     {
         Enter();
-        int crs = g.C * g.R * g.S, ohw = g.OutH * g.OutW, chw = g.C * g.H * g.W, kohw = g.K * ohw, kcrs = g.K * crs;
+        int crs = g.C * g.R * g.S, ohw = g.OutH * g.OutW, chw = g.C * g.H * g.W, kohw = g.K * ohw;
+        int gk = g.GroupK, gcrs = g.GroupCrs, weights = g.K * gcrs;
         if (dw.Numel == 0) return;
         DevicePtr xp = Ptr(x), dyp = Ptr(dy), dwp = Ptr(dw);
-        if (g.N == 0 || ohw == 0) { Zero(dwp, kcrs); return; }
-        bool pointwise = IsPointwise(g);
+        if (g.N == 0 || ohw == 0) { Zero(dwp, weights); return; }
+        bool pointwise = g.IsPointwise;
         int chunk = pointwise ? g.N : ImagesPerChunk(g);
-        // Per image dW_n = dy_n col_nᵀ into a [images, K, CRS] buffer, then one reduction over images.
+        // Per image dW_n = dy_n col_nᵀ (per group, into its block) in an [images, K, C/groups R S] buffer, then one
+        // reduction over images.
         using var col = Rent(pointwise ? 0 : (long)chunk * crs * ohw);
-        using var perImage = Rent((long)Math.Min(chunk, g.N) * kcrs);
-        using var partial = Rent(g.N > chunk ? kcrs : 0);
+        using var perImage = Rent((long)Math.Min(chunk, g.N) * weights);
+        using var partial = Rent(g.N > chunk ? weights : 0);
         for (int n0 = 0; n0 < g.N; n0 += chunk)
         {
             int images = Math.Min(chunk, g.N - n0);
             DevicePtr cols = pointwise ? Offset(xp, (long)n0 * chw) : col.Ptr;
             if (!pointwise) LaunchN(Kernels.Im2Col, images * crs * ohw, Offset(xp, (long)n0 * chw), col.Ptr, images, GeometryArg(g));
-            Gemm(Offset(dyp, (long)n0 * kohw), false, kohw, cols, true, (long)crs * ohw, perImage.Ptr, images, g.K, crs, ohw, 0f);
+            for (int gi = 0; gi < g.Groups; gi++)
+                Gemm(Offset(dyp, (long)n0 * kohw + (long)gi * gk * ohw), false, kohw, Offset(cols, (long)gi * gcrs * ohw), true, (long)crs * ohw,
+                    Offset(perImage.Ptr, (long)gi * gk * gcrs), images, gk, gcrs, ohw, 0f, weights);
             bool first = n0 == 0;
-            ReduceCols(ReduceOp.Sum, perImage.Ptr, 1, images, kcrs, first ? dwp : partial.Ptr);
-            if (!first) LaunchN(Kernels.Axpy, kcrs, 1f, partial.Ptr, dwp, kcrs);
+            ReduceCols(ReduceOp.Sum, perImage.Ptr, 1, images, weights, first ? dwp : partial.Ptr);
+            if (!first) LaunchN(Kernels.Axpy, weights, 1f, partial.Ptr, dwp, weights);
         }
     }
 

@@ -22,7 +22,7 @@ internal static class Kernels
         return k;
     }
 
-    private const string Dims = "[32]", Geometry = "[44]", Pool = "[48]";
+    private const string Dims = "[32]", Geometry = "[52]", Pool = "[48]";
 
     public static readonly KernelSpec Unary = K("elementwise", "unary", "ippiff");
     public static readonly KernelSpec UnaryPow = K("elementwise", "unary_pow", "ppif");
@@ -81,8 +81,8 @@ public readonly record struct DevicePtr(ulong Address)
     public static readonly DevicePtr Null = new(0);
 }
 
-/// <summary>Up to twelve ints passed by value as one struct (shapes and geometries).</summary>
-[InlineArray(12)]
+/// <summary>Up to sixteen ints passed by value as one struct (shapes and geometries).</summary>
+[InlineArray(16)]
 internal struct IntBlock { private int _first; }
 
 /// <summary>One kernel argument; ints, floats and device pointers convert implicitly, so launches read like calls.</summary>

@@ -61,7 +61,9 @@ public class WorkloadTests
         Assert.Equal(2.0 * 32 * 576 * 64, ProfileReport.ForwardFlops(new Linear(576, 64), [32, 576]));
         // 28x28 valid 3x3 -> 26x26, 32 filters over 1 channel.
         Assert.Equal(2.0 * 32 * 32 * 26 * 26 * 9, ProfileReport.ForwardFlops(new Conv2d(1, 32, 3), [32, 1, 28, 28]));
-        Assert.Equal(2.0 * 4 * 8 * 4 * 4 * 4 * 9, ProfileReport.ForwardFlops(new Conv2d(4, 8, 3, stride: 2, padding: Padding.SameSize), [4, 4, 8, 8]));
+        Assert.Equal(2.0 * 4 * 8 * 4 * 4 * 4 * 9, ProfileReport.ForwardFlops(new Conv2d(4, 8, 3, stride: 2, padding: 1), [4, 4, 8, 8]));
+        // "same" keeps 8x8; each of the 8 filters sees its group's 2 channels through a 3x1 kernel.
+        Assert.Equal(2.0 * 4 * 8 * 8 * 8 * 2 * 3, ProfileReport.ForwardFlops(new Conv2d(4, 8, (3, 1), padding: Padding.SameSize, dilation: 2, groups: 2), [4, 4, 8, 8]));
     }
 
     [Fact]

@@ -158,6 +158,41 @@ public class TensorScopeTests
     }
 
     [Fact]
+    public void AGradientPenaltyThroughConvolutionsInsideARecyclingScopeAllocatesNothing()
+    {
+        // WGAN-GP's pattern: the input gradient of a conv critic built with createGraph, its norm penalised, and the
+        // penalty differentiated into every weight and bias (the weight-gradient and bias-gradient nodes included).
+        var g = new Generator(5);
+        var w1 = Tensor.RandN(g, [4, 2, 3, 3]).RequireGrad();
+        var b1 = Tensor.RandN(g, [4]).RequireGrad();
+        var w2 = Tensor.RandN(g, [4, 1, 3, 2]).RequireGrad();
+        var w3 = Tensor.RandN(g, [4, 2, 3, 3]).RequireGrad();
+        var b3 = Tensor.RandN(g, [2]).RequireGrad();
+        var x = Tensor.RandN(g, [3, 2, 7, 6]);
+        int[] perSample = [1, 2, 3];
+        int two = 2, one = 1;
+        Size2 stride = two;
+        Padding padding = one;
+        var opt = new Adam([w1, b1, w2, w3, b3]);
+        long bytes = SteadyStateBytes(() =>
+        {
+            using var _ = RecyclingScope();
+            opt.ZeroGrad();
+            var xi = x.Detach().RequireGrad();
+            var h = Tensor.Conv2d(xi, w1, b1, stride, padding).Tanh();
+            h = Tensor.Conv2d(h, w2, null, one, Padding.SameSize, dilation: two, groups: 4).Tanh();
+            var critic = Tensor.ConvTranspose2d(h, w3, b3, stride, padding, outputPadding: one).Square().Sum();
+            var gx = Autograd.Grad(critic, xi, createGraph: true)!;
+            var norm = (gx.Square().Sum(perSample) + 1e-6f).Sqrt();
+            ((norm - 1f).Square().Mean() * 10f).Backward();
+            opt.Step();
+        });
+        Assert.True(bytes == 0, $"{bytes / 10.0:F1} bytes per step");
+        Assert.NotNull(w1.Grad);
+        Assert.NotNull(b3.Grad);
+    }
+
+    [Fact]
     public void ALateUseOfARecycledTensorThrowsUntilItsObjectIsReused()
     {
         Tensor kept;

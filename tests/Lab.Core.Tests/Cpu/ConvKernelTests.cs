@@ -6,8 +6,8 @@ namespace Lab.Core.Tests.Cpu;
 /// <summary>
 /// The CPU backend's im2col/GEMM convolutions against the direct loops of <see cref="NaiveConv"/>, forward, input
 /// gradient and weight gradient: every small geometry (kernels 1, 3, 5; strides 1, 2; padding 0, 1, 2; one channel;
-/// odd and non-square sizes; batches of 1 and 3), asymmetric ones, the seed models' layers, and larger layers under
-/// every chunking and threading choice. Outputs start as NaN, so a kernel that skips an element fails.
+/// odd and non-square sizes; batches of 1 and 3), asymmetric ones, dilated, grouped and unevenly padded ones, the
+/// seed models' layers, and larger layers under every chunking and threading choice. Outputs start as NaN, so a kernel that skips an element fails.
 /// The AVX2 and scalar fallbacks run when the suite is run with DOTNET_EnableAVX512=0 (and DOTNET_EnableAVX2=0).
 /// </summary>
 public class ConvKernelTests
@@ -28,6 +28,19 @@ public class ConvKernelTests
         yield return new(2, 3, 6, 5, 2, 1, 3, 1, 2, 0, 1);
         yield return new(3, 2, 9, 7, 4, 2, 2, 2, 2, 0, 0);
         yield return new(1, 1, 4, 11, 2, 2, 4, 1, 3, 1, 2);
+        // Dilation, groups (depthwise and grouped pointwise too), and uneven bottom/right padding: one more row or
+        // column for "same" with an even kernel, fewer for a transposed convolution's output padding.
+        yield return new(2, 4, 9, 8, 6, 3, 3, 1, 1, 1, 1, DilationH: 2, DilationW: 2);
+        yield return new(2, 3, 10, 7, 4, 3, 2, 2, 1, 2, 0, DilationH: 3, DilationW: 2);
+        yield return new(3, 4, 7, 7, 6, 3, 3, 1, 1, 1, 1, Groups: 2);
+        yield return new(2, 6, 8, 9, 6, 3, 3, 2, 1, 1, 1, Groups: 6);
+        yield return new(2, 6, 8, 9, 12, 3, 3, 1, 1, 1, 1, Groups: 6);
+        yield return new(2, 4, 6, 6, 8, 1, 1, 1, 1, 0, 0, Groups: 4);
+        yield return new(1, 4, 6, 5, 8, 1, 1, 1, 1, 0, 0, Groups: 2);
+        yield return new(2, 2, 6, 7, 3, 2, 4, 1, 1, 0, 1, ExtraPadH: 1, ExtraPadW: 1);
+        yield return new(2, 2, 8, 9, 3, 3, 3, 2, 2, 1, 1, ExtraPadH: -1, ExtraPadW: -1);
+        yield return new(2, 3, 9, 10, 6, 2, 2, 1, 1, 0, 0, DilationH: 3, DilationW: 3, Groups: 3, ExtraPadH: -1, ExtraPadW: -2);
+        yield return new(2, 2, 7, 7, 2, 1, 1, 1, 1, 0, 0, DilationH: 2, DilationW: 2, ExtraPadH: -1, ExtraPadW: -1);
     }
 
     /// <summary>The seed models' layers (see Lab.Bench ConvShapes) and larger ones that cross the threading and chunking thresholds.</summary>
@@ -38,6 +51,7 @@ public class ConvKernelTests
         new(16, 8, 5, 5, 16, 2, 2, 1, 1, 0, 0), new(16, 4, 6, 6, 8, 2, 2, 1, 1, 0, 0), new(16, 1, 8, 8, 4, 3, 3, 1, 1, 0, 0),
         new(5, 16, 12, 12, 16, 3, 3, 2, 2, 1, 1), new(3, 32, 8, 8, 48, 1, 1, 1, 1, 0, 0), new(7, 24, 3, 3, 8, 1, 1, 1, 1, 0, 0),
         new(7, 2, 28, 28, 8, 5, 5, 1, 1, 2, 2), new(33, 4, 6, 6, 8, 3, 3, 1, 1, 1, 1), new(1, 16, 30, 30, 32, 3, 3, 1, 1, 1, 1),
+        new(8, 16, 12, 12, 16, 3, 3, 1, 1, 1, 1, Groups: 16), new(6, 8, 10, 10, 12, 3, 3, 1, 1, 2, 2, DilationH: 2, DilationW: 2, Groups: 2),
     ];
 
     [Theory]
@@ -101,11 +115,11 @@ public class ConvKernelTests
         foreach (var g in LargerGeometries)
         {
             var x = T(Values(rng, g.N * g.C * g.H * g.W), g.N, g.C, g.H, g.W);
-            var w = T(Values(rng, g.K * g.C * g.R * g.S), g.K, g.C, g.R, g.S);
+            var w = T(Values(rng, g.K * g.GroupCrs), g.K, g.GroupC, g.R, g.S);
             var dy = T(Values(rng, g.N * g.K * g.OutH * g.OutW), g.N, g.K, g.OutH, g.OutW);
             float[][] Run(int threads)
             {
-                var (y, dx, dw) = (NaNs([g.N, g.K, g.OutH, g.OutW]), NaNs([g.N, g.C, g.H, g.W]), NaNs([g.K, g.C, g.R, g.S]));
+                var (y, dx, dw) = (NaNs([g.N, g.K, g.OutH, g.OutW]), NaNs([g.N, g.C, g.H, g.W]), NaNs([g.K, g.GroupC, g.R, g.S]));
                 GemmTests.WithThreads(threads, () =>
                 {
                     CpuBackend.Instance.Conv2d(x, w, null, y, g);
@@ -149,6 +163,8 @@ public class ConvKernelTests
         Assert.False(DirectConv.Applies(new ConvGeometry(2, 2, 8, 8, 4, 3, 3, 1, 1, 0, 0)));   // two channels: GEMM
         Assert.False(DirectConv.Applies(new ConvGeometry(2, 1, 8, 8, 4, 3, 3, 2, 2, 0, 0)));   // strided: GEMM
         Assert.False(DirectConv.Applies(new ConvGeometry(2, 1, 8, 8, 4, 3, 3, 1, 1, 1, 1)));   // padded: GEMM
+        Assert.False(DirectConv.Applies(new ConvGeometry(2, 1, 8, 8, 4, 2, 2, 1, 1, 0, 0, ExtraPadH: 1, ExtraPadW: 1))); // "same", even kernel
+        Assert.False(DirectConv.Applies(new ConvGeometry(2, 1, 8, 8, 4, 3, 3, 1, 1, 0, 0, DilationH: 2, DilationW: 2))); // dilated
     }
 
     [Fact]
@@ -181,7 +197,7 @@ public class ConvKernelTests
     {
         int oh = g.OutH, ow = g.OutW;
         var x = Values(rng, g.N * g.C * g.H * g.W);
-        var w = Values(rng, g.K * g.C * g.R * g.S);
+        var w = Values(rng, g.K * g.GroupCrs);
         var b = bias ? Values(rng, g.K) : [];
         var dy = Values(rng, g.N * g.K * oh * ow);
         var be = CpuBackend.Instance;
@@ -190,18 +206,18 @@ public class ConvKernelTests
         var expected = new float[dy.Length];
         NaiveConv.Conv2d(x, w, b, expected, g);
         var y = NaNs([g.N, g.K, oh, ow]);
-        be.Conv2d(T(x, g.N, g.C, g.H, g.W), T(w, g.K, g.C, g.R, g.S), bias ? Tensor.FromArray(b, [g.K]) : null, y, g);
+        be.Conv2d(T(x, g.N, g.C, g.H, g.W), T(w, g.K, g.GroupC, g.R, g.S), bias ? Tensor.FromArray(b, [g.K]) : null, y, g);
         Numeric.AssertClose(expected, y.ToArray(), 1e-4, what + " forward");
 
         expected = new float[x.Length];
         NaiveConv.Conv2dGradInput(dy, w, expected, g);
         var dx = NaNs([g.N, g.C, g.H, g.W]);
-        be.Conv2dGradInput(T(dy, g.N, g.K, oh, ow), T(w, g.K, g.C, g.R, g.S), dx, g);
+        be.Conv2dGradInput(T(dy, g.N, g.K, oh, ow), T(w, g.K, g.GroupC, g.R, g.S), dx, g);
         Numeric.AssertClose(expected, dx.ToArray(), 1e-4, what + " input gradient");
 
         expected = new float[w.Length];
         NaiveConv.Conv2dGradWeight(x, dy, expected, g);
-        var dw = NaNs([g.K, g.C, g.R, g.S]);
+        var dw = NaNs([g.K, g.GroupC, g.R, g.S]);
         be.Conv2dGradWeight(T(x, g.N, g.C, g.H, g.W), T(dy, g.N, g.K, oh, ow), dw, g);
         // Sums over N OH OW terms, in a different order: scale the tolerance with the term count.
         Numeric.AssertClose(expected, dw.ToArray(), 2e-5 * Math.Sqrt(g.N * oh * ow) + 1e-5, what + " weight gradient");

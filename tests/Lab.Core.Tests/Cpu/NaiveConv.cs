@@ -3,8 +3,9 @@ using Lab.Core.Backends;
 namespace Lab.Core.Tests.Cpu;
 
 /// <summary>
-/// The CPU backend's original convolution and pooling loops, the direct definitions that the im2col/GEMM and
-/// vectorised kernels are checked against (Lab.Bench compiles this same file as its benchmarks' baseline).
+/// The CPU backend's original convolution and pooling loops (the convolutions since extended by dilation, groups
+/// and uneven padding), the direct definitions that the im2col/GEMM and vectorised kernels are checked against
+/// (Lab.Bench compiles this same file as its benchmarks' baseline).
 /// </summary>
 internal static class NaiveConv
 {
@@ -17,16 +18,16 @@ internal static class NaiveConv
                     for (int q = 0; q < ow; q++)
                     {
                         float acc = bs.IsEmpty ? 0 : bs[k];
-                        for (int c = 0; c < g.C; c++)
+                        for (int c = 0; c < g.GroupC; c++)
                             for (int r = 0; r < g.R; r++)
                             {
-                                int h = p * g.StrideH - g.PadH + r;
+                                int h = p * g.StrideH - g.PadH + r * g.DilationH;
                                 if ((uint)h >= (uint)g.H) continue;
                                 for (int s = 0; s < g.S; s++)
                                 {
-                                    int ww = q * g.StrideW - g.PadW + s;
+                                    int ww = q * g.StrideW - g.PadW + s * g.DilationW;
                                     if ((uint)ww >= (uint)g.W) continue;
-                                    acc += xs[((n * g.C + c) * g.H + h) * g.W + ww] * ws[((k * g.C + c) * g.R + r) * g.S + s];
+                                    acc += xs[((n * g.C + k / g.GroupK * g.GroupC + c) * g.H + h) * g.W + ww] * ws[((k * g.GroupC + c) * g.R + r) * g.S + s];
                                 }
                             }
                         ys[((n * g.K + k) * oh + p) * ow + q] = acc;
@@ -43,16 +44,16 @@ internal static class NaiveConv
                     for (int q = 0; q < ow; q++)
                     {
                         float gv = gs[((n * g.K + k) * oh + p) * ow + q];
-                        for (int c = 0; c < g.C; c++)
+                        for (int c = 0; c < g.GroupC; c++)
                             for (int r = 0; r < g.R; r++)
                             {
-                                int h = p * g.StrideH - g.PadH + r;
+                                int h = p * g.StrideH - g.PadH + r * g.DilationH;
                                 if ((uint)h >= (uint)g.H) continue;
                                 for (int s = 0; s < g.S; s++)
                                 {
-                                    int ww = q * g.StrideW - g.PadW + s;
+                                    int ww = q * g.StrideW - g.PadW + s * g.DilationW;
                                     if ((uint)ww >= (uint)g.W) continue;
-                                    d[((n * g.C + c) * g.H + h) * g.W + ww] += gv * ws[((k * g.C + c) * g.R + r) * g.S + s];
+                                    d[((n * g.C + k / g.GroupK * g.GroupC + c) * g.H + h) * g.W + ww] += gv * ws[((k * g.GroupC + c) * g.R + r) * g.S + s];
                                 }
                             }
                     }
@@ -68,16 +69,16 @@ internal static class NaiveConv
                     for (int q = 0; q < ow; q++)
                     {
                         float gv = gs[((n * g.K + k) * oh + p) * ow + q];
-                        for (int c = 0; c < g.C; c++)
+                        for (int c = 0; c < g.GroupC; c++)
                             for (int r = 0; r < g.R; r++)
                             {
-                                int h = p * g.StrideH - g.PadH + r;
+                                int h = p * g.StrideH - g.PadH + r * g.DilationH;
                                 if ((uint)h >= (uint)g.H) continue;
                                 for (int s = 0; s < g.S; s++)
                                 {
-                                    int ww = q * g.StrideW - g.PadW + s;
+                                    int ww = q * g.StrideW - g.PadW + s * g.DilationW;
                                     if ((uint)ww >= (uint)g.W) continue;
-                                    d[((k * g.C + c) * g.R + r) * g.S + s] += gv * xs[((n * g.C + c) * g.H + h) * g.W + ww];
+                                    d[((k * g.GroupC + c) * g.R + r) * g.S + s] += gv * xs[((n * g.C + k / g.GroupK * g.GroupC + c) * g.H + h) * g.W + ww];
                                 }
                             }
                     }

@@ -57,6 +57,14 @@ public static class CudaCases
         yield return Case("Conv2dStride2", [I(4, 8, 17, 15), I(12, 8, 5, 5)], t => Tensor.Conv2d(t[0], t[1], null, 2, 2));
         yield return Case("Conv2dPointwise", [I(4, 32, 14, 14), I(16, 32, 1, 1), I(16)], t => Tensor.Conv2d(t[0], t[1], t[2]));
         yield return Case("ConvTranspose2dLarge", [I(4, 16, 7, 7), I(16, 8, 4, 4), I(8)], t => Tensor.ConvTranspose2d(t[0], t[1], t[2], 2, 1));
+        yield return Case("Conv2dDepthwiseLarge", [I(8, 32, 20, 20), I(32, 1, 3, 3), I(32)], t => Tensor.Conv2d(t[0], t[1], t[2], 1, 1, groups: 32));
+        yield return Case("Conv2dGroupsDilated", [I(4, 16, 19, 17), I(24, 4, 3, 3), I(24)], t => Tensor.Conv2d(t[0], t[1], t[2], (2, 1), (2, 1), dilation: 2, groups: 4));
+        yield return Case("Conv2dGroupedPointwise", [I(4, 32, 14, 14), I(16, 8, 1, 1)], t => Tensor.Conv2d(t[0], t[1], groups: 4));
+        yield return Case("Conv2dSameEven", [I(4, 8, 15, 16), I(8, 8, 4, 2), I(8)], t => Tensor.Conv2d(t[0], t[1], t[2], 1, Padding.SameSize));
+        yield return Case("ConvTranspose2dGroupsDilated", [I(4, 16, 7, 6), I(16, 4, 3, 3), I(16)],
+            t => Tensor.ConvTranspose2d(t[0], t[1], t[2], 2, 1, outputPadding: (1, 0), groups: 4, dilation: (1, 2)));
+        yield return Case("ConvTranspose2dOutPadPastStride", [I(4, 8, 9, 9), I(8, 8, 3, 3)],
+            t => Tensor.ConvTranspose2d(t[0], t[1], null, 1, 0, outputPadding: (2, 1), dilation: (3, 2)));
         yield return Case("MaxPoolLarge", [I(8, 16, 28, 28)], t => t[0].MaxPool2d(2));
         yield return Case("MaxPoolOverlapLarge", [I(4, 8, 27, 27)], t => t[0].MaxPool2d(3, 2, 1));
         yield return Case("AvgPoolLarge", [I(4, 8, 27, 27)], t => t[0].AvgPool2d(3, 2, 1));

@@ -42,8 +42,58 @@ public class ErrorTests
     public void ConvBias() => Throws(() => Tensor.Conv2d(Tensor.Zeros(1, 1, 4, 4), Tensor.Zeros(2, 1, 3, 3), Tensor.Zeros(3)), "bias", "[2]");
 
     [Fact]
-    public void SameNeedsOddKernel() =>
-        Throws(() => Tensor.Conv2d(Tensor.Zeros(1, 1, 4, 4), Tensor.Zeros(1, 1, 2, 2), null, 1, Padding.SameSize), "same", "2x2");
+    public void SameNeedsStrideOne() =>
+        Throws(() => Tensor.Conv2d(Tensor.Zeros(1, 1, 4, 4), Tensor.Zeros(1, 1, 3, 3), null, (1, 2), Padding.SameSize), "Conv2d", "same", "stride 1x2");
+
+    [Fact]
+    public void ConvGroupsMustDivideTheInputChannels() =>
+        Throws(() => Tensor.Conv2d(Tensor.Zeros(1, 3, 5, 5), Tensor.Zeros(4, 1, 3, 3), groups: 2), "Conv2d", "3 channels", "groups 2");
+
+    [Fact]
+    public void ConvGroupsMustDivideTheOutputChannels() =>
+        Throws(() => Tensor.Conv2d(Tensor.Zeros(1, 4, 5, 5), Tensor.Zeros(3, 2, 3, 3), groups: 2), "Conv2d", "[3, 2, 3, 3]", "3 output channels", "groups 2");
+
+    [Fact]
+    public void ConvWeightChannelsPerGroup() =>
+        Throws(() => Tensor.Conv2d(Tensor.Zeros(1, 4, 5, 5), Tensor.Zeros(4, 4, 3, 3), groups: 2), "Conv2d", "4 channels", "[4, 4, 3, 3]", "groups 2 expects 8");
+
+    [Fact]
+    public void ConvDilatedKernelTooLarge() =>
+        Throws(() => Tensor.Conv2d(Tensor.Zeros(1, 1, 4, 9), Tensor.Zeros(1, 1, 3, 3), dilation: 2), "Conv2d", "dilation 2", "extent 5x5", "4x9");
+
+    [Fact]
+    public void ConvStrideAndDilationPositive()
+    {
+        Throws(() => Tensor.Conv2d(Tensor.Zeros(1, 1, 4, 4), Tensor.Zeros(1, 1, 3, 3), stride: (1, 0)), "Conv2d", "stride", "1x0");
+        Throws(() => Tensor.ConvTranspose2d(Tensor.Zeros(1, 1, 4, 4), Tensor.Zeros(1, 1, 3, 3), dilation: (0, 1)), "ConvTranspose2d", "dilation", "0x1");
+        Throws(() => Tensor.Conv2d(Tensor.Zeros(1, 1, 4, 4), Tensor.Zeros(1, 1, 3, 3), padding: (0, -1)), "Conv2d", "negative", "0x-1");
+    }
+
+    [Fact]
+    public void ConvTransposeOutputPaddingBelowStrideOrDilation()
+    {
+        var (x, w) = (Tensor.Zeros(1, 2, 3, 3), Tensor.Zeros(2, 1, 3, 3));
+        Throws(() => Tensor.ConvTranspose2d(x, w, null, (2, 1), 1, outputPadding: (1, 1)), "ConvTranspose2d", "output padding 1x1", "stride (2x1)", "dilation (1x1)");
+        Throws(() => Tensor.ConvTranspose2d(x, w, null, 2, 1, outputPadding: (0, 2), dilation: 2), "output padding 0x2", "stride (2x2)", "dilation (2x2)");
+        Assert.Equal([1, 1, 8, 11], Tensor.ConvTranspose2d(x, w, null, 1, 0, outputPadding: (1, 2), dilation: (2, 3)).ShapeArray());
+    }
+
+    [Fact]
+    public void ConvTransposeGroups()
+    {
+        Throws(() => Tensor.ConvTranspose2d(Tensor.Zeros(1, 3, 3, 3), Tensor.Zeros(3, 2, 3, 3), groups: 2), "ConvTranspose2d", "3 channels", "groups 2");
+        Throws(() => Tensor.ConvTranspose2d(Tensor.Zeros(1, 4, 3, 3), Tensor.Zeros(2, 2, 3, 3), groups: 2), "ConvTranspose2d", "4 channels", "[2, 2, 3, 3]");
+        Throws(() => Tensor.ConvTranspose2d(Tensor.Zeros(1, 2, 3, 3), Tensor.Zeros(2, 1, 3, 3), padding: Padding.SameSize), "ConvTranspose2d", "same");
+    }
+
+    [Fact]
+    public void ConvLayerOptions()
+    {
+        Throws(() => new Lab.Core.Nn.Conv2d(6, 4, 3, groups: 4), "Conv2d", "6", "4", "groups 4");
+        Throws(() => new Lab.Core.Nn.Conv2d(2, 4, 3, stride: 2, padding: Padding.SameSize), "Conv2d", "same", "stride 2");
+        Throws(() => new Lab.Core.Nn.Conv2d(2, 4, (3, 0)), "Conv2d", "kernel 3x0");
+        Throws(() => new Lab.Core.Nn.ConvTranspose2d(2, 4, 3, stride: 2, outputPadding: 2), "ConvTranspose2d", "output padding 2x2");
+    }
 
     [Fact]
     public void PoolTooLarge() => Throws(() => Tensor.Zeros(1, 1, 2, 2).MaxPool2d(3), "MaxPool2d", "[1, 1, 2, 2]");

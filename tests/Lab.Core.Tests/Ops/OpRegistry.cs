@@ -9,9 +9,6 @@ public static partial class OpRegistry
     private static Input Idx(int bound, int n) => new([n], Domain.Index, bound);
     private static Input Mask(params int[] shape) => new(shape, Domain.Mask);
 
-    // Temporary: conv's weight gradient is a kernel, not a recorded op (issue 12).
-    private const string Pending = "pending: backward is not yet made of recorded ops";
-
     private static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
     private static double Softplus(double x) => Math.Max(x, 0) + Math.Log(1 + Math.Exp(-Math.Abs(x)));
     private static int[] Ints(R r) => r.Data.Select(v => (int)v).ToArray();
@@ -124,13 +121,51 @@ public static partial class OpRegistry
         cases.Add(new("NllLike", [I(6, 4), Idx(4, 6)], t => t[0].LogSoftmax(1).Gather(t[1]).Mean(),
             r => r[0].Softmax(1, true).Gather(Ints(r[1])).Reduce([0], false, g => g.Average())));
 
-        cases.Add(new("Conv2d", [I(2, 3, 5, 5), I(4, 3, 3, 3), I(4)], t => Tensor.Conv2d(t[0], t[1], t[2]), r => R.Conv2d(r[0], r[1], r[2], 1, 0), NoSecondOrder: Pending));
-        cases.Add(new("Conv2dStridePad", [I(2, 2, 6, 5), I(3, 2, 3, 3)], t => Tensor.Conv2d(t[0], t[1], null, 2, 1), r => R.Conv2d(r[0], r[1], null, 2, 1), NoSecondOrder: Pending));
-        cases.Add(new("Conv2dSame", [I(1, 2, 4, 4), I(2, 2, 3, 3), I(2)], t => Tensor.Conv2d(t[0], t[1], t[2], 1, Padding.SameSize), r => R.Conv2d(r[0], r[1], r[2], 1, 1), NoSecondOrder: Pending));
-        cases.Add(new("Conv2d1x1", [I(2, 3, 3, 3), I(2, 3, 1, 1)], t => Tensor.Conv2d(t[0], t[1]), r => R.Conv2d(r[0], r[1], null, 1, 0), NoSecondOrder: Pending));
-        cases.Add(new("ConvTranspose2d", [I(2, 3, 3, 3), I(3, 2, 2, 2), I(2)], t => Tensor.ConvTranspose2d(t[0], t[1], t[2]), r => R.ConvTranspose2d(r[0], r[1], r[2], 1, 0), NoSecondOrder: Pending));
-        cases.Add(new("ConvTranspose2dStride2", [I(1, 2, 3, 2), I(2, 3, 3, 3)], t => Tensor.ConvTranspose2d(t[0], t[1], null, 2, 1), r => R.ConvTranspose2d(r[0], r[1], null, 2, 1), NoSecondOrder: Pending));
-        cases.Add(new("ConvTranspose2dOutPad", [I(1, 2, 3, 3), I(2, 2, 3, 3)], t => Tensor.ConvTranspose2d(t[0], t[1], null, 2, 1, outputPadding: 1), r => R.ConvTranspose2d(r[0], r[1], null, 2, 1, 1), NoSecondOrder: Pending));
+        // Convolutions: every geometry option, each axis on its own (PyTorch's conv2d and conv_transpose2d).
+        cases.Add(new("Conv2d", [I(2, 3, 5, 5), I(4, 3, 3, 3), I(4)], t => Tensor.Conv2d(t[0], t[1], t[2]), r => R.Conv2d(r[0], r[1], r[2], 1, 0)));
+        cases.Add(new("Conv2dStridePad", [I(2, 2, 6, 5), I(3, 2, 3, 3)], t => Tensor.Conv2d(t[0], t[1], null, 2, 1), r => R.Conv2d(r[0], r[1], null, 2, 1)));
+        cases.Add(new("Conv2dSame", [I(1, 2, 4, 4), I(2, 2, 3, 3), I(2)], t => Tensor.Conv2d(t[0], t[1], t[2], 1, Padding.SameSize), r => R.Conv2d(r[0], r[1], r[2], 1, 1)));
+        cases.Add(new("Conv2d1x1", [I(2, 3, 3, 3), I(2, 3, 1, 1)], t => Tensor.Conv2d(t[0], t[1]), r => R.Conv2d(r[0], r[1], null, 1, 0)));
+        cases.Add(new("Conv2dNonSquare", [I(2, 2, 5, 7), I(3, 2, 2, 3), I(3)], t => Tensor.Conv2d(t[0], t[1], t[2]), r => R.Conv2d(r[0], r[1], r[2], 1, 0)));
+        cases.Add(new("Conv2dPadHW", [I(1, 2, 6, 5), I(2, 2, 3, 3)], t => Tensor.Conv2d(t[0], t[1], null, 3, (1, 0)),
+            r => R.Conv2d(r[0], r[1], null, (3, 3), (1, 0, 1, 0))));
+        cases.Add(new("Conv2dStrideHW", [I(2, 2, 7, 6), I(3, 2, 3, 2), I(3)], t => Tensor.Conv2d(t[0], t[1], t[2], (2, 3), (0, 1)),
+            r => R.Conv2d(r[0], r[1], r[2], (2, 3), (0, 1, 0, 1))));
+        cases.Add(new("Conv2dSameNonSquare", [I(2, 1, 4, 5), I(2, 1, 3, 5), I(2)], t => Tensor.Conv2d(t[0], t[1], t[2], 1, Padding.SameSize),
+            r => R.Conv2d(r[0], r[1], r[2], (1, 1), (1, 2, 1, 2))));
+        // "same" with an even kernel: the odd row and column of padding go to the bottom and right.
+        cases.Add(new("Conv2dSameEven", [I(1, 2, 5, 6), I(2, 2, 2, 4), I(2)], t => Tensor.Conv2d(t[0], t[1], t[2], 1, Padding.SameSize),
+            r => R.Conv2d(r[0], r[1], r[2], (1, 1), (0, 1, 1, 2))));
+        cases.Add(new("Conv2dSameDilated", [I(1, 2, 6, 6), I(2, 2, 2, 3)], t => Tensor.Conv2d(t[0], t[1], null, 1, Padding.SameSize, dilation: (3, 2)),
+            r => R.Conv2d(r[0], r[1], null, (1, 1), (1, 2, 2, 2), (3, 2))));
+        cases.Add(new("Conv2dDilation", [I(2, 2, 7, 8), I(3, 2, 3, 3), I(3)], t => Tensor.Conv2d(t[0], t[1], t[2], 1, 1, dilation: 2),
+            r => R.Conv2d(r[0], r[1], r[2], (1, 1), (1, 1, 1, 1), (2, 2))));
+        cases.Add(new("Conv2dDilationStride", [I(1, 2, 9, 8), I(2, 2, 2, 3)], t => Tensor.Conv2d(t[0], t[1], null, 2, (1, 2), dilation: (2, 3)),
+            r => R.Conv2d(r[0], r[1], null, (2, 2), (1, 2, 1, 2), (2, 3))));
+        cases.Add(new("Conv2dGroups", [I(2, 4, 5, 5), I(6, 2, 3, 3), I(6)], t => Tensor.Conv2d(t[0], t[1], t[2], 1, 1, groups: 2),
+            r => R.Conv2d(r[0], r[1], r[2], (1, 1), (1, 1, 1, 1), groups: 2)));
+        cases.Add(new("Conv2dDepthwise", [I(2, 3, 6, 5), I(3, 1, 3, 3), I(3)], t => Tensor.Conv2d(t[0], t[1], t[2], (2, 1), 1, groups: 3),
+            r => R.Conv2d(r[0], r[1], r[2], (2, 1), (1, 1, 1, 1), groups: 3)));
+        cases.Add(new("Conv2dDepthwiseMultiplier", [I(1, 2, 5, 5), I(4, 1, 3, 2)], t => Tensor.Conv2d(t[0], t[1], null, 1, 0, dilation: (1, 2), groups: 2),
+            r => R.Conv2d(r[0], r[1], null, (1, 1), (0, 0, 0, 0), (1, 2), groups: 2)));
+        cases.Add(new("Conv2dGroupsPointwise", [I(1, 4, 3, 4), I(2, 2, 1, 1)], t => Tensor.Conv2d(t[0], t[1], groups: 2),
+            r => R.Conv2d(r[0], r[1], null, (1, 1), (0, 0, 0, 0), groups: 2)));
+        cases.Add(new("ConvTranspose2d", [I(2, 3, 3, 3), I(3, 2, 2, 2), I(2)], t => Tensor.ConvTranspose2d(t[0], t[1], t[2]), r => R.ConvTranspose2d(r[0], r[1], r[2], 1, 0)));
+        cases.Add(new("ConvTranspose2dStride2", [I(1, 2, 3, 2), I(2, 3, 3, 3)], t => Tensor.ConvTranspose2d(t[0], t[1], null, 2, 1), r => R.ConvTranspose2d(r[0], r[1], null, 2, 1)));
+        cases.Add(new("ConvTranspose2dOutPad", [I(1, 2, 3, 3), I(2, 2, 3, 3)], t => Tensor.ConvTranspose2d(t[0], t[1], null, 2, 1, outputPadding: 1), r => R.ConvTranspose2d(r[0], r[1], null, 2, 1, 1)));
+        cases.Add(new("ConvTranspose2dNonSquare", [I(1, 3, 2, 3), I(3, 2, 2, 3), I(2)], t => Tensor.ConvTranspose2d(t[0], t[1], t[2], 1, (0, 1)),
+            r => R.ConvTranspose2d(r[0], r[1], r[2], (1, 1), (0, 1), (0, 0))));
+        cases.Add(new("ConvTranspose2dStrideHW", [I(2, 2, 3, 4), I(2, 3, 3, 2), I(3)], t => Tensor.ConvTranspose2d(t[0], t[1], t[2], (2, 3), (1, 0), outputPadding: (1, 2)),
+            r => R.ConvTranspose2d(r[0], r[1], r[2], (2, 3), (1, 0), (1, 2))));
+        cases.Add(new("ConvTranspose2dDilation", [I(1, 2, 3, 3), I(2, 2, 3, 3)], t => Tensor.ConvTranspose2d(t[0], t[1], null, 2, 1, outputPadding: 1, dilation: 2),
+            r => R.ConvTranspose2d(r[0], r[1], null, (2, 2), (1, 1), (1, 1), (2, 2))));
+        // Output padding may reach the dilation when that exceeds the stride (PyTorch's rule).
+        cases.Add(new("ConvTranspose2dDilationOutPad", [I(2, 1, 3, 2), I(1, 2, 2, 2), I(2)], t => Tensor.ConvTranspose2d(t[0], t[1], t[2], 1, 0, outputPadding: (2, 1), dilation: (3, 2)),
+            r => R.ConvTranspose2d(r[0], r[1], r[2], (1, 1), (0, 0), (2, 1), (3, 2))));
+        cases.Add(new("ConvTranspose2dGroups", [I(2, 4, 3, 3), I(4, 3, 3, 3), I(6)], t => Tensor.ConvTranspose2d(t[0], t[1], t[2], 2, 1, groups: 2),
+            r => R.ConvTranspose2d(r[0], r[1], r[2], (2, 2), (1, 1), (0, 0), groups: 2)));
+        cases.Add(new("ConvTranspose2dDepthwise", [I(1, 3, 3, 4), I(3, 1, 3, 3)], t => Tensor.ConvTranspose2d(t[0], t[1], null, (1, 2), 1, outputPadding: (0, 1), groups: 3),
+            r => R.ConvTranspose2d(r[0], r[1], null, (1, 2), (1, 1), (0, 1), groups: 3)));
         // Pooling: non-square inputs and windows, per-axis options, strides that leave input unused, batch 1,
         // ceil mode (with and without a dropped last window), dilation, and both average divisors.
         cases.Add(new("MaxPool2d", [I(2, 3, 4, 6)], t => t[0].MaxPool2d(2), r => R.Pool(r[0], 2, 2, 0, true)));

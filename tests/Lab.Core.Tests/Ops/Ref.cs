@@ -189,10 +189,20 @@ public sealed class R
 
     public R Gather(int[] index) => new(Enumerable.Range(0, Shape[0]).Select(r => Data[r * Shape[1] + index[r]]).ToArray(), [Shape[0]]);
 
-    public static R Conv2d(R x, R w, R? bias, int stride, int pad)
+    public static R Conv2d(R x, R w, R? bias, int stride, int pad) => Conv2d(x, w, bias, (stride, stride), (pad, pad, pad, pad));
+
+    /// <summary>
+    /// PyTorch's conv2d from its definition: out[n, o, p, q] = bias[o] + the sum over the group's input channels and
+    /// kernel taps of x[n, c, p sh - top + i dh, q sw - left + j dw] w[o, c - group start, i, j], zero outside the
+    /// input. Padding is given per side (top, left, bottom, right) so that "same" with an even kernel can be written.
+    /// </summary>
+    public static R Conv2d(R x, R w, R? bias, (int H, int W) stride, (int Top, int Left, int Bottom, int Right) pad,
+        (int H, int W)? dilation = null, int groups = 1)
     {
-        int n = x.Shape[0], c = x.Shape[1], h = x.Shape[2], wd = x.Shape[3], k = w.Shape[0], r = w.Shape[2], s = w.Shape[3];
-        int oh = (h + 2 * pad - r) / stride + 1, ow = (wd + 2 * pad - s) / stride + 1;
+        var (dh, dw) = dilation ?? (1, 1);
+        int n = x.Shape[0], c = x.Shape[1], h = x.Shape[2], wd = x.Shape[3], k = w.Shape[0], cg = w.Shape[1], r = w.Shape[2], s = w.Shape[3];
+        int oh = (h + pad.Top + pad.Bottom - dh * (r - 1) - 1) / stride.H + 1, ow = (wd + pad.Left + pad.Right - dw * (s - 1) - 1) / stride.W + 1;
+        int kg = k / groups;
         var d = new double[n * k * oh * ow];
         for (int b = 0; b < n; b++)
             for (int o = 0; o < k; o++)
@@ -200,24 +210,37 @@ public sealed class R
                     for (int q = 0; q < ow; q++)
                     {
                         double acc = bias?.Data[o] ?? 0;
-                        for (int ci = 0; ci < c; ci++)
+                        for (int cj = 0; cj < cg; cj++)
+                        {
+                            int ci = o / kg * cg + cj;
                             for (int i = 0; i < r; i++)
                                 for (int j = 0; j < s; j++)
                                 {
-                                    int hh = p * stride - pad + i, ww = q * stride - pad + j;
+                                    int hh = p * stride.H - pad.Top + i * dh, ww = q * stride.W - pad.Left + j * dw;
                                     if (hh < 0 || hh >= h || ww < 0 || ww >= wd) continue;
-                                    acc += x.Data[((b * c + ci) * h + hh) * wd + ww] * w.Data[((o * c + ci) * r + i) * s + j];
+                                    acc += x.Data[((b * c + ci) * h + hh) * wd + ww] * w.Data[((o * cg + cj) * r + i) * s + j];
                                 }
+                        }
                         d[((b * k + o) * oh + p) * ow + q] = acc;
                     }
         return new R(d, [n, k, oh, ow]);
     }
 
-    /// <summary>Transposed convolution by its scatter definition: each input pixel adds a weighted kernel.</summary>
     public static R ConvTranspose2d(R x, R w, R? bias, int stride, int pad, int outputPadding = 0)
+        => ConvTranspose2d(x, w, bias, (stride, stride), (pad, pad), (outputPadding, outputPadding));
+
+    /// <summary>
+    /// PyTorch's conv_transpose2d by its scatter definition: each input pixel x[n, ci, p, q] adds w[ci, co, i, j] times
+    /// itself at output (p sh - ph + i dh, q sw - pw + j dw) of every output channel co of its group.
+    /// </summary>
+    public static R ConvTranspose2d(R x, R w, R? bias, (int H, int W) stride, (int H, int W) pad, (int H, int W) outputPadding,
+        (int H, int W)? dilation = null, int groups = 1)
     {
-        int n = x.Shape[0], cin = x.Shape[1], h = x.Shape[2], wd = x.Shape[3], cout = w.Shape[1], r = w.Shape[2], s = w.Shape[3];
-        int oh = (h - 1) * stride - 2 * pad + r + outputPadding, ow = (wd - 1) * stride - 2 * pad + s + outputPadding;
+        var (dh, dw) = dilation ?? (1, 1);
+        int n = x.Shape[0], cin = x.Shape[1], h = x.Shape[2], wd = x.Shape[3], cog = w.Shape[1], r = w.Shape[2], s = w.Shape[3];
+        int cout = cog * groups, cig = cin / groups;
+        int oh = (h - 1) * stride.H - 2 * pad.H + dh * (r - 1) + 1 + outputPadding.H;
+        int ow = (wd - 1) * stride.W - 2 * pad.W + dw * (s - 1) + 1 + outputPadding.W;
         var d = new double[n * cout * oh * ow];
         for (int b = 0; b < n; b++)
             for (int ci = 0; ci < cin; ci++)
@@ -225,14 +248,17 @@ public sealed class R
                     for (int q = 0; q < wd; q++)
                     {
                         double v = x.Data[((b * cin + ci) * h + p) * wd + q];
-                        for (int co = 0; co < cout; co++)
+                        for (int coj = 0; coj < cog; coj++)
+                        {
+                            int co = ci / cig * cog + coj;
                             for (int i = 0; i < r; i++)
                                 for (int j = 0; j < s; j++)
                                 {
-                                    int hh = p * stride - pad + i, ww = q * stride - pad + j;
+                                    int hh = p * stride.H - pad.H + i * dh, ww = q * stride.W - pad.W + j * dw;
                                     if (hh < 0 || hh >= oh || ww < 0 || ww >= ow) continue;
-                                    d[((b * cout + co) * oh + hh) * ow + ww] += v * w.Data[((ci * cout + co) * r + i) * s + j];
+                                    d[((b * cout + co) * oh + hh) * ow + ww] += v * w.Data[((ci * cog + coj) * r + i) * s + j];
                                 }
+                        }
                     }
         if (bias is not null)
             for (int i = 0; i < d.Length; i++) d[i] += bias.Data[(i / (oh * ow)) % cout];

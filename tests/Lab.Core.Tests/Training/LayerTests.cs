@@ -65,6 +65,35 @@ public class LayerTests
         Assert.Equal([2, 8, 5, 5], up.Call(Tensor.Zeros(2, 16, 4, 4)).ShapeArray());
     }
 
+    /// <summary>The layers pass every PyTorch option to the op in its place: outputs against the double reference.</summary>
+    [Fact]
+    public void ConvLayersWithEveryOptionMatchTheReference()
+    {
+        var conv = new Conv2d(4, 6, (3, 5), stride: (2, 1), padding: (1, 2), dilation: (1, 2), groups: 2, init: InitStyle.PyTorch, generator: new Generator(3));
+        Assert.Equal([6, 2, 3, 5], conv.Weight.ShapeArray());
+        var x = Tensor.RandN(new Generator(4), [2, 4, 7, 9]);
+        var y = conv.Call(x);
+        var expected = Ops.R.Conv2d(Ops.R.Of(x), Ops.R.Of(conv.Weight), Ops.R.Of(conv.Bias!), (2, 1), (1, 2, 1, 2), (1, 2), groups: 2);
+        Assert.Equal(expected.Shape, y.ShapeArray());
+        Numeric.AssertClose(expected.Data, y.ToArray(), 1e-5, "Conv2d layer");
+
+        var up = new ConvTranspose2d(6, 4, (2, 3), stride: (2, 3), padding: (0, 1), outputPadding: (1, 2), groups: 2, dilation: (2, 1), generator: new Generator(5));
+        Assert.Equal([6, 2, 2, 3], up.Weight.ShapeArray());
+        var z = up.Call(y);
+        var expectedUp = Ops.R.ConvTranspose2d(Ops.R.Of(y), Ops.R.Of(up.Weight), Ops.R.Of(up.Bias!), (2, 3), (0, 1), (1, 2), (2, 1), groups: 2);
+        Assert.Equal(expectedUp.Shape, z.ShapeArray());
+        Numeric.AssertClose(expectedUp.Data, z.ToArray(), 1e-5, "ConvTranspose2d layer");
+
+        var same = new Conv2d(4, 4, (2, 4), padding: Padding.SameSize, dilation: (3, 1), groups: 4, bias: false, generator: new Generator(6));
+        Assert.Equal([2, 4, 7, 9], same.Call(x).ShapeArray());
+        var summary = new Sequential(conv, up, same).Summary(2, 4, 7, 9);
+        Assert.Contains("Conv2d(4 -> 6, 3x5, stride 2x1, dilation 1x2, groups 2)", summary);
+        Assert.Equal("ConvTranspose2d(6 -> 4, 2x3, stride 2x3, dilation 2x1, groups 2)", up.Describe()); // wrapped in the table
+        Assert.Contains("(None, 4, 10, 15)", summary);
+        Assert.Contains("Conv2d(4 -> 4, 2x4, dilation 3x1, groups 4)", summary);
+        Assert.Contains($"Total params: {6 * 2 * 15 + 6 + 6 * 2 * 6 + 4 + 4 * 8}", summary);
+    }
+
     [Fact]
     public void BatchNormTrainNormalisesAndUpdatesRunningStatistics()
     {
