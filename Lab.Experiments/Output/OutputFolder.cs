@@ -52,7 +52,7 @@ public sealed class OutputFolder : IDisposable
         // On a signal: the staging folder goes, and a file takes its name until the process ends, so that the run's
         // next write fails instead of creating the folder again.
         _onSignal = Interruption.OnSignal(
-            () => { if (!_committed) { DeleteTree(StagingDir); File.Create(StagingDir).Dispose(); } },
+            () => { if (!_committed) Evict(StagingDir, $"{finalDir}.removing-{Environment.ProcessId}"); },
             () => { if (File.Exists(StagingDir)) File.Delete(StagingDir); });
     }
 
@@ -233,7 +233,7 @@ public sealed class OutputFolder : IDisposable
             var name = Path.GetFileName(d);
             if (!name.StartsWith(prefix, StringComparison.Ordinal)) continue;
             var rest = name[prefix.Length..];
-            foreach (var kind in new[] { "staging", "old" })
+            foreach (var kind in new[] { "staging", "old", "removing" })
                 if (rest.StartsWith(kind + "-", StringComparison.Ordinal) && int.TryParse(rest[(kind.Length + 1)..], System.Globalization.NumberStyles.None, null, out var pid))
                     found.Add(new Leftover(d, kind, pid));
         }
@@ -254,6 +254,27 @@ public sealed class OutputFolder : IDisposable
             return !p.HasExited;
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException) { return false; }
+    }
+
+    /// <summary>
+    /// Removes a staging folder the run may still be writing into: a recursive delete can meet a file created after
+    /// it listed the folder, so the folder is first renamed out of the way (atomic) and a file takes its name, which
+    /// makes the run's next write fail instead of creating the folder again. A trash folder left by a kill in between
+    /// is a leftover the next run removes.
+    /// </summary>
+    private static void Evict(string staging, string trash)
+    {
+        for (int attempt = 0; attempt < 10; attempt++)
+        {
+            try
+            {
+                if (Directory.Exists(staging)) Directory.Move(staging, trash);
+                using (new FileStream(staging, FileMode.CreateNew)) { }
+                break;
+            }
+            catch (IOException) { DeleteTree(trash); }   // the run recreated the folder in between, or the trash exists
+        }
+        for (int attempt = 0; attempt < 10 && Directory.Exists(trash); attempt++) DeleteTree(trash);
     }
 
     private static void DeleteTree(string dir)

@@ -30,7 +30,11 @@ public class NonFiniteRunTests(QuickRun run)
         Assert.Equal(1, r.Code);
         Assert.Matches(message, r.Error);
         AssertUnchanged(before, dir);
-        Assert.Equal([dir], Directory.EnumerateFileSystemEntries(folder.Path));   // no staging folder left behind
+        // No staging folder left behind; the failure's log (with its stack) beside the results, named in the message.
+        var log = dir + ".failed-run.log.jsonl";
+        Assert.Equal([dir, log], Directory.EnumerateFileSystemEntries(folder.Path).Order());
+        Assert.Contains(log, r.Error);
+        Assert.Contains("NonFiniteException", File.ReadAllText(log));
     }
 
     [Fact]
@@ -41,7 +45,7 @@ public class NonFiniteRunTests(QuickRun run)
         Assert.Equal(1, r.Code);
         Assert.Matches(@"Anomaly: \w+ produced (NaN|Infinity|-Infinity) at flat index \d+ of its result of shape \[[\d, ]+\], at epoch 1, step \d+ of score: the learning rate 1e9 \(--lr\) is probably too high", r.Error);
         Assert.DoesNotContain(Rerun, r.Error);
-        Assert.Empty(Directory.EnumerateFileSystemEntries(folder.Path));
+        Assert.Equal([folder["out"] + ".failed-run.log.jsonl"], Directory.EnumerateFileSystemEntries(folder.Path));
     }
 
     /// <summary>The variable is read by the process, so this runs the program as one (setting it here would reach every test running beside).</summary>

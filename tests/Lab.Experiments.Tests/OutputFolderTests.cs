@@ -255,7 +255,8 @@ public class OutputFolderTests
         var name = Path.GetFileName(dir);
         var leftovers = Directory.EnumerateDirectories(Path.GetDirectoryName(dir)!)
             .Select(Path.GetFileName)
-            .Where(n => n!.StartsWith(name + ".staging-", StringComparison.Ordinal) || n.StartsWith(name + ".old-", StringComparison.Ordinal));
+            .Where(n => n!.StartsWith(name + ".staging-", StringComparison.Ordinal) || n.StartsWith(name + ".old-", StringComparison.Ordinal)
+                        || n.StartsWith(name + ".removing-", StringComparison.Ordinal));
         Assert.Empty(leftovers);
     }
 
