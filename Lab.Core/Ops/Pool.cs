@@ -3,14 +3,6 @@ using Lab.Core.Backends;
 
 namespace Lab.Core;
 
-/// <summary>A size per spatial axis, height then width; a single number means the same on both (PyTorch's _size_2_t).</summary>
-public readonly record struct Size2d(int H, int W)
-{
-    public static implicit operator Size2d(int size) => new(size, size);
-    public static implicit operator Size2d((int H, int W) size) => new(size.H, size.W);
-    public override string ToString() => H == W ? $"{H}" : $"({H}, {W})";
-}
-
 public sealed partial class Tensor
 {
     /// <summary>
@@ -19,15 +11,15 @@ public sealed partial class Tensor
     /// that starts inside the input or its left padding. Each window's gradient goes to its first maximum in
     /// row-major order (or its last NaN).
     /// </summary>
-    public Tensor MaxPool2d(Size2d kernel, Size2d? stride = null, Size2d padding = default, Size2d? dilation = null, bool ceilMode = false)
-        => PoolNode.Apply(this, PoolNode.Geometry("MaxPool2d", this, kernel, stride, padding, dilation ?? 1, ceilMode, countIncludePad: true), max: true);
+    public Tensor MaxPool2d(Size2 kernel, Size2? stride = null, Padding padding = default, Size2 dilation = default, bool ceilMode = false)
+        => PoolNode.Apply(this, PoolNode.Geometry("MaxPool2d", this, kernel, stride, padding, dilation, ceilMode, countIncludePad: true), max: true);
 
     /// <summary>
     /// Average pooling, as PyTorch's avg_pool2d: with <paramref name="countIncludePad"/> (the default) padded positions
     /// count toward the divisor, otherwise only the window's taps inside the input do; <paramref name="ceilMode"/> as for
     /// <see cref="MaxPool2d"/> (a partial window's part beyond the padding never counts).
     /// </summary>
-    public Tensor AvgPool2d(Size2d kernel, Size2d? stride = null, Size2d padding = default, bool ceilMode = false, bool countIncludePad = true)
+    public Tensor AvgPool2d(Size2 kernel, Size2? stride = null, Padding padding = default, bool ceilMode = false, bool countIncludePad = true)
         => PoolNode.Apply(this, PoolNode.Geometry("AvgPool2d", this, kernel, stride, padding, 1, ceilMode, countIncludePad), max: false);
 }
 
@@ -67,7 +59,7 @@ internal sealed class PoolNode : PooledNode<PoolNode>
     }
 
     /// <summary>The geometry of a pooling call, its arguments checked as PyTorch checks them.</summary>
-    public static PoolGeometry Geometry(string op, Tensor x, Size2d kernel, Size2d? strideOrKernel, Size2d padding, Size2d dilation,
+    public static PoolGeometry Geometry(string op, Tensor x, Size2 kernel, Size2? strideOrKernel, Padding padding, Size2 dilation,
         bool ceilMode, bool countIncludePad)
     {
         if (x.Rank != 4) throw new ArgumentException($"{op}: expected input N x C x H x W, got shape {ShapeUtil.Format(x.Shape)}.");
@@ -75,6 +67,7 @@ internal sealed class PoolNode : PooledNode<PoolNode>
         if (kernel.H < 1 || kernel.W < 1) throw new ArgumentException($"{op}: kernel size must be positive, got {kernel}.");
         if (stride.H < 1 || stride.W < 1) throw new ArgumentException($"{op}: stride must be positive, got {stride}.");
         if (dilation.H < 1 || dilation.W < 1) throw new ArgumentException($"{op}: dilation must be positive, got {dilation}.");
+        if (padding.Same) throw new ArgumentException($"{op}: \"same\" padding is for convolutions; give the padding per axis.");
         if (padding.H < 0 || padding.W < 0 || padding.H > kernel.H / 2 || padding.W > kernel.W / 2)
             throw new ArgumentException($"{op}: padding {padding} must be between 0 and half the kernel {kernel}.");
         var g = new PoolGeometry(x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3], kernel.H, kernel.W, stride.H, stride.W,

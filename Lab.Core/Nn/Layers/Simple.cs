@@ -30,25 +30,25 @@ public sealed class Reshape(params int[] shape) : Module
 }
 
 /// <summary>Max pooling with PyTorch's options (see <see cref="Tensor.MaxPool2d"/>); stride defaults to the kernel.</summary>
-public sealed class MaxPool2d(Size2d kernel, Size2d? stride = null, Size2d padding = default, Size2d? dilation = null, bool ceilMode = false) : Module
+public sealed class MaxPool2d(Size2 kernel, Size2? stride = null, Padding padding = default, Size2 dilation = default, bool ceilMode = false) : Module
 {
-    public Size2d Kernel { get; } = kernel;
-    public Size2d Stride { get; } = stride ?? kernel;
-    public Size2d Padding { get; } = padding;
-    public Size2d Dilation { get; } = dilation ?? 1;
+    public Size2 Kernel { get; } = kernel;
+    public Size2 Stride { get; } = stride ?? kernel;
+    public Padding Padding { get; } = padding;
+    public Size2 Dilation { get; } = dilation;
     public bool CeilMode { get; } = ceilMode;
     public override Tensor Forward(Tensor x) => x.MaxPool2d(Kernel, Stride, Padding, Dilation, CeilMode);
-    public override string Describe() => Stride == Kernel && Padding == default && Dilation == 1 && !CeilMode
+    public override string Describe() => Stride == Kernel && Padding == default && Dilation.IsOne && !CeilMode
         ? $"MaxPool2d({Kernel})"
         : $"MaxPool2d({Kernel}, stride={Stride}, padding={Padding}, dilation={Dilation}, ceil_mode={CeilMode})";
 }
 
 /// <summary>Average pooling with PyTorch's options (see <see cref="Tensor.AvgPool2d"/>); stride defaults to the kernel.</summary>
-public sealed class AvgPool2d(Size2d kernel, Size2d? stride = null, Size2d padding = default, bool ceilMode = false, bool countIncludePad = true) : Module
+public sealed class AvgPool2d(Size2 kernel, Size2? stride = null, Padding padding = default, bool ceilMode = false, bool countIncludePad = true) : Module
 {
-    public Size2d Kernel { get; } = kernel;
-    public Size2d Stride { get; } = stride ?? kernel;
-    public Size2d Padding { get; } = padding;
+    public Size2 Kernel { get; } = kernel;
+    public Size2 Stride { get; } = stride ?? kernel;
+    public Padding Padding { get; } = padding;
     public bool CeilMode { get; } = ceilMode;
     public bool CountIncludePad { get; } = countIncludePad;
     public override Tensor Forward(Tensor x) => x.AvgPool2d(Kernel, Stride, Padding, CeilMode, CountIncludePad);

@@ -188,7 +188,7 @@ public class PoolTests
         var x = Tensor.RandN(new Generator(1), [2, 3, 7, 6]);
         var maxLayer = new MaxPool2d((3, 2), stride: (2, 1), padding: (1, 0), dilation: (1, 2), ceilMode: true);
         Assert.Equal(x.MaxPool2d((3, 2), (2, 1), (1, 0), (1, 2), true).ToArray(), maxLayer.Call(x).ToArray());
-        Assert.Equal("MaxPool2d((3, 2), stride=(2, 1), padding=(1, 0), dilation=(1, 2), ceil_mode=True)", maxLayer.Describe());
+        Assert.Equal("MaxPool2d(3x2, stride=2x1, padding=1x0, dilation=1x2, ceil_mode=True)", maxLayer.Describe());
         var avgLayer = new AvgPool2d(3, stride: 2, padding: 1, ceilMode: true, countIncludePad: false);
         Assert.Equal(x.AvgPool2d(3, 2, 1, true, false).ToArray(), avgLayer.Call(x).ToArray());
         Assert.Equal("AvgPool2d(3, stride=2, padding=1, ceil_mode=True, count_include_pad=False)", avgLayer.Describe());
@@ -207,9 +207,9 @@ public class PoolTests
     {
         var x = Tensor.Zeros(1, 2, 4, 5);
         Throws(() => x.MaxPool2d(2, padding: 2), "MaxPool2d", "padding 2", "half the kernel 2");
-        Throws(() => x.AvgPool2d((3, 2), padding: (1, 2)), "AvgPool2d", "padding (1, 2)", "half the kernel (3, 2)");
+        Throws(() => x.AvgPool2d((3, 2), padding: (1, 2)), "AvgPool2d", "padding 1x2", "half the kernel 3x2");
         Throws(() => x.MaxPool2d(2, 0), "MaxPool2d", "stride", "positive", "0");
-        Throws(() => x.AvgPool2d((0, 2)), "AvgPool2d", "kernel size", "(0, 2)");
+        Throws(() => x.AvgPool2d((0, 2)), "AvgPool2d", "kernel size", "0x2");
         Throws(() => x.MaxPool2d(2, dilation: 0), "MaxPool2d", "dilation", "positive");
         Throws(() => x.MaxPool2d(2, 1, dilation: 4), "MaxPool2d", "spanning 5x5", "[1, 2, 4, 5]");
         Throws(() => x.AvgPool2d((5, 2)), "AvgPool2d", "does not fit", "[1, 2, 4, 5]");
