@@ -47,7 +47,7 @@ public static class Gallery
         sb.AppendLine("# GenLab results");
         sb.AppendLine();
         sb.AppendLine($"Written by `dotnet run -c Release --project Lab.Experiments -- all{(options.ToString() is { Length: > 0 } a ? " " + a : "")}` " +
-                      $"on {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC ({Environment.ProcessorCount} logical CPUs). Every folder holds the experiment's " +
+                      $"at commit {RunManifest.SourceCommit} on {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC ({Environment.ProcessorCount} logical CPUs). Every folder holds the experiment's " +
                       "`metrics.json`, its training history as CSV, TensorBoard event files and a JSON-lines run log beside the figures.");
         sb.AppendLine();
 
