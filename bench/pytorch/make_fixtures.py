@@ -81,6 +81,7 @@ def grads_of(fn, inputs, names, second_order, v=None):
 
 
 CASES = []
+nan = float("nan")
 
 
 def add(name, op, options, fn, inputs, names, second_order=True, v=None, extra=None):
@@ -111,6 +112,8 @@ conv("conv2d_depthwise_stride2", randn(2, 3, 6, 6), randn(6, 1, 3, 3), randn(6),
 conv("conv2d_stride_not_dividing", randn(1, 2, 7, 8), randn(2, 2, 3, 3), None, stride=(3, 3))
 conv("conv2d_same_odd_nonsquare", randn(2, 2, 6, 5), randn(3, 2, 3, 5), randn(3), padding="same")
 conv("conv2d_same_even_nonsquare", randn(1, 2, 6, 7), randn(2, 2, 2, 4), randn(2), padding="same")
+conv("conv2d_groups_dilation_stride", randn(2, 4, 9, 8), randn(4, 2, 3, 2), randn(4), stride=(2, 1), padding=(2, 1),
+     dilation=(2, 3), groups=2)
 conv("conv2d_same_even_dilated", randn(1, 2, 7, 9), randn(2, 2, 4, 2), None, padding="same", dilation=(1, 3))
 
 # --- conv_transpose2d ---------------------------------------------------------------------------------------------
@@ -133,6 +136,8 @@ convt("convt_dilation_batch1", randn(1, 2, 4, 3), randn(2, 3, 2, 3), randn(3), p
 convt("convt_groups2", randn(2, 4, 3, 3), randn(4, 1, 3, 2), randn(2), stride=(2, 1), output_padding=(1, 0), groups=2)
 convt("convt_outpad_below_dilation", randn(1, 2, 3, 3), randn(2, 2, 2, 2), None, padding=(1, 0), output_padding=(1, 1),
       dilation=(2, 2))
+convt("convt_groups_dilation_per_axis", randn(1, 4, 3, 4), randn(4, 2, 2, 3), randn(4), stride=(3, 2), padding=(1, 2),
+      output_padding=(2, 1), groups=2, dilation=(1, 2))
 convt("convt_depthwise_stride", randn(2, 3, 3, 3), randn(3, 1, 3, 3), randn(3), stride=(2, 2), padding=(1, 1),
       output_padding=(1, 0), groups=3)
 
@@ -164,6 +169,10 @@ maxpool("maxpool_negative_border", -uniform(1, 2, 1, 1, 4, 4), (3, 3), (1, 1), (
 # Exact ties: small integers, so most windows hold their maximum more than once; the gradient goes to the first.
 maxpool("maxpool_ties", f32(torch.randint(0, 3, (2, 2, 6, 6)).double()), (3, 3), (1, 1), (1, 1), second_order=False)
 maxpool("maxpool_ties_stride2_ceil", f32(torch.randint(0, 2, (1, 2, 5, 5)).double()), (2, 2), (2, 2), ceil_mode=True,
+        second_order=False)
+
+# NaN wins a window, and (PyTorch's CPU kernel, val > max || isnan(val)) the window's last NaN takes the gradient.
+maxpool("maxpool_nan", f32(torch.tensor([[[[1.0, nan, 2.0, 0.0], [nan, 3.0, 0.0, 5.0], [0.0, 1.0, 2.0, 3.0]]]])), (2, 2), (1, 1),
         second_order=False)
 
 avgpool("avgpool_k3_s2_p1_incl", randn(2, 2, 7, 6), (3, 3), (2, 2), (1, 1))
@@ -199,6 +208,7 @@ def batchnorm(name, x, training, momentum=0.1, eps=1e-5, affine=True):
 batchnorm("batchnorm_train_4d", randn(4, 3, 2, 2, scale=2.0) + 1.0, True)
 batchnorm("batchnorm_train_2d_momentum", randn(5, 3), True, momentum=0.3, eps=1e-3)
 batchnorm("batchnorm_train_no_affine", randn(3, 2, 3, 1), True, affine=False)
+batchnorm("batchnorm_train_batch1", randn(1, 2, 3, 3), True, momentum=0.5)
 batchnorm("batchnorm_eval", randn(3, 2, 2, 3), False)
 
 # --- losses -------------------------------------------------------------------------------------------------------
@@ -233,13 +243,14 @@ bce_logits("bce_logits_weight_mean", randn(3, 4, scale=3.0), uniform(0, 1, 3, 4)
 
 # --- element-wise and reductions ----------------------------------------------------------------------------------
 
-nan = float("nan")
 add("softplus_far", "softplus", {}, lambda x: F.softplus(x),
     {"x": f32(torch.tensor([-90.0, -40.0, -20.0, -1.0, 0.0, 1.0, 19.5, 20.5, 30.0]))}, ["x"])
 add("mean_empty_1d", "mean", {}, lambda x: x.mean(), {"x": torch.zeros(0)}, ["x"], second_order=False)
 add("mean_empty_2d", "mean", {}, lambda x: x.mean(), {"x": torch.zeros(2, 0)}, ["x"], second_order=False)
 add("relu_nan_zero", "relu", {}, torch.relu, {"x": torch.tensor([-1.0, 0.0, -0.0, nan, 2.0])}, ["x"], False,
     v=torch.tensor([1.0, 2.0, 3.0, 4.0, 5.0]))
+add("leaky_relu_nan_zero", "leaky_relu", {"negative_slope": 0.2}, lambda x: F.leaky_relu(x, 0.2),
+    {"x": torch.tensor([-1.0, 0.0, -0.0, nan, 2.0])}, ["x"], False, v=torch.tensor([1.0, 2.0, 3.0, 4.0, 5.0]))
 add("abs_nan_zero", "abs", {}, torch.abs, {"x": torch.tensor([-2.0, 0.0, -0.0, nan, 3.0])}, ["x"], False,
     v=torch.tensor([1.0, 2.0, 3.0, 4.0, 5.0]))
 add("clamp_bounds_nan", "clamp", {"min": -1.0, "max": 1.0}, lambda x: torch.clamp(x, -1.0, 1.0),
@@ -254,6 +265,8 @@ add("amax_dim1_ties_nan", "amax", {"dim": 1}, lambda x: torch.amax(x, 1), {"x": 
     v=torch.tensor([1.0, 2.0, 3.0, 4.0]))
 add("amax_dim1_ties", "amax", {"dim": 1}, lambda x: torch.amax(x, 1), {"x": am_x[:2].clone()}, ["x"], False,
     v=torch.tensor([1.0, 2.0]))
+add("amin_dim0_ties", "amin", {"dim": 0}, lambda x: torch.amin(x, 0),
+    {"x": torch.tensor([[1.0, -3.0, 2.0], [1.0, -3.0, 0.0], [1.0, 5.0, -1.0]])}, ["x"], False, v=torch.tensor([1.0, 2.0, 3.0]))
 add("max_all_ties", "max_all", {}, lambda x: torch.max(x), {"x": torch.tensor([[1.0, 4.0, 2.0], [4.0, 0.0, 4.0]])}, ["x"],
     False, v=torch.tensor(2.0))
 add("max_all_nan", "max_all", {}, lambda x: torch.max(x), {"x": torch.tensor([[1.0, nan, 2.0], [4.0, nan, 4.0]])}, ["x"],
@@ -284,13 +297,16 @@ optimizer("sgd_plain_weight_decay", "sgd", {"lr": 0.1, "weight_decay": 0.1})
 optimizer("sgd_momentum_dampening", "sgd", {"lr": 0.1, "momentum": 0.9, "dampening": 0.5})
 optimizer("sgd_momentum_dampening_wd", "sgd", {"lr": 0.05, "momentum": 0.8, "dampening": 0.3, "weight_decay": 0.05})
 optimizer("sgd_nesterov_wd", "sgd", {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 0.01})
+optimizer("sgd_momentum", "sgd", {"lr": 0.1, "momentum": 0.9})
 optimizer("adam_default", "adam", {"lr": 0.01})
 optimizer("adam_l2_betas", "adam", {"lr": 0.01, "betas": [0.8, 0.9], "weight_decay": 0.1})
 optimizer("adam_amsgrad", "adam", {"lr": 0.01, "betas": [0.8, 0.9], "amsgrad": True})
+optimizer("adam_amsgrad_l2", "adam", {"lr": 0.02, "betas": [0.9, 0.95], "amsgrad": True, "weight_decay": 0.05, "eps": 1e-6})
 optimizer("adamw_default", "adamw", {"lr": 0.01})
 optimizer("adamw_amsgrad_wd", "adamw", {"lr": 0.01, "betas": [0.8, 0.9], "weight_decay": 0.05, "amsgrad": True})
 optimizer("rmsprop_default", "rmsprop", {"lr": 0.01})
 optimizer("rmsprop_alpha_momentum", "rmsprop", {"lr": 0.01, "alpha": 0.9, "momentum": 0.5})
+optimizer("rmsprop_wd", "rmsprop", {"lr": 0.01, "alpha": 0.95, "weight_decay": 0.1})
 optimizer("rmsprop_centered", "rmsprop", {"lr": 0.01, "alpha": 0.9, "centered": True})
 optimizer("rmsprop_centered_momentum_wd", "rmsprop", {"lr": 0.01, "alpha": 0.9, "centered": True, "momentum": 0.9,
                                                       "weight_decay": 0.01, "eps": 1e-6})

@@ -145,11 +145,13 @@ public class PyTorchFixtureTests
             "softplus" => t["x"].Softplus(),
             "mean" => t["x"].Mean(),
             "relu" => t["x"].Relu(),
+            "leaky_relu" => t["x"].LeakyRelu(o.GetProperty("negative_slope").GetSingle()),
             "abs" => t["x"].Abs(),
             "clamp" => t["x"].Clamp(o.GetProperty("min").GetSingle(), o.GetProperty("max").GetSingle()),
             "maximum" => Tensor.Maximum(t["a"], t["b"]),
             "minimum" => Tensor.Minimum(t["a"], t["b"]),
             "amax" => t["x"].Max(o.GetProperty("dim").GetInt32()),
+            "amin" => t["x"].Min(o.GetProperty("dim").GetInt32()),
             "max_all" => t["x"].Max(),
             _ => throw new InvalidOperationException($"No GenLab op for fixture op {op}."),
         };
