@@ -87,6 +87,18 @@ public sealed partial class CpuBackend : IBackend
         else UnarySlice(job.Op, x, y, job.Alpha, job.Beta);
     }
 
+    /// <summary>
+    /// 1 / (1 + exp(-x)), which underflows to 0 below x = -88.7 where exp(-x) overflows; there, and down to -80,
+    /// 1 + exp(x) rounds to 1, so sigmoid(x) is exp(x), a subnormal (PyTorch: sigmoid(-90) = 8.2e-40, and so
+    /// softplus'(-90)).
+    /// </summary>
+    private static void Sigmoid(ReadOnlySpan<float> x, Span<float> d)
+    {
+        TensorPrimitives.Sigmoid(x, d);
+        for (int i = 0; i < d.Length; i++)
+            if (x[i] < -80f) d[i] = MathF.Exp(x[i]);
+    }
+
     private static void UnarySlice(UnaryOp op, ReadOnlySpan<float> s, Span<float> d, float alpha, float beta)
     {
         switch (op)
@@ -96,7 +108,7 @@ public sealed partial class CpuBackend : IBackend
             case UnaryOp.Log: TensorPrimitives.Log(s, d); break;
             case UnaryOp.Sqrt: TensorPrimitives.Sqrt(s, d); break;
             case UnaryOp.Abs: TensorPrimitives.Abs(s, d); break;
-            case UnaryOp.Sigmoid: TensorPrimitives.Sigmoid(s, d); break;
+            case UnaryOp.Sigmoid: Sigmoid(s, d); break;
             case UnaryOp.Tanh: TensorPrimitives.Tanh(s, d); break;
             case UnaryOp.Relu: TensorPrimitives.Max(s, 0f, d); break;
             case UnaryOp.Affine:
@@ -154,7 +166,7 @@ public sealed partial class CpuBackend : IBackend
             case UnaryOp.LeakyRelu: ParallelRectifierGrad(xs, g, d, alpha); break;
             case UnaryOp.Sigmoid: TensorPrimitives.Subtract(1f, ys, d); TensorPrimitives.Multiply(d, ys, d); TensorPrimitives.Multiply(d, g, d); break;
             case UnaryOp.Tanh: TensorPrimitives.Multiply(ys, ys, d); TensorPrimitives.Subtract(1f, d, d); TensorPrimitives.Multiply(d, g, d); break;
-            case UnaryOp.Softplus: TensorPrimitives.Sigmoid(xs, d); TensorPrimitives.Multiply(d, g, d); break;
+            case UnaryOp.Softplus: Sigmoid(xs, d); TensorPrimitives.Multiply(d, g, d); break;
             case UnaryOp.Pow:
                 if (alpha == 2) for (int i = 0; i < d.Length; i++) d[i] = 2 * xs[i] * g[i];
                 else for (int i = 0; i < d.Length; i++) d[i] = g[i] * alpha * MathF.Pow(xs[i], alpha - 1);

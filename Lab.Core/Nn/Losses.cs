@@ -92,13 +92,19 @@ public static class Losses
     }
 
     /// <summary>
-    /// max(log p, -100), and -100 for p ≤ 0, with finite gradients everywhere: the log only sees positive inputs
-    /// (the "double where"), since the log's own 1/p at p = 0 times a zero mask would be NaN.
+    /// max(log p, -100), and -100 for p ≤ 0, with finite gradients everywhere: the log only sees normal inputs
+    /// (the "double where"), since the log's own 1/p at p = 0 times a zero mask would be NaN. A subnormal p above the
+    /// clamp (e^-100 = 3.7e-44 to 1.2e-38, e.g. sigmoid(-95)) keeps its exact log as the value, but its slope is that
+    /// at float's smallest normal, 8.5e37: 1/p itself overflows float32 below 2.9e-39.
     /// </summary>
+    private const float SmallestNormal = 1.17549435e-38f;   // 2^-126
+
     private static Tensor ClampedLog(Tensor p)
     {
-        var positive = p.Gt(0f);
-        var log = Tensor.Where(positive, p, Tensor.Scalar(1f, p.Device)).Log().Clamp(-100f, float.PositiveInfinity);
+        var (positive, normal, one) = (p.Gt(0f), p.Ge(SmallestNormal), Tensor.Scalar(1f, p.Device));
+        var detached = p.Detach();
+        var subnormalLog = Tensor.Where(positive, detached, one).Log() + (p - detached) * (1f / SmallestNormal);
+        var log = Tensor.Where(normal, Tensor.Where(normal, p, one).Log(), subnormalLog).Clamp(-100f, float.PositiveInfinity);
         return Tensor.Where(positive, log, Tensor.Scalar(-100f, p.Device));
     }
 

@@ -49,6 +49,25 @@ public class LossTests
     }
 
     [Fact]
+    public void BinaryCrossEntropyGradientStaysFiniteForSubnormalProbabilities()
+    {
+        // Between e^-100 = 3.7e-44 (where the clamp starts) and 2.9e-39, 1/p overflows float32: sigmoid(-95) = 5.5e-42.
+        var x = Tensor.FromArray(-95f, -89f, -120f).RequireGrad();
+        var p = x.Sigmoid();
+        var p2 = Tensor.FromArray(1e-40f, 3e-44f, 2e-38f).RequireGrad();
+        var t = Tensor.FromArray(1f, 1f, 1f);
+        var loss = Losses.BinaryCrossEntropy(p, t, Reduction.None).ToArray();   // subnormals: about 4 digits
+        for (int i = 0; i < 3; i++) Assert.Equal(new[] { 95f, 89f, 100f }[i], loss[i], 1e-3f);
+        Assert.All(Autograd.Grad(Losses.BinaryCrossEntropy(p, t, Reduction.Sum), x)!.ToArray(), v => Assert.True(float.IsFinite(v)));
+        var g = Autograd.Grad(Losses.BinaryCrossEntropy(p2, t, Reduction.Sum), p2, createGraph: true)!;
+        Assert.All(g.ToArray(), v => Assert.True(float.IsFinite(v)));
+        Assert.Equal(0f, g.ToArray()[1]);                      // clamped
+        Assert.Equal(-1 / 2e-38f, g.ToArray()[2], 1e-6f * 5e37f);  // a normal p keeps -1/p
+        // The second order of the subnormal and clamped ones too (at 2e-38 it is 1/p² = 2.5e75, overflowing like any p below 1e-19).
+        Assert.All(Autograd.Grad(g.Sum(), p2)!.ToArray()[..2], v => Assert.True(float.IsFinite(v)));
+    }
+
+    [Fact]
     public void BinaryCrossEntropyOfASigmoidMatchesTheLogitsForm()
     {
         var logits = Tensor.RandN(new Generator(3), [4, 5]);
