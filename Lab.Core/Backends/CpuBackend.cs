@@ -95,6 +95,8 @@ public sealed partial class CpuBackend : IBackend
     private static void Sigmoid(ReadOnlySpan<float> x, Span<float> d)
     {
         TensorPrimitives.Sigmoid(x, d);
+        // A vectorised minimum first: the scalar fix-up pass runs only where such inputs exist.
+        if (x.Length == 0 || !(TensorPrimitives.Min(x) < -80f)) return;
         for (int i = 0; i < d.Length; i++)
             if (x[i] < -80f) d[i] = MathF.Exp(x[i]);
     }

@@ -283,8 +283,8 @@ public class PyTorchFixtureTests
         return (p[0].GetInt32(), p[1].GetInt32());
     }
 
-    private static Size2d? PairOrNull(JsonElement o, string key)
-        => o.GetProperty(key).ValueKind == JsonValueKind.Null ? null : (Size2d)Pair(o, key);
+    private static Size2? PairOrNull(JsonElement o, string key)
+        => o.GetProperty(key).ValueKind == JsonValueKind.Null ? null : (Size2)Pair(o, key);
 
     private static float Opt(JsonElement o, string key, float fallback) => o.TryGetProperty(key, out var v) ? v.GetSingle() : fallback;
     private static bool Opt(JsonElement o, string key, bool fallback) => o.TryGetProperty(key, out var v) ? v.GetBoolean() : fallback;

@@ -92,7 +92,9 @@ DEVICE float lab_tanh(float x)
     return __builtin_copysignf(t / (t + 2.f), x);
 }
 
-DEVICE float lab_sigmoid(float x) { return 1.f / (1.f + lab_exp(-x)); }
+// Below -80, 1 + exp(x) rounds to 1, so sigmoid(x) is exp(x), a subnormal where 1 / (1 + exp(-x)) would underflow
+// to 0 (as the CPU backend and PyTorch: sigmoid(-90) = 8.2e-40).
+DEVICE float lab_sigmoid(float x) { return x < -80.f ? lab_exp(x) : 1.f / (1.f + lab_exp(-x)); }
 
 // max(x, 0) + log1p(exp(-|x|)): never overflows.
 DEVICE float lab_softplus(float x) { return __builtin_fmaxf(x, 0.f) + lab_log1p(lab_exp(-__builtin_fabsf(x))); }
