@@ -25,6 +25,16 @@ public static class GeneratedDigits
                 .Select(j => Math.Round(Math.Clamp(data[r * 64 + j], 0f, 1f), 5)).ToArray()));
     }
 
+    /// <summary>Reads a samples.csv as <see cref="Write"/> writes it (a header, then 64 values per row) into N x 1 x 8 x 8 images.</summary>
+    public static Tensor Read(string path)
+    {
+        var rows = File.ReadLines(path).Skip(1).Where(l => l.Trim().Length > 0)
+            .Select(l => l.Split(',').Select(v => float.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray()).ToList();
+        if (rows.Count == 0 || rows.Any(r => r.Length != 64))
+            throw new InvalidDataException($"{path}: expected a header and rows of 64 values.");
+        return Tensor.FromArray(rows.SelectMany(r => r).ToArray(), [rows.Count, 1, 8, 8]);
+    }
+
     /// <summary>A judge of samples: the cached digits classifier (loaded on first use) and the held-out digits.</summary>
     public static Func<Tensor, string, SampleQuality> Judge(ExperimentContext ctx, Dataset heldOut)
     {

@@ -82,4 +82,19 @@ public class CommandLineTests
         foreach (var (file, bytes) in before) Assert.True(bytes.AsSpan().SequenceEqual(after[file]), $"{file} changed");
         Assert.Equal([dir], Directory.EnumerateDirectories(folder.Path).Where(d => !d.EndsWith("cache", StringComparison.Ordinal)));
     }
+
+    [Fact]
+    public void GanJudgesASamplesCsvWithoutTraining()
+    {
+        using var folder = new TempFolder();
+        var (trained, judged) = (folder["gan"], folder["judged"]);
+        Cli.Ok("gan", "--quick", "--compare-d-steps", "0", "--out", trained);
+        Cli.Ok("gan", "--quick", "--out", judged, "--judge-samples", Path.Combine(trained, "samples.csv"));
+        double Frechet(string dir) => System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "metrics.json")))
+            .RootElement.GetProperty("frechet_distance").GetDouble();
+        // The same samples (rounded to 5 decimals in the CSV), the same judge and held-out digits: the same distance.
+        Assert.Equal(Frechet(trained), Frechet(judged), 0.01 * Frechet(trained));
+        Assert.False(File.Exists(Path.Combine(judged, "history.csv")));
+        Assert.NotEqual(0, Cli.Run("gan", "--quick", "--out", folder["bad"], "--judge-samples", folder["missing.csv"]).Code);
+    }
 }
