@@ -98,6 +98,8 @@ public sealed class GanExperiment : IExperiment
         var judge = GeneratedDigits.Judge(ctx, heldOut);
         if (ctx.Options.String("judge-samples", "") is { Length: > 0 } csv)
         {
+            if (!ctx.Options.Has("out"))
+                throw new UsageException("gan: --judge-samples needs --out DIR (its judged metrics would replace results/gan).");
             judge(GeneratedDigits.Read(csv), "");
             return;
         }

@@ -96,5 +96,11 @@ public class CommandLineTests
         Assert.Equal(Frechet(trained), Frechet(judged), 0.01 * Frechet(trained));
         Assert.False(File.Exists(Path.Combine(judged, "history.csv")));
         Assert.NotEqual(0, Cli.Run("gan", "--quick", "--out", folder["bad"], "--judge-samples", folder["missing.csv"]).Code);
+
+        // Without --out it would replace results/gan with judged metrics alone: refused, nothing written there.
+        var r = ChildProcess.Run(folder.Path, "gan", "--quick", "--judge-samples", Path.Combine(trained, "samples.csv"));
+        Assert.Equal(2, r.Code);
+        Assert.Contains("--judge-samples needs --out DIR", r.Error);
+        Assert.False(Directory.Exists(Path.Combine(folder.Path, "results", "gan")));
     }
 }
