@@ -31,6 +31,8 @@ public sealed class ExperimentContext : IDisposable
         if (string.IsNullOrWhiteSpace(dir)) throw new UsageException($"{name}: '--out' needs a folder.");
         FinalDir = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir));
         Seed = (ulong)options.Int("seed", 0, min: 0);
+        // Every experiment reads --epochs only once it has loaded its data: check the bounds before the output folder.
+        options.CheckInt("epochs", 1, MaxEpochs);
         Quick = options.Flag("quick");
         Device = Device.Parse(options.String("device", "cpu"));
         DetectAnomaly = options.Flag("detect-anomaly") || Environment.GetEnvironmentVariable(DetectAnomalyVariable) is "1" or "true";
@@ -70,7 +72,9 @@ public sealed class ExperimentContext : IDisposable
     public IReadOnlyDictionary<string, object> Metrics => _metrics;
 
     /// <summary>The seed recipe's epoch count unless --epochs says otherwise (1 in quick mode).</summary>
-    public int Epochs(int recipe) => Options.Int("epochs", Quick ? 1 : recipe, min: 1, max: 100_000);
+    public int Epochs(int recipe) => Options.Int("epochs", Quick ? 1 : recipe, min: 1, max: MaxEpochs);
+
+    public const int MaxEpochs = 100_000;
 
     /// <summary>
     /// What a NaN or infinity message adds after its location (see <see cref="NonFinite"/>): the experiment, the

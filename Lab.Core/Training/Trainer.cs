@@ -141,14 +141,15 @@ public class Trainer
     /// <summary>The metrics, checked: on a GPU a NaN is found here, somewhere in the steps since the last read.</summary>
     private Dictionary<string, double> CheckedLogs(IReadOnlyList<Metric> metrics, int epoch, int step)
     {
-        var logs = Logs();
+        var logs = Logs(metrics);
         foreach (var m in metrics)
             if (m.Guarded && !double.IsFinite(logs[m.Name]))
                 throw new NonFiniteException(NonFinite.Message(m.Name, logs[m.Name], $"in epoch {epoch + 1}, by step {step}", NonFiniteHint));
         return logs;
     }
 
-    private Dictionary<string, double> Logs() => Metrics.ToDictionary(m => m.Name, m => m.Result());
+    private Dictionary<string, double> Logs() => Logs(Metrics);
+    private static Dictionary<string, double> Logs(IReadOnlyList<Metric> metrics) => metrics.ToDictionary(m => m.Name, m => m.Result());
 
     /// <summary>Metrics over a dataset in eval mode (dropout off, running batch statistics), as a dictionary.</summary>
     public Dictionary<string, double> Evaluate(Dataset data, int batchSize = 32, int verbose = 1)

@@ -36,7 +36,7 @@ public static class AllCommand
         {
             options = Options.Parse("all", args, Specific);
             _ = options.Int("seed", 0, min: 0);
-            _ = options.Int("epochs", 1, min: 1, max: 100_000);
+            _ = options.Int("epochs", 1, min: 1, max: ExperimentContext.MaxEpochs);
         }
         catch (UsageException e)
         {

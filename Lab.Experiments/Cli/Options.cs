@@ -84,8 +84,16 @@ public sealed class Options
     public string String(string name, string fallback) => String(name) ?? fallback;
 
     public int Int(string name, int fallback, int min = int.MinValue, int max = int.MaxValue)
+        => Get(name, out var s) && s is not null ? ParseInt(name, s, min, max) : fallback;
+
+    /// <summary>Checks a given integer against its bounds before any work, without counting as the run's read of it.</summary>
+    public void CheckInt(string name, int min, int max)
     {
-        if (!Get(name, out var s) || s is null) return fallback;
+        if (_values.TryGetValue(name, out var s) && s is not null) ParseInt(name, s, min, max);
+    }
+
+    private int ParseInt(string name, string s, int min, int max)
+    {
         if (!int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v))
             throw new UsageException($"{_experiment}: '--{name} {s}' is not an integer.");
         if (v < min || v > max) throw new UsageException($"{_experiment}: '--{name} {s}' must be between {min} and {max}.");
