@@ -171,14 +171,15 @@ public static class CudaCases
             ("rmsprop centered momentum", p => new RmsProp([p], 1e-2f, momentum: 0.9f, weightDecay: 0.01f, centered: true)),
         };
         var g = new Generator(11);
-        var start = Tensor.RandN(g, [n]);
+        var start = Tensor.RandN(g, [n]).ToArray();
         var grads = Enumerable.Range(0, steps).Select(t => Tensor.RandN(g, [n], std: t < 2 ? 2f : 0.3f)).ToArray();
         var checks = new List<Check>();
         foreach (var (name, make) in variants)
         {
             Tensor Run(Device d)
             {
-                var p = start.To(d).RequireGrad();
+                // A fresh leaf per run: the optimizers update in place, and To() of a tensor that requires grad is no leaf.
+                var p = Tensor.FromArray(start, [n], d).RequireGrad();
                 var opt = make(p);
                 foreach (var grad in grads) { p.Grad = grad.To(d); opt.Step(); }
                 return p;
