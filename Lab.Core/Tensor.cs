@@ -60,6 +60,12 @@ public sealed partial class Tensor
     public Storage Storage => _storage;
 
     /// <summary>
+    /// What a backend kernel sees of this tensor; the ops hand tensors to <see cref="IBackend"/> through this
+    /// conversion (null, for an absent optional operand, becomes the default view).
+    /// </summary>
+    public static implicit operator StorageView(Tensor? t) => t is null ? default : new StorageView(t.Storage, t.Offset, t.Numel, t._shape);
+
+    /// <summary>
     /// Moves a leaf's elements to another device in place (Module.To uses it, so that layers keep their
     /// parameter objects). Views of the old storage are not moved.
     /// </summary>
