@@ -21,8 +21,10 @@ public sealed partial class Tensor
     /// <summary>The accumulated gradient after <see cref="Backward"/> (leaves only).</summary>
     public Tensor? Grad { get; set; }
 
-    /// <summary>The node that made this tensor, or null for a leaf.</summary>
-    public Node? GradFn { get; private set; }
+    private Node? _gradFn;
+
+    /// <summary>The node that made this tensor, or null for a leaf (throws once the scope that made it has ended: its node serves later steps).</summary>
+    public Node? GradFn => ScopeEnded ? throw ScopeEndedError() : _gradFn;
 
     public bool IsLeaf => GradFn is null;
 
@@ -39,7 +41,7 @@ public sealed partial class Tensor
     /// <summary>Attaches <paramref name="node"/> as this tensor's origin when recording is on and an input needs it.</summary>
     internal Tensor Record(Node node)
     {
-        GradFn = node;
+        _gradFn = node;
         return this;
     }
 

@@ -25,39 +25,68 @@ public sealed partial class Tensor
 
     /// <summary>
     /// Every tensor an op or view makes comes from here: inside a recycling <see cref="TensorScope"/> the object
-    /// is a pooled one of the same rank (its shape array rewritten in place); elsewhere a new one.
+    /// is a pooled one of the same rank (its shape array rewritten in place); elsewhere a new one. Either way a
+    /// tensor made inside a scope is stamped with it, and dies with it.
     /// </summary>
     internal static Tensor Make(Storage storage, int offset, ReadOnlySpan<int> shape)
     {
         var t = TensorScope.TryRentTensor(shape.Length);
-        if (t is null) return new Tensor(storage, offset, shape.ToArray());
-        shape.CopyTo(t._shape);
-        t._storage = storage;
-        t.Offset = offset;
-        t.Numel = ShapeUtil.Numel(shape);
+        if (t is null) t = new Tensor(storage, offset, shape.ToArray());
+        else
+        {
+            shape.CopyTo(t._shape);
+            t._storage = storage;
+            t.Offset = offset;
+            t.Numel = ShapeUtil.Numel(shape);
+        }
+        t.Stamp(TensorScope.CurrentFrame);
         return t;
     }
 
     /// <summary>A pooled tensor object before its first use.</summary>
     internal static Tensor NewPooled(int rank) => new(ReleasedStorage.Instance, 0, new int[rank]);
 
-    /// <summary>The scope frame that rented this tensor object (null for an ordinary tensor).</summary>
-    internal object? ScopeOwner;
+    /// <summary>The scope that made this tensor (null for one made outside scopes or under <see cref="TensorScope.Suspend"/>).</summary>
+    internal TensorScope.Frame? ScopeOwner { get; private set; }
+
+    // The owner's generation when this tensor was made: the owner's count moves on when the scope ends (and again each
+    // time its pooled frame serves a later scope), so a mismatch means "made in a scope that has ended".
+    private int _scopeGeneration;
+
+    private void Stamp(TensorScope.Frame? frame)
+    {
+        ScopeOwner = frame;
+        _scopeGeneration = frame?.Generation ?? 0;
+    }
+
+    /// <summary>Whether the scope that made this tensor has ended (every use of it then throws).</summary>
+    internal bool ScopeEnded => ScopeOwner is { } owner && owner.Generation != _scopeGeneration;
+
+    /// <summary>Whether the scope that made this tensor is <paramref name="frame"/>, still running.</summary>
+    internal bool MadeBy(TensorScope.Frame frame) => ReferenceEquals(ScopeOwner, frame) && frame.Generation == _scopeGeneration;
+
+    internal static ObjectDisposedException ScopeEndedError() => ReleasedStorage.Error();
 
     /// <summary>Called by the scope that made this tensor at its end: every later use fails until the object is reused.</summary>
     internal void ReleaseToPool()
     {
-        ScopeOwner = null;
         _storage = ReleasedStorage.Instance;
         Offset = 0;
         _requiresGrad = false;
         Grad = null;
-        GradFn = null;
+        _gradFn = null;
     }
 
     private Storage _storage;
 
-    public Storage Storage => _storage;
+    /// <summary>The buffer this tensor views; throws once the <see cref="TensorScope"/> that made the tensor has ended.</summary>
+    public Storage Storage => ScopeEnded ? throw ScopeEndedError() : _storage;
+
+    /// <summary>
+    /// What a backend kernel sees of this tensor; the ops hand tensors to <see cref="IBackend"/> through this
+    /// conversion (null, for an absent optional operand, becomes the default view).
+    /// </summary>
+    public static implicit operator StorageView(Tensor? t) => t is null ? default : new StorageView(t.Storage, t.Offset, t.Numel, t._shape);
 
     /// <summary>
     /// Moves a leaf's elements to another device in place (Module.To uses it, so that layers keep their
@@ -70,6 +99,7 @@ public sealed partial class Tensor
         var moved = To(device).Detach();
         _storage = moved._storage;
         Offset = 0;
+        Stamp(moved.ScopeOwner);
     }
     /// <summary>Index of this tensor's first element in its storage.</summary>
     public int Offset { get; private set; }

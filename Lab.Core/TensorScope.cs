@@ -4,18 +4,22 @@ using Lab.Core.Backends;
 namespace Lab.Core;
 
 /// <summary>
-/// Recycles everything a training step makes: the host memory of its tensors, and (by default) the tensor
-/// and autograd-node objects themselves. A step allocates the same buffers and objects in the same sizes
-/// every time; inside a scope they are taken from per-thread pools and all handed back when the scope ends,
-/// so a steady-state step allocates nothing on the managed heap (the megabyte-sized activations of a CNN
-/// would otherwise go to the large-object heap and cost full collections, and the small objects gen-0 ones).
+/// Recycles what a training step makes: the host memory of its tensors and its autograd nodes (and, in a
+/// recycling scope, the tensor objects too). A step allocates the same buffers and objects in the same sizes
+/// every time; inside a scope they are taken from per-thread pools and all handed back when the scope ends
+/// (the megabyte-sized activations of a CNN would otherwise go to the large-object heap and cost full collections).
 /// <para>
-/// A tensor made inside a scope must not be used after it. Until its object is handed out again, any use
-/// throws an <see cref="ObjectDisposedException"/> naming the scope. Once the next scope reuses the object,
-/// a reference kept from before sees whatever tensor now lives in it. Set the environment variable
-/// <c>GENLAB_SCOPE_CHECK=1</c> (or <see cref="RecycleObjects"/> = false) to stop reusing tensor and node
-/// objects: then every late use throws, at the price of a few hundred bytes per op. Memory that must outlive
-/// the step (accumulated gradients, optimizer state, caches) is allocated under <see cref="Suspend"/>.
+/// A tensor made inside a scope dies with it: every later use (reading it, passing it to an op, its shape's
+/// storage, its GradFn, Backward) throws an <see cref="ObjectDisposedException"/> (an InvalidOperationException)
+/// saying "Tensor used after its TensorScope ended", never another step's data. Each tensor is stamped with the
+/// scope that made it and that scope's generation; one comparison per access checks it. What must outlive the step
+/// (accumulated gradients, optimizer state, caches, a copy to keep) is made under <see cref="Suspend"/>.
+/// </para>
+/// <para>
+/// A <see cref="Begin"/> scope makes new tensor objects (a few dozen bytes each, short-lived gen-0 garbage) so that
+/// the check always holds. <see cref="BeginRecycling"/> (or <see cref="RecycleObjects"/>, or the environment variable
+/// <c>GENLAB_SCOPE_RECYCLE=1</c>) reuses them too and a steady-state step allocates nothing; but a tensor reference kept
+/// past such a scope throws only until its object is reused, and then it is the later step's tensor.
 /// </para>
 /// <para>
 /// <see cref="TensorScope"/> is a handle (a struct): beginning and ending a scope allocates nothing, and
@@ -28,8 +32,11 @@ namespace Lab.Core;
 /// </code></example>
 public readonly struct TensorScope : IDisposable
 {
-    /// <summary>The state of one begun scope; frames are pooled per thread, a generation tells a handle its frame is gone.</summary>
-    private sealed class Frame
+    /// <summary>
+    /// The state of one begun scope; frames are pooled per thread. The generation moves on when the scope ends: a handle,
+    /// or a tensor stamped with the generation it saw, then knows its scope is gone.
+    /// </summary>
+    internal sealed class Frame
     {
         public Frame? Parent;
         public bool Suspended, Recycling;
@@ -60,17 +67,35 @@ public readonly struct TensorScope : IDisposable
         _generation = frame.Generation;
     }
 
-    /// <summary>
-    /// Whether scopes reuse tensor and node objects (the default). False when the environment variable
-    /// <c>GENLAB_SCOPE_CHECK</c> is 1 at start-up: buffers are still pooled, objects are not, and every
-    /// use of a tensor after its scope throws.
-    /// </summary>
-    public static bool RecycleObjects { get; set; } = Environment.GetEnvironmentVariable("GENLAB_SCOPE_CHECK") != "1";
+    private static readonly bool RecycleByDefault =
+        Environment.GetEnvironmentVariable("GENLAB_SCOPE_RECYCLE") == "1" && Environment.GetEnvironmentVariable("GENLAB_SCOPE_CHECK") != "1";
+    [ThreadStatic] private static bool? t_recycleObjects;
 
-    /// <summary>Starts a scope on this thread; nested scopes hand back their own tensors first.</summary>
+    /// <summary>
+    /// Whether <see cref="Begin"/> on this thread also reuses tensor objects (see <see cref="BeginRecycling"/>). Off by
+    /// default, so that every late use of a tensor throws; the environment variable <c>GENLAB_SCOPE_RECYCLE=1</c> turns it
+    /// on for the whole process. Setting it applies to the calling thread (scopes and their pools are per thread).
+    /// </summary>
+    public static bool RecycleObjects
+    {
+        get => t_recycleObjects ?? RecycleByDefault;
+        set => t_recycleObjects = value;
+    }
+
+    /// <summary>
+    /// Starts a scope on this thread; nested scopes hand back their own tensors first. Buffers and autograd nodes are
+    /// pooled; tensor objects are new (a few dozen bytes each), so that a tensor kept past the scope always throws.
+    /// </summary>
     public static TensorScope Begin() => Push(suspended: false, RecycleObjects);
 
-    /// <summary>Starts a scope that pools buffers but never reuses tensor or node objects, whatever <see cref="RecycleObjects"/> says.</summary>
+    /// <summary>
+    /// Starts a scope that also reuses tensor objects, so that a steady-state step allocates nothing at all. The price:
+    /// a tensor kept past the scope throws only until its object is handed out again, and after that it <em>is</em> a
+    /// later step's tensor. For loops whose tensors provably stay inside the step.
+    /// </summary>
+    public static TensorScope BeginRecycling() => Push(suspended: false, recycling: true);
+
+    /// <summary>Starts a scope that never reuses tensor objects, whatever <see cref="RecycleObjects"/> says.</summary>
     public static TensorScope BeginChecked() => Push(suspended: false, recycling: false);
 
     /// <summary>Within the returned scope, allocations are ordinary (they outlive the enclosing scope).</summary>
@@ -90,11 +115,14 @@ public readonly struct TensorScope : IDisposable
     /// <summary>Whether host allocations on this thread are currently pooled.</summary>
     public static bool IsActive => t_current is { Suspended: false };
 
-    /// <summary>Whether tensor and node objects made now on this thread come from (and go back to) the pools.</summary>
-    internal static bool IsRecycling => t_current is { Suspended: false, Recycling: true };
+    /// <summary>The scope that tensors made now on this thread belong to (null outside scopes and under <see cref="Suspend"/>).</summary>
+    internal static Frame? CurrentFrame => t_current is { Suspended: false } frame ? frame : null;
 
     /// <summary>Floats held by this thread's pool for reuse (the peak working set of the scopes it served).</summary>
     public static long PooledFloats => t_storages?.Sum(kv => (long)kv.Key * kv.Value.Count) ?? 0;
+
+    /// <summary>Tensor objects the innermost scope has handed out from its pool so far (a recycling scope's count of the tensors it made).</summary>
+    internal static int TensorsInCurrentScope => t_current?.Tensors.Count ?? 0;
 
     /// <summary>Lets this thread's pooled buffers and objects go to the garbage collector.</summary>
     public static void TrimPool()
@@ -128,13 +156,12 @@ public readonly struct TensorScope : IDisposable
         var pools = t_tensors ??= new Stack<Tensor>[MaxPooledRank + 1];
         var stack = pools[rank] ??= new Stack<Tensor>();
         var tensor = stack.Count > 0 ? stack.Pop() : Tensor.NewPooled(rank);
-        tensor.ScopeOwner = frame;
         frame.Tensors.Add(tensor);
         return tensor;
     }
 
     /// <summary>Whether <paramref name="t"/> was made by the innermost scope and so dies with it (what belongs to it may too).</summary>
-    internal static bool CurrentOwns(Tensor t) => t.ScopeOwner is not null && ReferenceEquals(t.ScopeOwner, t_current);
+    internal static bool CurrentOwns(Tensor t) => t_current is { } frame && t.MadeBy(frame);
 
     /// <summary>
     /// Notes that <paramref name="leaf"/>'s Grad was set to <paramref name="grad"/> (a graph-connected gradient of a
@@ -143,7 +170,7 @@ public readonly struct TensorScope : IDisposable
     /// </summary>
     internal static void TrackGrad(Tensor leaf, Tensor grad)
     {
-        if (grad.ScopeOwner is Frame frame) frame.GradHolders.Add(leaf);
+        if (grad.ScopeOwner is { } frame && grad.MadeBy(frame)) frame.GradHolders.Add(leaf);
     }
 
     /// <summary>Registers a node rented from its type's pool, so that the scope hands it back at its end.</summary>
@@ -182,8 +209,7 @@ public readonly struct TensorScope : IDisposable
             {
                 storage.Release();
                 if (!pool.TryGetValue(storage.Length, out var stack)) pool[storage.Length] = stack = new Stack<CpuStorage>();
-                // Without object recycling a late user of the old storage object must keep failing: pool a new wrapper.
-                stack.Push(frame.Recycling ? storage : new CpuStorage(storage.ReleasedData));
+                stack.Push(storage);   // a tensor still viewing it is stamped with this scope, so it cannot read the next user's data
             }
             frame.Storages.Clear();
         }

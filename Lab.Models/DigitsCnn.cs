@@ -18,10 +18,14 @@ public sealed class DigitsCnn : Module
             new Conv2d(4, 8, 3, activation: Activation.Relu, generator: generator),
             new Conv2d(8, 8, 3, activation: Activation.Relu, generator: generator),
             new Flatten()));
-        _head = RegisterModule("head", new Sequential(new Linear(32, 10, Activation.Softmax, generator: generator)));
+        _head = RegisterModule("head", new Sequential(new Linear(32, 10, generator: generator)));
     }
 
-    public override Tensor Forward(Tensor x) => _head.Call(Features(x));
+    /// <summary>Class probabilities: the softmax of <see cref="Logits"/>.</summary>
+    public override Tensor Forward(Tensor x) => Logits(x).Softmax(1);
+
+    /// <summary>The classifier's scores before the softmax (for losses with fromLogits: true).</summary>
+    public Tensor Logits(Tensor x) => _head.Call(Features(x));
 
     /// <summary>The 32 flattened features before the classifier (used for Fréchet distances).</summary>
     public Tensor Features(Tensor x)

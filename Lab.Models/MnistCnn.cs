@@ -21,8 +21,12 @@ public sealed class MnistCnn : Module
             new Conv2d(64, 64, 3, activation: Activation.Relu, generator: generator),
             new Flatten(),
             new Linear(576, 64, Activation.Relu, generator: generator),
-            new Linear(64, 10, Activation.Softmax, generator: generator)));
+            new Linear(64, 10, generator: generator)));
     }
 
-    public override Tensor Forward(Tensor x) => _net.Call(x);
+    /// <summary>Class probabilities: the softmax of <see cref="Logits"/>.</summary>
+    public override Tensor Forward(Tensor x) => Logits(x).Softmax(1);
+
+    /// <summary>The scores before the softmax (for losses with fromLogits: true).</summary>
+    public Tensor Logits(Tensor x) => _net.Call(x);
 }

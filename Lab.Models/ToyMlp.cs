@@ -13,11 +13,14 @@ public sealed class ToyMlp : Module
         _net = RegisterModule("net", new Sequential(
             new Linear(2, 10, Activation.Relu, generator: generator),
             new Linear(10, 8, Activation.Relu, generator: generator),
-            new Linear(8, classes, Activation.Softmax, generator: generator)));
+            new Linear(8, classes, generator: generator)));
     }
 
-    /// <summary>Class probabilities for each row of an N x 2 input.</summary>
-    public override Tensor Forward(Tensor x) => _net.Call(x);
+    /// <summary>Class probabilities for each row of an N x 2 input: the softmax of <see cref="Logits"/>.</summary>
+    public override Tensor Forward(Tensor x) => Logits(x).Softmax(1);
+
+    /// <summary>The last layer's scores before the softmax (for losses with fromLogits: true).</summary>
+    public Tensor Logits(Tensor x) => _net.Call(x);
 }
 
 /// <summary>Seed 000's regression network for noisy sin on [-3, 3]: Dense(1->10, relu) -> Dense(10->8, relu) -> Dense(8->1).</summary>

@@ -155,7 +155,7 @@ internal static class NodePool<T> where T : Node, new()
 
     public static T Rent()
     {
-        if (!TensorScope.IsRecycling) return new T();
+        if (!TensorScope.IsActive) return new T();   // pooled in every scope: a tensor of an ended scope cannot reach its node
         var free = t_free;
         var node = free is { Count: > 0 } ? free.Pop() : new T();
         TensorScope.Track(node);

@@ -3,27 +3,41 @@ namespace Lab.Core.Backends;
 /// <summary>Thrown when a device is asked for that this machine cannot provide (message: "CUDA not available: reason").</summary>
 public sealed class DeviceUnavailableException(string message) : Exception(message);
 
-/// <summary>Maps a <see cref="Device"/> to the backend that runs its kernels.</summary>
+/// <summary>
+/// Maps a <see cref="Device"/> to the backend that runs its kernels: one provider per <see cref="DeviceType"/>,
+/// given the device index. The CPU and CUDA backends register themselves through <see cref="Register"/> when
+/// Lab.Core loads (module initializers beside each backend), exactly as another backend would; a provider that
+/// cannot serve a device throws <see cref="DeviceUnavailableException"/> ("CUDA not available: reason").
+/// </summary>
 public static class BackendRegistry
 {
-    private static Func<int, IBackend>? _cuda;
-    private static Func<string>? _cudaUnavailableReason;
+    private static readonly Lock Gate = new();
+    // Copied on write and read without the lock: every tensor allocation looks its backend up here.
+    private static Func<int, IBackend>?[] _providers = new Func<int, IBackend>?[Enum.GetValues<DeviceType>().Length];
 
-    // The CUDA backend is always installed; it probes the driver on first use of a CUDA device and
-    // throws DeviceUnavailableException("CUDA not available: reason") when it cannot run.
-    static BackendRegistry() => RegisterCuda(Cuda.CudaBackend.ForDevice, () => Cuda.CudaRuntime.UnavailableReason ?? "no reason given");
-
-    /// <summary>Installed by the CUDA backend: a factory per device index, and why CUDA is unusable when it is.</summary>
-    public static void RegisterCuda(Func<int, IBackend> factory, Func<string> unavailableReason)
+    /// <summary>Installs (or replaces) the provider of <paramref name="type"/>'s backends, called with the device index.</summary>
+    public static void Register(DeviceType type, Func<int, IBackend> provider)
     {
-        _cuda = factory;
-        _cudaUnavailableReason = unavailableReason;
+        ArgumentNullException.ThrowIfNull(provider);
+        if ((uint)type >= (uint)_providers.Length)
+            throw new ArgumentOutOfRangeException(nameof(type), type, "BackendRegistry.Register: unknown device type.");
+        lock (Gate)
+        {
+            var next = (Func<int, IBackend>?[])_providers.Clone();
+            next[(int)type] = provider;
+            _providers = next;
+        }
     }
 
-    public static IBackend For(Device device) => device.Type switch
+    /// <summary>Whether a provider is registered for <paramref name="type"/> (it may still fail for a given device).</summary>
+    public static bool IsRegistered(DeviceType type) => (uint)type < (uint)_providers.Length && _providers[(int)type] is not null;
+
+    public static IBackend For(Device device)
     {
-        DeviceType.Cpu => CpuBackend.Instance,
-        DeviceType.Cuda when _cuda is not null => _cuda(device.Index),
-        _ => throw new DeviceUnavailableException("CUDA not available: " + (_cudaUnavailableReason?.Invoke() ?? "this build has no CUDA backend")),
-    };
+        var providers = _providers;
+        if ((uint)device.Type < (uint)providers.Length && providers[(int)device.Type] is { } provider) return provider(device.Index);
+        throw new DeviceUnavailableException($"{Name(device.Type)} not available: no backend is registered for {device}");
+    }
+
+    private static string Name(DeviceType type) => type == DeviceType.Cuda ? "CUDA" : type.ToString().ToUpperInvariant();
 }

@@ -4,7 +4,7 @@ namespace Lab.Core.Backends;
 
 public sealed partial class CpuBackend
 {
-    public void Binary(BinaryOp op, Tensor a, Tensor b, Tensor y)
+    public void Binary(BinaryOp op, in StorageView a, in StorageView b, in StorageView y)
     {
         ReadOnlySpan<float> sa = a.Span, sb = b.Span;
         Span<float> d = y.Span;
@@ -14,27 +14,36 @@ public sealed partial class CpuBackend
         Broadcast(op, a, b, y);
     }
 
-    public void Where(Tensor cond, Tensor a, Tensor b, Tensor y)
+    public void Where(in StorageView cond, in StorageView a, in StorageView b, in StorageView y)
     {
-        // Expand the three operands through the binary machinery's broadcast walk: two passes, simple and exact.
-        var ca = Tensor.Empty(y.Shape, Device);
-        Binary(BinaryOp.Add, a, ZeroScalar, ca);
-        var cb = Tensor.Empty(y.Shape, Device);
-        Binary(BinaryOp.Add, b, ZeroScalar, cb);
-        var cc = Tensor.Empty(y.Shape, Device);
-        Binary(BinaryOp.Ne, cond, ZeroScalar, cc);
-        ReadOnlySpan<float> c = cc.Span, va = ca.Span, vb = cb.Span;
+        // One odometer walk over y with each operand's broadcast strides: no temporaries (where is rare and
+        // memory-bound, so the scalar loop costs little next to the three expanded copies it replaces).
+        int rank = y.Rank;
+        Span<int> sc = stackalloc int[rank], sa = stackalloc int[rank], sb = stackalloc int[rank], counter = stackalloc int[rank];
+        StridesFor(cond.Shape, y.Shape, sc);
+        StridesFor(a.Shape, y.Shape, sa);
+        StridesFor(b.Shape, y.Shape, sb);
+        ReadOnlySpan<float> c = cond.Span, va = a.Span, vb = b.Span;
         Span<float> d = y.Span;
-        for (int i = 0; i < d.Length; i++) d[i] = c[i] != 0 ? va[i] : vb[i];
+        int offC = 0, offA = 0, offB = 0;
+        for (int i = 0; i < d.Length; i++)
+        {
+            d[i] = c[offC] != 0 ? va[offA] : vb[offB];
+            for (int k = rank - 1; k >= 0; k--)
+            {
+                offC += sc[k]; offA += sa[k]; offB += sb[k];
+                if (++counter[k] < y.Shape[k]) break;
+                counter[k] = 0;
+                offC -= sc[k] * y.Shape[k]; offA -= sa[k] * y.Shape[k]; offB -= sb[k] * y.Shape[k];
+            }
+        }
     }
-
-    private static readonly Tensor ZeroScalar = new(new CpuStorage(1), 0, []);
 
     /// <summary>
     /// The general broadcast: adjacent dimensions that are contiguous (or broadcast) in both operands are
     /// merged, so [N,C,H,W] + [1,C,1,1] becomes N*C runs of H*W with a scalar, each a vector kernel call.
     /// </summary>
-    private static void Broadcast(BinaryOp op, Tensor a, Tensor b, Tensor y)
+    private static void Broadcast(BinaryOp op, in StorageView a, in StorageView b, in StorageView y)
     {
         int rank = y.Rank;
         Span<int> size = stackalloc int[rank], strideA = stackalloc int[rank], strideB = stackalloc int[rank];

@@ -2,7 +2,7 @@ namespace Lab.Core.Backends;
 
 public sealed partial class CpuBackend
 {
-    public void Permute(Tensor x, ReadOnlySpan<int> perm, Tensor y)
+    public void Permute(in StorageView x, ReadOnlySpan<int> perm, in StorageView y)
     {
         int rank = x.Rank;
         ReadOnlySpan<float> s = x.Span;
@@ -30,7 +30,7 @@ public sealed partial class CpuBackend
         }
     }
 
-    public void CopyBlocks(Tensor src, int srcOffset, int srcStride, Tensor dst, int dstOffset, int dstStride,
+    public void CopyBlocks(in StorageView src, int srcOffset, int srcStride, in StorageView dst, int dstOffset, int dstStride,
         int rows, int cols, bool accumulate)
     {
         ReadOnlySpan<float> s = src.Span;
@@ -44,7 +44,7 @@ public sealed partial class CpuBackend
         }
     }
 
-    public void IndexSelect(Tensor x, Tensor index, Tensor y, int outer, int n, int inner)
+    public void IndexSelect(in StorageView x, in StorageView index, in StorageView y, int outer, int n, int inner)
     {
         ReadOnlySpan<float> s = x.Span, idx = index.Span;
         Span<float> d = y.Span;
@@ -54,7 +54,7 @@ public sealed partial class CpuBackend
                 s.Slice((o * n + (int)idx[j]) * inner, inner).CopyTo(d.Slice((o * m + j) * inner, inner));
     }
 
-    public void IndexAdd(Tensor dy, Tensor index, Tensor dx, int outer, int n, int inner)
+    public void IndexAdd(in StorageView dy, in StorageView index, in StorageView dx, int outer, int n, int inner)
     {
         ReadOnlySpan<float> g = dy.Span, idx = index.Span;
         Span<float> d = dx.Span;
@@ -67,14 +67,14 @@ public sealed partial class CpuBackend
             }
     }
 
-    public void Gather(Tensor x, Tensor index, Tensor y, int rows, int n)
+    public void Gather(in StorageView x, in StorageView index, in StorageView y, int rows, int n)
     {
         ReadOnlySpan<float> s = x.Span, idx = index.Span;
         Span<float> d = y.Span;
         for (int r = 0; r < rows; r++) d[r] = s[r * n + (int)idx[r]];
     }
 
-    public void ScatterAdd(Tensor dy, Tensor index, Tensor dx, int rows, int n)
+    public void ScatterAdd(in StorageView dy, in StorageView index, in StorageView dx, int rows, int n)
     {
         ReadOnlySpan<float> g = dy.Span, idx = index.Span;
         Span<float> d = dx.Span;

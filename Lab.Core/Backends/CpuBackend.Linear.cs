@@ -4,8 +4,8 @@ namespace Lab.Core.Backends;
 
 public sealed partial class CpuBackend
 {
-    public void MatMul(Tensor a, bool transA, long strideA, Tensor b, bool transB, long strideB,
-        Tensor c, int batch, int m, int n, int k, float beta)
+    public void MatMul(in StorageView a, bool transA, long strideA, in StorageView b, bool transB, long strideB,
+        in StorageView c, int batch, int m, int n, int k, float beta)
     {
         int lda = transA ? m : k, ldb = transB ? k : n;
         if (batch == 1) Gemm.Sgemm(transA, transB, m, n, k, 1f, a.Span, lda, b.Span, ldb, beta, c.Span, n);

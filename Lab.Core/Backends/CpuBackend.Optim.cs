@@ -4,11 +4,11 @@ namespace Lab.Core.Backends;
 
 public sealed partial class CpuBackend
 {
-    public void AdamStep(Tensor param, Tensor grad, Tensor m, Tensor v, Tensor? maxV, in AdamArgs a)
+    public void AdamStep(in StorageView param, in StorageView grad, in StorageView m, in StorageView v, in StorageView maxV, in AdamArgs a)
     {
         Span<float> p = param.Span, ms = m.Span, vs = v.Span;
-        Span<float> mx = maxV is null ? default : maxV.Span;
-        bool amsgrad = maxV is not null;
+        Span<float> mx = maxV.IsNone ? default : maxV.Span;
+        bool amsgrad = !maxV.IsNone;
         ReadOnlySpan<float> g = grad.Span;
         float b1 = a.Beta1, b2 = a.Beta2, c1 = 1 - b1, c2 = 1 - b2, step = a.StepSize, eps = a.Epsilon;
         float wd = a.Decoupled ? 0 : a.WeightDecay, keep = a.Decoupled ? a.DecoupledFactor : 1f;
@@ -40,11 +40,11 @@ public sealed partial class CpuBackend
         }
     }
 
-    public void SgdStep(Tensor param, Tensor grad, Tensor? velocity, float lr, float momentum, float gradScale, bool nesterov, float weightDecay)
+    public void SgdStep(in StorageView param, in StorageView grad, in StorageView velocity, float lr, float momentum, float gradScale, bool nesterov, float weightDecay)
     {
         Span<float> p = param.Span;
         ReadOnlySpan<float> g = grad.Span;
-        if (velocity is null)
+        if (velocity.IsNone)
         {
             for (int i = 0; i < p.Length; i++) p[i] -= lr * (g[i] + weightDecay * p[i]);
             return;
@@ -58,27 +58,27 @@ public sealed partial class CpuBackend
         }
     }
 
-    public void RmsPropStep(Tensor param, Tensor grad, Tensor square, Tensor? gradAverage, Tensor? momentumBuffer, float lr, float rho, float eps, float momentum, float weightDecay)
+    public void RmsPropStep(in StorageView param, in StorageView grad, in StorageView square, in StorageView gradAverage, in StorageView momentumBuffer, float lr, float rho, float eps, float momentum, float weightDecay)
     {
         Span<float> p = param.Span, s = square.Span;
-        Span<float> mb = momentumBuffer is null ? default : momentumBuffer.Span;
-        Span<float> ga = gradAverage is null ? default : gradAverage.Span;
+        Span<float> mb = momentumBuffer.IsNone ? default : momentumBuffer.Span;
+        Span<float> ga = gradAverage.IsNone ? default : gradAverage.Span;
         ReadOnlySpan<float> g = grad.Span;
         for (int i = 0; i < p.Length; i++)
         {
             float gi = g[i] + weightDecay * p[i];
             float si = s[i] = rho * s[i] + (1 - rho) * gi * gi;
-            if (gradAverage is not null)
+            if (!gradAverage.IsNone)
             {
                 float ai = ga[i] = rho * ga[i] + (1 - rho) * gi;
                 si -= ai * ai;   // the variance estimate of the centred form
             }
             float update = gi / (MathF.Sqrt(si) + eps);
-            if (momentumBuffer is not null) update = mb[i] = momentum * mb[i] + update;
+            if (!momentumBuffer.IsNone) update = mb[i] = momentum * mb[i] + update;
             p[i] -= lr * update;
         }
     }
 
-    public void SumOfSquares(Tensor x, Tensor result)
+    public void SumOfSquares(in StorageView x, in StorageView result)
         => result.Span[0] = System.Numerics.Tensors.TensorPrimitives.SumOfSquares(x.Span);
 }

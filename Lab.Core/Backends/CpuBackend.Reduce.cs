@@ -4,7 +4,7 @@ namespace Lab.Core.Backends;
 
 public sealed partial class CpuBackend
 {
-    public void Reduce(ReduceOp op, Tensor x, int outer, int n, int inner, Tensor y)
+    public void Reduce(ReduceOp op, in StorageView x, int outer, int n, int inner, in StorageView y)
     {
         ReadOnlySpan<float> s = x.Span;
         Span<float> d = y.Span;
@@ -59,7 +59,7 @@ public sealed partial class CpuBackend
         }
     }
 
-    public void Softmax(Tensor x, Tensor y, int outer, int n, int inner, bool log)
+    public void Softmax(in StorageView x, in StorageView y, int outer, int n, int inner, bool log)
     {
         ReadOnlySpan<float> s = x.Span;
         Span<float> d = y.Span;
@@ -103,7 +103,7 @@ public sealed partial class CpuBackend
             }
     }
 
-    public void SoftmaxGrad(Tensor y, Tensor dy, Tensor dx, int outer, int n, int inner, bool log)
+    public void SoftmaxGrad(in StorageView y, in StorageView dy, in StorageView dx, int outer, int n, int inner, bool log)
     {
         ReadOnlySpan<float> ys = y.Span, g = dy.Span;
         Span<float> d = dx.Span;

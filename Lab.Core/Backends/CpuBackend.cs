@@ -13,6 +13,11 @@ public sealed partial class CpuBackend : IBackend
 
     private CpuBackend() { }
 
+    /// <summary>Registers the host backend for <see cref="DeviceType.Cpu"/> when Lab.Core loads, through the public hook.</summary>
+    [System.Runtime.CompilerServices.ModuleInitializer]
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2255", Justification = "Registration at load time is what a backend module does.")]
+    internal static void RegisterWithRegistry() => BackendRegistry.Register(DeviceType.Cpu, static _ => Instance);
+
     public Device Device => Device.Cpu;
 
     /// <summary>Outputs that kernels overwrite skip the zeroing (they are most of a step's allocations).</summary>
@@ -38,17 +43,17 @@ public sealed partial class CpuBackend : IBackend
     /// </summary>
     private static readonly bool PoisonUninitialized = Environment.GetEnvironmentVariable("GENLAB_POISON_ALLOC") == "1";
 
-    public void Upload(ReadOnlySpan<float> src, Tensor dst) => src.CopyTo(dst.Span);
-    public void Download(Tensor src, Span<float> dst) => src.Span.CopyTo(dst);
-    public void Copy(Tensor src, Tensor dst) => src.Span.CopyTo(dst.Span);
-    public void Fill(Tensor dst, float value) => dst.Span.Fill(value);
-    public void Axpy(float alpha, Tensor x, Tensor y)
+    public void Upload(ReadOnlySpan<float> src, in StorageView dst) => src.CopyTo(dst.Span);
+    public void Download(in StorageView src, Span<float> dst) => src.Span.CopyTo(dst);
+    public void Copy(in StorageView src, in StorageView dst) => src.Span.CopyTo(dst.Span);
+    public void Fill(in StorageView dst, float value) => dst.Span.Fill(value);
+    public void Axpy(float alpha, in StorageView x, in StorageView y)
     {
         if (alpha == 1f) TensorPrimitives.Add(y.Span, x.Span, y.Span);
         else TensorPrimitives.MultiplyAdd(x.Span, alpha, y.Span, y.Span);
     }
 
-    public unsafe void Unary(UnaryOp op, Tensor x, Tensor y, float alpha = 0, float beta = 0)
+    public unsafe void Unary(UnaryOp op, in StorageView x, in StorageView y, float alpha = 0, float beta = 0)
     {
         ReadOnlySpan<float> s = x.Span;
         Span<float> d = y.Span;
@@ -153,7 +158,7 @@ public sealed partial class CpuBackend : IBackend
         return w == 1 ? u : Math.Log(w) * (u / (w - 1));
     }
 
-    public void UnaryGrad(UnaryOp op, Tensor x, Tensor y, Tensor dy, Tensor dx, float alpha = 0, float beta = 0)
+    public void UnaryGrad(UnaryOp op, in StorageView x, in StorageView y, in StorageView dy, in StorageView dx, float alpha = 0, float beta = 0)
     {
         ReadOnlySpan<float> xs = x.Span, ys = y.Span, g = dy.Span;
         Span<float> d = dx.Span;

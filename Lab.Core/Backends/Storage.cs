@@ -24,7 +24,6 @@ public sealed class CpuStorage : Storage
     private bool _released;
     internal void Release() => _released = true;
     internal void Revive() => _released = false;
-    internal float[] ReleasedData => _data;
 
     public override Device Device => Device.Cpu;
     public override IBackend Backend => CpuBackend.Instance;
@@ -40,8 +39,8 @@ internal sealed class ReleasedStorage : Storage
 
     private ReleasedStorage() : base(0) { }
 
-    public static ObjectDisposedException Error() => new(nameof(Tensor),
-        "This tensor was made inside a TensorScope that has ended: its memory now belongs to other tensors. Copy it (Clone() under TensorScope.Suspend()) or read it out before the scope ends.");
+    public static ObjectDisposedException Error() => new("Tensor",
+        "Tensor used after its TensorScope ended: its memory (and, in a recycling scope, the tensor object itself) now belongs to later steps. Read it out (ToArray, Item) or copy it (Clone() under TensorScope.Suspend()) before the scope ends.");
 
     public override Device Device => throw Error();
     public override IBackend Backend => throw Error();

@@ -22,7 +22,7 @@ public sealed partial class CudaBackend
         return (int)Math.Clamp(ColumnBudget / Math.Max(perImage, 1), 1, Math.Max(g.N, 1));
     }
 
-    public void Conv2d(Tensor x, Tensor w, Tensor? bias, Tensor y, in ConvGeometry g)
+    public void Conv2d(in StorageView x, in StorageView w, in StorageView bias, in StorageView y, in ConvGeometry g)
     {
         Enter();
         int crs = g.C * g.R * g.S, ohw = g.OutH * g.OutW, chw = g.C * g.H * g.W, kohw = g.K * ohw;
@@ -46,10 +46,10 @@ public sealed partial class CudaBackend
                         Offset(yp, (long)n0 * kohw + (long)gi * gk * ohw), images, gk, ohw, gcrs, 0f, kohw);
             }
         }
-        if (bias is not null) LaunchN(Kernels.AddChannelBias, y.Numel, yp, Ptr(bias), y.Numel, g.K, ohw);
+        if (!bias.IsNone) LaunchN(Kernels.AddChannelBias, y.Numel, yp, Ptr(bias), y.Numel, g.K, ohw);
     }
 
-    public void Conv2dGradInput(Tensor dy, Tensor w, Tensor dx, in ConvGeometry g)
+    public void Conv2dGradInput(in StorageView dy, in StorageView w, in StorageView dx, in ConvGeometry g)
     {
         Enter();
         int crs = g.C * g.R * g.S, ohw = g.OutH * g.OutW, chw = g.C * g.H * g.W, kohw = g.K * ohw;
@@ -75,7 +75,7 @@ public sealed partial class CudaBackend
         }
     }
 
-    public void Conv2dGradWeight(Tensor x, Tensor dy, Tensor dw, in ConvGeometry g)
+    public void Conv2dGradWeight(in StorageView x, in StorageView dy, in StorageView dw, in ConvGeometry g)
     {
         Enter();
         int crs = g.C * g.R * g.S, ohw = g.OutH * g.OutW, chw = g.C * g.H * g.W, kohw = g.K * ohw;
@@ -104,7 +104,7 @@ public sealed partial class CudaBackend
         }
     }
 
-    public void ChannelSum(Tensor dy, Tensor db, int n, int channels, int spatial)
+    public void ChannelSum(in StorageView dy, in StorageView db, int n, int channels, int spatial)
     {
         Enter();
         if (channels == 0) return;
@@ -114,14 +114,14 @@ public sealed partial class CudaBackend
     private static Arg PoolArg(in PoolGeometry g)
         => new([g.H, g.W, g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.PadH, g.PadW, g.DilationH, g.DilationW, g.OutH, g.OutW]);
 
-    public void MaxPool2d(Tensor x, Tensor y, Tensor indices, in PoolGeometry g)
+    public void MaxPool2d(in StorageView x, in StorageView y, in StorageView indices, in PoolGeometry g)
     {
         Enter();
         int planes = g.N * g.C;
         LaunchN(Kernels.MaxPool, planes * g.OutH * g.OutW, Ptr(x), Ptr(y), Ptr(indices), planes, PoolArg(g));
     }
 
-    public void MaxPool2dGrad(Tensor dy, Tensor indices, Tensor dx, in PoolGeometry g)
+    public void MaxPool2dGrad(in StorageView dy, in StorageView indices, in StorageView dx, in PoolGeometry g)
     {
         Enter();
         int planes = g.N * g.C;
@@ -129,21 +129,21 @@ public sealed partial class CudaBackend
         LaunchN(Kernels.MaxPoolGrad, planes * g.OutH * g.OutW, Ptr(dy), Ptr(indices), Ptr(dx), planes, PoolArg(g));
     }
 
-    public void MaxPool2dGather(Tensor x, Tensor indices, Tensor y, in PoolGeometry g)
+    public void MaxPool2dGather(in StorageView x, in StorageView indices, in StorageView y, in PoolGeometry g)
     {
         Enter();
         int planes = g.N * g.C;
         LaunchN(Kernels.MaxPoolGather, planes * g.OutH * g.OutW, Ptr(x), Ptr(indices), Ptr(y), planes, PoolArg(g));
     }
 
-    public void AvgPool2d(Tensor x, Tensor y, in PoolGeometry g)
+    public void AvgPool2d(in StorageView x, in StorageView y, in PoolGeometry g)
     {
         Enter();
         int planes = g.N * g.C;
         LaunchN(Kernels.AvgPool, planes * g.OutH * g.OutW, Ptr(x), Ptr(y), planes, g.CountIncludePad ? 1 : 0, PoolArg(g));
     }
 
-    public void AvgPool2dGrad(Tensor dy, Tensor dx, in PoolGeometry g)
+    public void AvgPool2dGrad(in StorageView dy, in StorageView dx, in PoolGeometry g)
     {
         Enter();
         int planes = g.N * g.C;

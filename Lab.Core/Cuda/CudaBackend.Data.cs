@@ -1,8 +1,10 @@
+using Lab.Core.Backends;
+
 namespace Lab.Core.Cuda;
 
 public sealed unsafe partial class CudaBackend
 {
-    public void Permute(Tensor x, ReadOnlySpan<int> perm, Tensor y)
+    public void Permute(in StorageView x, ReadOnlySpan<int> perm, in StorageView y)
     {
         Enter();
         int rank = x.Rank, total = y.Numel;
@@ -36,7 +38,7 @@ public sealed unsafe partial class CudaBackend
         LaunchN(Kernels.Permute, total, Ptr(x), Ptr(y), total, dims, new Arg(size), new Arg(step));
     }
 
-    public void CopyBlocks(Tensor src, int srcOffset, int srcStride, Tensor dst, int dstOffset, int dstStride,
+    public void CopyBlocks(in StorageView src, int srcOffset, int srcStride, in StorageView dst, int dstOffset, int dstStride,
         int rows, int cols, bool accumulate)
     {
         Enter();
@@ -51,27 +53,27 @@ public sealed unsafe partial class CudaBackend
         LaunchN(Kernels.CopyBlocks, rows * cols, from, srcStride, to, dstStride, rows, cols, accumulate);
     }
 
-    public void IndexSelect(Tensor x, Tensor index, Tensor y, int outer, int n, int inner)
+    public void IndexSelect(in StorageView x, in StorageView index, in StorageView y, int outer, int n, int inner)
     {
         Enter();
         int m = index.Numel;
         LaunchN(Kernels.IndexSelect, outer * m * inner, Ptr(x), Ptr(index), Ptr(y), outer, n, inner, m, new DevicePtr(_errorFlag));
     }
 
-    public void IndexAdd(Tensor dy, Tensor index, Tensor dx, int outer, int n, int inner)
+    public void IndexAdd(in StorageView dy, in StorageView index, in StorageView dx, int outer, int n, int inner)
     {
         Enter();
         int m = index.Numel;
         LaunchN(Kernels.IndexAdd, outer * m * inner, Ptr(dy), Ptr(index), Ptr(dx), outer, n, inner, m, new DevicePtr(_errorFlag));
     }
 
-    public void Gather(Tensor x, Tensor index, Tensor y, int rows, int n)
+    public void Gather(in StorageView x, in StorageView index, in StorageView y, int rows, int n)
     {
         Enter();
         LaunchN(Kernels.Gather, rows, Ptr(x), Ptr(index), Ptr(y), rows, n, new DevicePtr(_errorFlag));
     }
 
-    public void ScatterAdd(Tensor dy, Tensor index, Tensor dx, int rows, int n)
+    public void ScatterAdd(in StorageView dy, in StorageView index, in StorageView dx, int rows, int n)
     {
         Enter();
         LaunchN(Kernels.ScatterAdd, rows, Ptr(dy), Ptr(index), Ptr(dx), rows, n, new DevicePtr(_errorFlag));

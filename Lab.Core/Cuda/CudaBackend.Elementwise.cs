@@ -4,21 +4,21 @@ namespace Lab.Core.Cuda;
 
 public sealed partial class CudaBackend
 {
-    public void Unary(UnaryOp op, Tensor x, Tensor y, float alpha = 0, float beta = 0)
+    public void Unary(UnaryOp op, in StorageView x, in StorageView y, float alpha = 0, float beta = 0)
     {
         Enter();
         if (op == UnaryOp.Pow) LaunchN(Kernels.UnaryPow, y.Numel, Ptr(x), Ptr(y), y.Numel, alpha);
         else LaunchN(Kernels.Unary, y.Numel, (int)op, Ptr(x), Ptr(y), y.Numel, alpha, beta);
     }
 
-    public void UnaryGrad(UnaryOp op, Tensor x, Tensor y, Tensor dy, Tensor dx, float alpha = 0, float beta = 0)
+    public void UnaryGrad(UnaryOp op, in StorageView x, in StorageView y, in StorageView dy, in StorageView dx, float alpha = 0, float beta = 0)
     {
         Enter();
         if (op == UnaryOp.Pow) LaunchN(Kernels.UnaryGradPow, dx.Numel, Ptr(x), Ptr(dy), Ptr(dx), dx.Numel, alpha);
         else LaunchN(Kernels.UnaryGrad, dx.Numel, (int)op, Ptr(x), Ptr(y), Ptr(dy), Ptr(dx), dx.Numel, alpha, beta);
     }
 
-    public void Binary(BinaryOp op, Tensor a, Tensor b, Tensor y)
+    public void Binary(BinaryOp op, in StorageView a, in StorageView b, in StorageView y)
     {
         Enter();
         if (y.Numel == 0) return;
@@ -28,7 +28,7 @@ public sealed partial class CudaBackend
         else LaunchN(Kernels.Binary, y.Numel, (int)op, Ptr(a), Ptr(b), Ptr(y), y.Numel, dims, new Arg(size), new Arg(sa), new Arg(sb));
     }
 
-    public void Where(Tensor cond, Tensor a, Tensor b, Tensor y)
+    public void Where(in StorageView cond, in StorageView a, in StorageView b, in StorageView y)
     {
         Enter();
         if (y.Numel == 0) return;
@@ -37,7 +37,7 @@ public sealed partial class CudaBackend
         LaunchN(Kernels.Where, y.Numel, Ptr(cond), Ptr(a), Ptr(b), Ptr(y), y.Numel, dims, new Arg(size), new Arg(sc), new Arg(sa), new Arg(sb));
     }
 
-    public void Axpy(float alpha, Tensor x, Tensor y)
+    public void Axpy(float alpha, in StorageView x, in StorageView y)
     {
         Enter();
         LaunchN(Kernels.Axpy, y.Numel, alpha, Ptr(x), Ptr(y), y.Numel);

@@ -1,11 +1,13 @@
+using Lab.Core.Backends;
+
 namespace Lab.Core.Cuda;
 
 public sealed unsafe partial class CudaBackend
 {
     private readonly Lock _blasLock = new();
 
-    public void MatMul(Tensor a, bool transA, long strideA, Tensor b, bool transB, long strideB,
-        Tensor c, int batch, int m, int n, int k, float beta)
+    public void MatMul(in StorageView a, bool transA, long strideA, in StorageView b, bool transB, long strideB,
+        in StorageView c, int batch, int m, int n, int k, float beta)
     {
         Enter();
         Gemm(Ptr(a), transA, strideA, Ptr(b), transB, strideB, Ptr(c), batch, m, n, k, beta);

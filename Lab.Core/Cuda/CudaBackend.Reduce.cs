@@ -4,7 +4,7 @@ namespace Lab.Core.Cuda;
 
 public sealed partial class CudaBackend
 {
-    public void Reduce(ReduceOp op, Tensor x, int outer, int n, int inner, Tensor y)
+    public void Reduce(ReduceOp op, in StorageView x, int outer, int n, int inner, in StorageView y)
     {
         Enter();
         if (y.Numel == 0) return;
@@ -58,7 +58,7 @@ public sealed partial class CudaBackend
 
     private static int RowBlock(int n) => n <= 32 ? 32 : n <= 64 ? 64 : n <= 128 ? 128 : 256;
 
-    public void Softmax(Tensor x, Tensor y, int outer, int n, int inner, bool log)
+    public void Softmax(in StorageView x, in StorageView y, int outer, int n, int inner, bool log)
     {
         Enter();
         if (y.Numel == 0) return;
@@ -66,7 +66,7 @@ public sealed partial class CudaBackend
         else LaunchN(Kernels.SoftmaxCols, outer * inner, Ptr(x), Ptr(y), outer, n, inner, log);
     }
 
-    public void SoftmaxGrad(Tensor y, Tensor dy, Tensor dx, int outer, int n, int inner, bool log)
+    public void SoftmaxGrad(in StorageView y, in StorageView dy, in StorageView dx, int outer, int n, int inner, bool log)
     {
         Enter();
         if (dx.Numel == 0) return;
@@ -74,7 +74,7 @@ public sealed partial class CudaBackend
         else LaunchN(Kernels.SoftmaxGradCols, outer * inner, Ptr(y), Ptr(dy), Ptr(dx), outer, n, inner, log);
     }
 
-    public void SumOfSquares(Tensor x, Tensor result)
+    public void SumOfSquares(in StorageView x, in StorageView result)
     {
         Enter();
         Zero(Ptr(result), 1);

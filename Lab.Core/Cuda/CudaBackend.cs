@@ -35,6 +35,14 @@ public sealed unsafe partial class CudaBackend : IBackend
     public long TotalMemory { get; }
     public CudaMemoryStats MemoryStats => Allocator.Stats;
 
+    /// <summary>
+    /// Registers <see cref="ForDevice"/> for <see cref="DeviceType.Cuda"/> when Lab.Core loads, through the same public
+    /// hook any other backend uses. Nothing is probed here: the driver is looked for on the first use of a CUDA device.
+    /// </summary>
+    [System.Runtime.CompilerServices.ModuleInitializer]
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2255", Justification = "Registration at load time is what a backend module does.")]
+    internal static void RegisterWithRegistry() => BackendRegistry.Register(DeviceType.Cuda, ForDevice);
+
     /// <summary>The backend of cuda:<paramref name="index"/>; throws DeviceUnavailableException when CUDA cannot be used.</summary>
     public static CudaBackend ForDevice(int index)
     {
@@ -146,13 +154,13 @@ public sealed unsafe partial class CudaBackend : IBackend
         t_currentContext = _context;
     }
 
-    private DevicePtr Ptr(Tensor t)
+    private DevicePtr Ptr(in StorageView t)
     {
         if (t.Storage is CudaStorage s && ReferenceEquals(s.Backend, this)) return new(s.Pointer + (ulong)t.Offset * sizeof(float));
-        throw new ArgumentException($"A tensor of shape {ShapeUtil.Format(t.Shape)} on {t.Device} was passed to a kernel on {Device}; move it with To({Device}) first.");
+        throw new ArgumentException($"A tensor of shape {ShapeUtil.Format(t.Shape)} on {(t.IsNone ? "no device" : t.Device)} was passed to a kernel on {Device}; move it with To({Device}) first.");
     }
 
-    private static DevicePtr PtrOrNull(CudaBackend b, Tensor? t) => t is null ? DevicePtr.Null : b.Ptr(t);
+    private static DevicePtr PtrOrNull(CudaBackend b, in StorageView t) => t.IsNone ? DevicePtr.Null : b.Ptr(t);
 
     // ---- launches ----
 
@@ -218,14 +226,14 @@ public sealed unsafe partial class CudaBackend : IBackend
         return s;
     }
 
-    public void Upload(ReadOnlySpan<float> src, Tensor dst)
+    public void Upload(ReadOnlySpan<float> src, in StorageView dst)
     {
         Enter();
         _staging.Upload(src[..Math.Min(src.Length, dst.Numel)], Ptr(dst).Address, _stream);
     }
 
     /// <summary>Copies to the host and waits for it: the one place the host waits for the GPU.</summary>
-    public void Download(Tensor src, Span<float> dst)
+    public void Download(in StorageView src, Span<float> dst)
     {
         Enter();
         int n = Math.Min(src.Numel, dst.Length);
@@ -270,14 +278,14 @@ public sealed unsafe partial class CudaBackend : IBackend
         Allocator.EmptyCache();
     }
 
-    public void Copy(Tensor src, Tensor dst)
+    public void Copy(in StorageView src, in StorageView dst)
     {
         Enter();
         if (src.Numel == 0) return;
         CudaDriver.Check(CudaDriver.cuMemcpyDtoDAsync(Ptr(dst).Address, Ptr(src).Address, (nuint)src.Numel * sizeof(float), _stream), "cuMemcpyDtoDAsync");
     }
 
-    public void Fill(Tensor dst, float value)
+    public void Fill(in StorageView dst, float value)
     {
         Enter();
         if (dst.Numel == 0) return;

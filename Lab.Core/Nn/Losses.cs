@@ -25,16 +25,37 @@ public static class Losses
             throw new ArgumentException($"{name}: expected {scores.Shape[0]} labels as a 1-D tensor, got {ShapeUtil.Format(labels.Shape)}.");
     }
 
-    /// <summary>Keras's sparse categorical cross-entropy on probabilities (a softmax output): -log(clip(p[label])), or from the softmax's logits when it is recorded.</summary>
-    public static Tensor SparseCategoricalCrossEntropy(Tensor probabilities, Tensor labels, Reduction reduction = Reduction.Mean)
+    /// <summary>
+    /// Keras's sparse categorical cross-entropy. From probabilities (the default, a softmax output): each row is
+    /// divided by its sum, clipped to [1e-7, 1 - 1e-7] and the label's -log taken, as Keras 3 does; where a
+    /// probability is clipped its gradient is zero, so a classifier trained or attacked through confident mistakes
+    /// should pass logits. With <paramref name="fromLogits"/>: -log_softmax(logits)[label], stable at any scale.
+    /// The loss never looks at how its input was made.
+    /// </summary>
+    public static Tensor SparseCategoricalCrossEntropy(Tensor predictions, Tensor labels, Reduction reduction = Reduction.Mean, bool fromLogits = false)
     {
-        CheckClassification(nameof(SparseCategoricalCrossEntropy), probabilities, labels);
-        // Like Keras: when the probabilities are a recorded softmax over the class axis, the loss is taken
-        // from its logits, so the gradient does not vanish where a probability falls below the clip.
-        if (probabilities.GradFn is SoftmaxNode { IsLog: false, Axis: 1 } softmax)
-            return Reduce(-softmax.Inputs[0].LogSoftmax(1).Gather(labels), reduction);
-        var p = probabilities.Gather(labels).Clamp(ProbabilityEpsilon, 1 - ProbabilityEpsilon);
-        return Reduce(-p.Log(), reduction);
+        CheckClassification(nameof(SparseCategoricalCrossEntropy), predictions, labels);
+        return Reduce(-LogProbabilities(predictions, fromLogits).Gather(labels), reduction);
+    }
+
+    /// <summary>
+    /// Keras's categorical cross-entropy against one-hot (or soft) targets of the predictions' shape:
+    /// -sum(target * log p) per row, with p formed as in <see cref="SparseCategoricalCrossEntropy"/>.
+    /// </summary>
+    public static Tensor CategoricalCrossEntropy(Tensor predictions, Tensor targets, Reduction reduction = Reduction.Mean, bool fromLogits = false)
+    {
+        if (predictions.Rank != 2) throw new ArgumentException($"{nameof(CategoricalCrossEntropy)}: expected predictions [batch, classes], got {ShapeUtil.Format(predictions.Shape)}.");
+        if (!targets.Shape.SequenceEqual(predictions.Shape))
+            throw new ArgumentException($"{nameof(CategoricalCrossEntropy)}: targets {ShapeUtil.Format(targets.Shape)} must have the predictions' shape {ShapeUtil.Format(predictions.Shape)} (one-hot rows).");
+        return Reduce(-(targets * LogProbabilities(predictions, fromLogits)).Sum(1), reduction);
+    }
+
+    /// <summary>log p per class: a stable log-softmax of logits, or Keras's log(clip(p / sum p)) of probabilities.</summary>
+    private static Tensor LogProbabilities(Tensor predictions, bool fromLogits)
+    {
+        if (fromLogits) return predictions.LogSoftmax(1);
+        var p = predictions / predictions.Sum(1, keepDim: true);
+        return p.Clamp(ProbabilityEpsilon, 1 - ProbabilityEpsilon).Log();
     }
 
     /// <summary>Cross-entropy on logits through a stable log-softmax (PyTorch's CrossEntropyLoss).</summary>

@@ -111,7 +111,7 @@ public sealed class AdversarialExperiment : IExperiment
     /// NaN or infinite stops the attack (<see cref="NonFiniteException"/>, with <paramref name="hint"/>); it is checked
     /// where the loop reads it back anyway, when pairs finish and at the end.
     /// </summary>
-    public static AttackResult Attack(Module model, Tensor x, Tensor targets, float lr, float c, int maxSteps, float? budget, Generator g,
+    public static AttackResult Attack(DigitsCnn model, Tensor x, Tensor targets, float lr, float c, int maxSteps, float? budget, Generator g,
         string? hint = null)
     {
         int n = x.Shape[0], d = x.Numel / n;
@@ -123,8 +123,8 @@ public sealed class AdversarialExperiment : IExperiment
         Tensor xa = x, ta = targets, dx = Tensor.FromArray(dxHost, x.ShapeArray(), device).RequireGrad();
         for (int step = 0; step <= maxSteps && rows.Length > 0; step++)
         {
-            var probabilities = model.Call(xa + dx);
-            var predicted = probabilities.Detach().ArgMax(1).ToArray();
+            var logits = model.Logits(xa + dx);
+            var predicted = logits.Detach().ArgMax(1).ToArray();
             var done = new bool[rows.Length];
             int finished = 0;
             for (int r = 0; r < rows.Length; r++)
@@ -143,10 +143,11 @@ public sealed class AdversarialExperiment : IExperiment
                 var slice = new float[rows.Length * d];
                 for (int r = 0; r < rows.Length; r++) dxHost.AsSpan(rows[r] * d, d).CopyTo(slice.AsSpan(r * d, d));
                 dx = Tensor.FromArray(slice, [rows.Length, .. x.Shape[1..]], device).RequireGrad();
-                probabilities = model.Call(xa + dx);
+                logits = model.Logits(xa + dx);
             }
             if (step == maxSteps) break;
-            var perPair = Losses.SparseCategoricalCrossEntropy(probabilities, ta, Reduction.None)
+            // From the logits: the target's probability starts far below the clip, where its gradient would be zero.
+            var perPair = Losses.SparseCategoricalCrossEntropy(logits, ta, Reduction.None, fromLogits: true)
                 + dx.Abs().Flatten(1).Mean(1) * c;
             var grad = Autograd.Grad(perPair.Sum(), dx)!;
             using (new NoGrad())
@@ -168,10 +169,10 @@ public sealed class AdversarialExperiment : IExperiment
     }
 
     /// <summary>Targeted FGSM: one step x - eps sign(∇x CE(target, f(x))); the fraction that lands on the target.</summary>
-    public static double Fgsm(Module model, Tensor x, Tensor targets, float eps)
+    public static double Fgsm(DigitsCnn model, Tensor x, Tensor targets, float eps)
     {
         var xi = x.Detach().RequireGrad();
-        var loss = Losses.SparseCategoricalCrossEntropy(model.Call(xi), targets, Reduction.Sum);
+        var loss = Losses.SparseCategoricalCrossEntropy(model.Logits(xi), targets, Reduction.Sum, fromLogits: true);
         var grad = Autograd.Grad(loss, xi)!;
         using var _ = new NoGrad();
         var adv = x - grad.Sign() * eps;

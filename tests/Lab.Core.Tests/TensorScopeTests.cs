@@ -43,14 +43,8 @@ public class TensorScopeTests
         Assert.Equal(Train(scoped: false, steps: 20), Train(scoped: true, steps: 20));
     }
 
-    /// <summary>A scope that recycles objects whatever GENLAB_SCOPE_CHECK says (the tests below are about recycling).</summary>
-    private static TensorScope RecyclingScope()
-    {
-        bool previous = TensorScope.RecycleObjects;
-        TensorScope.RecycleObjects = true;
-        try { return TensorScope.Begin(); }
-        finally { TensorScope.RecycleObjects = previous; }
-    }
+    /// <summary>A scope that reuses tensor objects too (the tests below are about the zero-allocation mode).</summary>
+    private static TensorScope RecyclingScope() => TensorScope.BeginRecycling();
 
     [Fact]
     public void RecycledAndCheckedScopesTrainBitIdentically()
@@ -199,7 +193,7 @@ public class TensorScopeTests
         using (RecyclingScope()) kept = (Tensor.Ones(4) * 3f).RequireGrad() * 2f;
         Assert.Throws<ObjectDisposedException>(() => kept.ToArray());
         Assert.Throws<ObjectDisposedException>(() => kept.Relu());
-        Assert.Null(kept.GradFn);   // its node went back to the pool with it
+        Assert.Throws<ObjectDisposedException>(() => kept.GradFn);   // its node went back to the pool with it
     }
 
     [Fact]

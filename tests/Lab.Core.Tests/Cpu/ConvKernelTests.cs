@@ -122,7 +122,7 @@ public class ConvKernelTests
                 var (y, dx, dw) = (NaNs([g.N, g.K, g.OutH, g.OutW]), NaNs([g.N, g.C, g.H, g.W]), NaNs([g.K, g.GroupC, g.R, g.S]));
                 GemmTests.WithThreads(threads, () =>
                 {
-                    CpuBackend.Instance.Conv2d(x, w, null, y, g);
+                    CpuBackend.Instance.Conv2d(x, w, default, y, g);
                     CpuBackend.Instance.Conv2dGradInput(dy, w, dx, g);
                     CpuBackend.Instance.Conv2dGradWeight(x, dy, dw, g);
                 });

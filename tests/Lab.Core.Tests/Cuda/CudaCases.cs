@@ -233,7 +233,7 @@ public static class CudaCases
     /// <summary>Keras-style Fit (data loader uploads, metrics read back) on each device from the same start.</summary>
     public static List<Check> TrainerFit(Device device)
     {
-        var data = new Lab.Core.Data.ToyData().Sample(400);
+        var data = new Blobs().Sample(400);
         Dictionary<string, List<double>> Fit(Device d)
         {
             var model = new Sequential(new Linear(2, 16, Activation.Relu, generator: new Generator(1)), new Linear(16, 5, Activation.Softmax, generator: new Generator(2))).To(d);

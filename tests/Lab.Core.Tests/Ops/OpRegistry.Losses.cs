@@ -16,6 +16,13 @@ public static partial class OpRegistry
 
     private static R Neg(R r) => r.Map(v => -v);
 
+    /// <summary>Keras's log of probabilities: each row divided by its sum, clipped to [eps, 1 - eps], logged.</summary>
+    private static R KerasLog(R p)
+    {
+        var sums = p.Reduce([1], true, g => g.Sum());
+        return R.Zip(p, sums, (v, s) => Math.Log(Math.Clamp(v / s, Losses.ProbabilityEpsilon, 1 - Losses.ProbabilityEpsilon)));
+    }
+
     private static IEnumerable<OpCase> ActivationsAndLosses()
     {
         foreach (var a in Enum.GetValues<Activation>())
@@ -46,11 +53,18 @@ public static partial class OpRegistry
                 r => Reduced(Neg(r[0].Softmax(1, true).Gather(Ints(r[1]))), red));
             yield return new($"Nll{tag}[{n},{c}]", [I(n, c), Idx(c, n)], t => Losses.Nll(t[0], t[1], red),
                 r => Reduced(Neg(r[0].Gather(Ints(r[1]))), red));
-            // Keras's form on a recorded softmax takes the loss from its logits; on bare probabilities it clips.
-            yield return new($"SparseCceOfSoftmax{tag}[{n},{c}]", [I(n, c), Idx(c, n)], t => Losses.SparseCategoricalCrossEntropy(t[0].Softmax(1), t[1], red),
+            // Keras's two forms: logits through a log-softmax; probabilities divided by their row sum, clipped, logged.
+            yield return new($"SparseCceFromLogits{tag}[{n},{c}]", [I(n, c), Idx(c, n)], t => Losses.SparseCategoricalCrossEntropy(t[0], t[1], red, fromLogits: true),
                 r => Reduced(Neg(r[0].Softmax(1, true).Gather(Ints(r[1]))), red));
             yield return new($"SparseCceOfProbabilities{tag}[{n},{c}]", [Unit(n, c), Idx(c, n)], t => Losses.SparseCategoricalCrossEntropy(t[0], t[1], red),
-                r => Reduced(Neg(r[0].Gather(Ints(r[1])).Map(p => Math.Log(Math.Clamp(p, Losses.ProbabilityEpsilon, 1 - Losses.ProbabilityEpsilon)))), red));
+                r => Reduced(Neg(KerasLog(r[0]).Gather(Ints(r[1]))), red));
+            // A softmax output is not looked through: the probability form on it is the clipped log of its output.
+            yield return new($"SparseCceOfSoftmaxOutput{tag}[{n},{c}]", [I(n, c), Idx(c, n)], t => Losses.SparseCategoricalCrossEntropy(t[0].Softmax(1), t[1], red),
+                r => Reduced(Neg(KerasLog(r[0].Softmax(1, false)).Gather(Ints(r[1]))), red));
+            yield return new($"CceFromLogits{tag}[{n},{c}]", [I(n, c), Unit(n, c)], t => Losses.CategoricalCrossEntropy(t[0], t[1], red, fromLogits: true),
+                r => Reduced(Neg(R.Zip(r[1], r[0].Softmax(1, true), (y, l) => y * l).Reduce([1], false, g => g.Sum())), red));
+            yield return new($"CceOfProbabilities{tag}[{n},{c}]", [Unit(n, c), Unit(n, c)], t => Losses.CategoricalCrossEntropy(t[0], t[1], red),
+                r => Reduced(Neg(R.Zip(r[1], KerasLog(r[0]), (y, l) => y * l).Reduce([1], false, g => g.Sum())), red));
             yield return new($"Mse{tag}[{n},{c}]", [I(n, c), I(n, c)], t => Losses.Mse(t[0], t[1], red),
                 r => red == Reduction.None
                     ? R.Zip(r[0], r[1], (x, y) => (x - y) * (x - y)).Reduce([1], false, g => g.Average())

@@ -65,6 +65,7 @@ public static partial class OpRegistry
         cases.AddRange(Binary("Eq", (a, b) => a.Eq(b), (x, y) => x == y ? 1 : 0, diff: false));
         cases.Add(new("Where", [Mask(3, 4), I(3, 4), I(4)], t => Tensor.Where(t[0], t[1], t[2]), r => R.Where(r[0], r[1], r[2])));
         cases.Add(new("WhereScalar", [Mask(2, 3), I(2, 3), I()], t => Tensor.Where(t[0], t[1], t[2]), r => R.Where(r[0], r[1], r[2])));
+        cases.Add(new("WhereBroadcastEach", [Mask(3, 1), I(1, 4), I(2, 1, 1)], t => Tensor.Where(t[0], t[1], t[2]), r => R.Where(r[0], r[1], r[2])));
 
         cases.Add(new("SumAll", [I(3, 4, 5)], t => t[0].Sum(), r => r[0].Reduce([0, 1, 2], false, g => g.Sum())));
         cases.Add(new("Sum0", [I(3, 4)], t => t[0].Sum(0), r => r[0].Reduce([0], false, g => g.Sum())));

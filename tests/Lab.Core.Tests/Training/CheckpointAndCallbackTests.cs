@@ -29,7 +29,7 @@ public sealed class CheckpointAndCallbackTests : IDisposable
     {
         var a = Net(1);
         var ta = Compiled(a);
-        ta.Fit(new ToyData(3).Sample(60), 2, 10, generator: new Generator(2));
+        ta.Fit(new Blobs(3).Sample(60), 2, 10, generator: new Generator(2));
         var path = Path.Combine(_dir, "a.ckpt");
         Checkpoint.Save(path, a, ta.Optimizer, new CheckpointInfo { Epoch = 2 });
 
@@ -73,7 +73,7 @@ public sealed class CheckpointAndCallbackTests : IDisposable
     [Fact]
     public void ResumedRunContinuesBitIdentically()
     {
-        var data = new ToyData(3).Sample(90);
+        var data = new Blobs(3).Sample(90);
         // Uninterrupted: 4 epochs.
         var full = Net(1);
         var tf = Compiled(full);
@@ -107,7 +107,7 @@ public sealed class CheckpointAndCallbackTests : IDisposable
         var fake = new LambdaCallback((_, _) => { });
         var es = new EarlyStopping("score", patience: 2, mode: "min", restoreBestWeights: true);
         var inject = new InjectScore(losses);
-        t.Fit(new ToyData(3).Sample(30), 10, 10, callbacks: [inject, es, fake], generator: new Generator(1));
+        t.Fit(new Blobs(3).Sample(30), 10, 10, callbacks: [inject, es, fake], generator: new Generator(1));
         Assert.Equal(1, es.BestEpoch);
         Assert.Equal(4, es.StoppedEpoch);
         Assert.Equal(5, inject.Epochs);
@@ -135,7 +135,7 @@ public sealed class CheckpointAndCallbackTests : IDisposable
         var path = Path.Combine(_dir, "best.ckpt");
         var inject = new InjectScore(new Queue<double>([3, 2, 2.5, 1]));
         var mc = new ModelCheckpoint(path, "score", saveBestOnly: true, mode: "min");
-        t.Fit(new ToyData(3).Sample(30), 4, 10, callbacks: [inject, mc], generator: new Generator(1));
+        t.Fit(new Blobs(3).Sample(30), 4, 10, callbacks: [inject, mc], generator: new Generator(1));
         Assert.Equal(3, mc.Saves);
         Assert.Equal(4, Checkpoint.Load(path, Net(3)).Epoch);
         Assert.Empty(Directory.GetFiles(_dir, "*.tmp"));
@@ -150,7 +150,7 @@ public sealed class CheckpointAndCallbackTests : IDisposable
         var rates = new List<float>();
         var sched = new LearningRateScheduler(new StepDecay(1, 0.5f));
         var record = new LambdaCallback((_, _) => rates.Add(t.Optimizer!.LearningRate));
-        t.Fit(new ToyData(3).Sample(30), 3, 10, callbacks: [new CsvLogger(csv), sched, record], generator: new Generator(1));
+        t.Fit(new Blobs(3).Sample(30), 3, 10, callbacks: [new CsvLogger(csv), sched, record], generator: new Generator(1));
         var lines = File.ReadAllLines(csv);
         Assert.Equal("epoch,accuracy,loss", lines[0]);
         Assert.Equal(4, lines.Length);
@@ -160,7 +160,7 @@ public sealed class CheckpointAndCallbackTests : IDisposable
         var plateau = new ReduceLROnPlateau("score", factor: 0.5f, patience: 2, mode: "min");
         var rates2 = new List<float>();
         var inject = new InjectScore(new Queue<double>([1, 1, 1, 1, 1]));
-        t2.Fit(new ToyData(3).Sample(30), 5, 10, callbacks: [inject, plateau, new LambdaCallback((_, _) => rates2.Add(t2.Optimizer!.LearningRate))], generator: new Generator(1));
+        t2.Fit(new Blobs(3).Sample(30), 5, 10, callbacks: [inject, plateau, new LambdaCallback((_, _) => rates2.Add(t2.Optimizer!.LearningRate))], generator: new Generator(1));
         Assert.Equal([0.01f, 0.01f, 0.005f, 0.005f, 0.0025f], rates2);
     }
 }

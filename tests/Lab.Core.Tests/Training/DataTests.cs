@@ -40,26 +40,6 @@ public class DataTests
     }
 
     [Fact]
-    public void ToyMixtureFollowsTheRecipe()
-    {
-        var toy = new ToyData();
-        var train = toy.Sample(3000);
-        Assert.Equal(3000, train.Count);
-        for (int c = 0; c < 5; c++)
-        {
-            var pts = Enumerable.Range(c * 600, 600).ToArray();
-            Assert.All(pts, i => Assert.Equal(c, (int)train.Target(i)[0]));
-            double mx = pts.Average(i => train.Sample(i)[0]), my = pts.Average(i => train.Sample(i)[1]);
-            Assert.Equal(toy.Means[2 * c], mx, 1);
-            Assert.Equal(toy.Means[2 * c + 1], my, 1);
-            double sx = Math.Sqrt(pts.Average(i => Math.Pow(train.Sample(i)[0] - mx, 2)));
-            Assert.InRange(sx, 0.18, 0.22);
-        }
-        Assert.Equal(new ToyData().Means, toy.Means);
-        Assert.NotEqual(train.Features.Take(10), toy.Sample(3000).Features.Take(10)); // the stream continues
-    }
-
-    [Fact]
     public void SplitIsSeededAndDisjoint()
     {
         var (a, b) = Numbered(100).Split(0.2, new Generator(4));

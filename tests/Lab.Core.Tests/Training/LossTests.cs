@@ -15,21 +15,71 @@ public class LossTests
     }
 
     [Fact]
-    public void SparseCategoricalCrossEntropyOfARecordedSoftmaxUsesItsLogits()
+    public void FromLogitsTheGradientIsSoftmaxMinusOneHotEvenWhereTheProbabilityUnderflows()
     {
-        // The target's probability underflows (exp(-40) relative): through the clip its gradient would be
-        // zero; through the logits it is softmax - onehot, as in Keras.
+        // The target's probability is exp(-40) relative: through the clip its gradient would be zero; from the
+        // logits it is softmax - onehot, as in Keras with from_logits=True.
         var logits = Tensor.FromArray([20f, -20f, 0f], [1, 3]).RequireGrad();
         var labels = Tensor.FromArray(1f);
-        var loss = Losses.SparseCategoricalCrossEntropy(logits.Softmax(1), labels);
-        var expected = Losses.CrossEntropy(logits.Detach(), labels).Item();
-        Assert.Equal(expected, loss.Item(), 4);
+        var loss = Losses.SparseCategoricalCrossEntropy(logits, labels, fromLogits: true);
         Assert.Equal(40.0, loss.Item(), 3);
+        Assert.Equal(Losses.CrossEntropy(logits.Detach(), labels).Item(), loss.Item());
         loss.Backward();
         var g = logits.Grad!.ToArray();
         Assert.Equal(1.0, g[0], 5);
         Assert.Equal(-1.0, g[1], 5);
         Assert.Equal(0.0, g[2], 5);
+        var oneHot = Tensor.FromArray([0f, 1f, 0f], [1, 3]);
+        Assert.Equal(loss.Item(), Losses.CategoricalCrossEntropy(logits.Detach(), oneHot, fromLogits: true).Item());
+    }
+
+    [Fact]
+    public void TheProbabilityFormDoesNotLookThroughASoftmax()
+    {
+        // The same softmax output, passed as probabilities: the loss is the clipped -log(1e-7) and, as in Keras, the
+        // clip passes no gradient. How the input was made no longer matters.
+        var logits = Tensor.FromArray([20f, -20f, 0f], [1, 3]).RequireGrad();
+        var loss = Losses.SparseCategoricalCrossEntropy(logits.Softmax(1), Tensor.FromArray(1f));
+        Assert.Equal(-Math.Log(1e-7), loss.Item(), 4);
+        loss.Backward();
+        Assert.Equal([0f, 0f, 0f], logits.Grad!.ToArray());
+    }
+
+    [Fact]
+    public void ProbabilityGradientsNearZeroAndOneFollowKerasClippedForm()
+    {
+        // L = -log(clip(p_y / S)), S the row sum: inside the clip dL/dp_j = 1/S - [j = y]/p_y; outside it, 0.
+        var p = Tensor.FromArray([1e-5f, 0.5f, 0.5f - 1e-5f,     // p_y = 1e-5: small, but above the clip
+                                  1f, 0f, 0f,                   // p_y = 1: clipped at 1 - 1e-7
+                                  0f, 1f, 0f,                   // p_y = 0: clipped at 1e-7
+                                  0.2f, 0.3f, 0.6f], [4, 3]).RequireGrad();   // S = 1.1: divided by the row sum
+        var labels = Tensor.FromArray(0f, 0f, 0f, 2f);
+        var loss = Losses.SparseCategoricalCrossEntropy(p, labels, Reduction.None);
+        var values = loss.ToArray();
+        Assert.Equal(-Math.Log(1e-5), values[0], 3);
+        Assert.Equal(-Math.Log(1 - 1e-7), values[1], 6);
+        Assert.Equal(-Math.Log(1e-7), values[2], 4);
+        Assert.Equal(-Math.Log(0.6 / 1.1), values[3], 5);
+        var g = Autograd.Grad(loss.Sum(), p)!.ToArray();
+        Assert.Equal(1 - 1e5, g[0], 0);      // 1/S - 1/p_y with S = 1
+        Assert.Equal(1.0, g[1], 4);
+        Assert.Equal([0f, 0f, 0f, 0f, 0f, 0f], g[3..9]);
+        Assert.Equal(1 / 1.1, g[9], 5);
+        Assert.Equal(1 / 1.1, g[10], 5);
+        Assert.Equal(1 / 1.1 - 1 / 0.6, g[11], 5);
+        // And against central differences where the loss is smooth (the first and last rows).
+        float[] at = p.ToArray();
+        foreach (int i in new[] { 0, 1, 9, 11 })
+        {
+            double h = i == 0 ? 1e-7 : 1e-3;
+            double Loss(double delta)
+            {
+                var q = (float[])at.Clone();
+                q[i] += (float)delta;
+                return Losses.SparseCategoricalCrossEntropy(Tensor.FromArray(q, [4, 3]), labels, Reduction.Sum).Item();
+            }
+            Assert.Equal(g[i], (Loss(h) - Loss(-h)) / (2 * h), i == 0 ? 1e5 * 2e-2 : 2e-2);
+        }
     }
 
     [Fact]

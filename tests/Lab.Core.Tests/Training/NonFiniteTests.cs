@@ -22,7 +22,7 @@ public class NonFiniteTests
         }
     }
 
-    private static Dataset Data => new ToyData(3).Sample(60);   // 5 steps of 12 per epoch
+    private static Dataset Data => new Blobs(3).Sample(60);   // 5 steps of 12 per epoch
 
     [Theory]
     [InlineData(float.NaN, "loss became NaN at epoch 2, step 3 of a test run: the learning rate is too high")]

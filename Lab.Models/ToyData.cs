@@ -1,4 +1,7 @@
-namespace Lab.Core.Data;
+using Lab.Core;
+using Lab.Core.Data;
+
+namespace Lab.Models;
 
 /// <summary>
 /// The seeds' ToyDataGenerator: a mixture of 5 Gaussians in the plane. One stream (seed 3): first the
