@@ -18,6 +18,9 @@ public readonly record struct RecurrentOutput(Tensor Output, Tensor State, Tenso
 /// </remarks>
 public abstract class RecurrentLayer : Module, IMaskedLayer
 {
+    // A field, not a collection expression: Debug builds allocate those on every call.
+    private static readonly int[] SwapBatchAndTime = [1, 0, 2];
+
     private readonly Generator _dropoutGenerator;
     private Tensor[] _steps = [];
 
@@ -79,7 +82,7 @@ public abstract class RecurrentLayer : Module, IMaskedLayer
 
         // Input dropout: one mask per sequence, the same at every step (Keras).
         if (Training && Dropout > 0) x = x * DropMask([batch, 1, InputSize], Dropout, x.Device);
-        var projected = Project(x.Permute(1, 0, 2).Reshape(steps * batch, InputSize)).Reshape(steps, batch, Gates * Units);
+        var projected = Project(x.Permute(SwapBatchAndTime).Reshape(steps * batch, InputSize)).Reshape(steps, batch, Gates * Units);
         Tensor? recurrentMask = Training && RecurrentDropout > 0 ? DropMask([batch, Units], RecurrentDropout, x.Device) : null;
         var maskByStep = mask?.Transpose(0, 1);
         if (ReturnSequences && _steps.Length != steps) _steps = new Tensor[steps];
@@ -105,7 +108,7 @@ public abstract class RecurrentLayer : Module, IMaskedLayer
 
         if (ReturnSequences)
         {
-            output = Tensor.Concat(_steps.AsSpan(), 0).Permute(1, 0, 2);
+            output = Tensor.Concat(_steps.AsSpan(), 0).Permute(SwapBatchAndTime);
             Array.Clear(_steps);
         }
         var (state, cell) = FinalStates(carry);
