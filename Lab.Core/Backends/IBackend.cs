@@ -101,4 +101,20 @@ public interface IBackend
     void AvgPool2d(in StorageView x, in StorageView y, in PoolGeometry g);
     /// <summary>The adjoint of <see cref="AvgPool2d"/> (it overwrites dx).</summary>
     void AvgPool2dGrad(in StorageView dy, in StorageView dx, in PoolGeometry g);
+
+    // ---- recurrent (fused gate kernels; Keras's gate order; rows are samples, H the units) ----
+    /// <summary>
+    /// LSTM step: a = xProj + hProj ([B, 4H], gates i, f, c, o); c = σ(a_f) cPrev + σ(a_i) tanh(a_c);
+    /// h = σ(a_o) tanh(c). <paramref name="state"/> is [2, B, H]: h, then c.
+    /// </summary>
+    void LstmCell(in StorageView xProj, in StorageView hProj, in StorageView cPrev, in StorageView state, int batch, int hidden);
+    /// <summary>The LSTM step's adjoint: dGates [B, 4H] (the gradient of xProj and of hProj) and dCPrev [B, H] from dState [2, B, H].</summary>
+    void LstmCellGrad(in StorageView xProj, in StorageView hProj, in StorageView cPrev, in StorageView state, in StorageView dState, in StorageView dGates, in StorageView dCPrev, int batch, int hidden);
+    /// <summary>
+    /// GRU step with the reset gate after the recurrent product (Keras's reset_after, gates z, r, h): z = σ(x_z + h_z),
+    /// r = σ(x_r + h_r), n = tanh(x_h + r h_h), h = z hPrev + (1 - z) n; xProj and hProj are [B, 3H] and carry their biases.
+    /// </summary>
+    void GruCell(in StorageView xProj, in StorageView hProj, in StorageView hPrev, in StorageView h, int batch, int hidden);
+    /// <summary>The GRU step's adjoint: dXProj, dHProj [B, 3H] and dHPrev [B, H] from dh [B, H].</summary>
+    void GruCellGrad(in StorageView xProj, in StorageView hProj, in StorageView hPrev, in StorageView dh, in StorageView dXProj, in StorageView dHProj, in StorageView dHPrev, int batch, int hidden);
 }

@@ -65,6 +65,11 @@ internal static class Kernels
     public static readonly KernelSpec AvgPool = K("pool", "avg_pool", "ppii" + Pool);
     public static readonly KernelSpec AvgPoolGrad = K("pool", "avg_pool_grad", "ppii" + Pool);
 
+    public static readonly KernelSpec LstmCell = K("recurrent", "lstm_cell", "ppppii");
+    public static readonly KernelSpec LstmCellGrad = K("recurrent", "lstm_cell_grad", "pppppppii");
+    public static readonly KernelSpec GruCell = K("recurrent", "gru_cell", "ppppii");
+    public static readonly KernelSpec GruCellGrad = K("recurrent", "gru_cell_grad", "pppppppii");
+
     /// <summary>The PTX text of a module, embedded in Lab.Core.</summary>
     public static string Ptx(string module)
     {

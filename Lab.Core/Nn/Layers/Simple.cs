@@ -88,9 +88,27 @@ public sealed class Sequential : Module
     public IReadOnlyList<Module> Layers => _layers;
     public Module this[int index] => _layers[index];
 
+    /// <summary>
+    /// Runs the layers in order, handing Keras masks on: a masked layer (<see cref="IMaskedLayer"/>) gets the mask
+    /// and says what its output carries; any other layer keeps it when its output keeps the input's [B, T] axes
+    /// (Dense, Dropout, activations, as in Keras) and ends it otherwise.
+    /// </summary>
     public override Tensor Forward(Tensor x)
     {
-        foreach (var l in _layers) x = l.Call(x);
+        Tensor? mask = null;
+        foreach (var l in _layers)
+        {
+            if (l is IMaskedLayer masked)
+            {
+                var next = masked.ComputeMask(x, mask);
+                x = mask is null ? l.Call(x) : Masks.CallMasked(l, masked, x, mask);
+                mask = next;
+                continue;
+            }
+            var y = l.Call(x);
+            if (mask is not null && !(y.Rank >= 2 && y.Shape[0] == mask.Shape[0] && y.Shape[1] == mask.Shape[1])) mask = null;
+            x = y;
+        }
         return x;
     }
 }

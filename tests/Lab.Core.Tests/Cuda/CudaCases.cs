@@ -83,6 +83,19 @@ public static class CudaCases
         yield return Case("IndexSelectMiddle", [I(4, 300, 20), Idx(300, 150)], t => t[0].IndexSelect(1, t[1]));
         yield return Case("CrossEntropyLarge", [I(4096, 10), Idx(10, 4096)], t => Losses.CrossEntropy(t[0], t[1]));
         yield return Case("SumOfSquaresLike", [I(777, 333)], t => t[0].Square().Sum());
+        // The fused recurrent steps past one block, and whole layers (the weights follow the input's device).
+        yield return Case("LstmCellLarge", [I(64, 1024), I(64, 1024), I(64, 256)], t => Tensor.LstmCell(t[0], t[1], t[2]));
+        yield return Case("GruCellLarge", [I(64, 768), I(64, 768), I(64, 256)], t => Tensor.GruCell(t[0], t[1], t[2]));
+        var lstm = new Lstm(32, 64, returnSequences: true, generator: new Generator(5));
+        yield return Case("LstmLayerLarge", [I(16, 30, 32)], t => { lstm.To(t[0].Device); return lstm.Forward(t[0]); });
+        var gru = new Bidirectional(new Gru(32, 48, generator: new Generator(6)), MergeMode.Concat);
+        var mask = new float[16 * 30];
+        for (int i = 0; i < mask.Length; i++) mask[i] = i % 30 < 30 - i / 30 ? 1 : 0;   // sample b keeps 30 - b steps
+        yield return Case("BidirectionalGruMaskedLarge", [I(16, 30, 32)], t =>
+        {
+            gru.To(t[0].Device);
+            return gru.Forward(t[0], Tensor.FromArray(mask, [16, 30], t[0].Device));
+        });
     }
 
     /// <summary>The kernels' exp, log, tanh, sigmoid, softplus and pow against double precision (true relative error).</summary>
