@@ -12,9 +12,11 @@ public sealed partial class CpuBackend
         {
             var src = s.Slice(row * n, n);
             var dst = d.Slice(row * n, n);
-            // Two passes (mean, then squared deviations): no cancellation when the mean is large against the spread.
-            float mean = TensorPrimitives.Sum(src) / n;
-            TensorPrimitives.Subtract(src, mean, dst);
+            // Centred on the row's first element before summing (x - x0 is exact for nearby values), then on the mean,
+            // then squared: neither the mean nor the variance loses the spread to a large common offset.
+            float shift = src[0];
+            TensorPrimitives.Subtract(src, shift, dst);
+            TensorPrimitives.Subtract(dst, TensorPrimitives.Sum(dst) / n, dst);
             float variance = TensorPrimitives.SumOfSquares(dst) / n;
             float inv = 1f / MathF.Sqrt(variance + eps);
             TensorPrimitives.Multiply(dst, inv, dst);

@@ -1,5 +1,5 @@
 // Layer normalisation over contiguous rows: one block per row (grid-stride over rows), block-wide sums
-// in two passes (mean, then squared deviations) so that a large mean does not cancel the variance.
+// in two passes (mean, then squared deviations).
 #include "math.cuh"
 
 KERNEL layer_norm_rows(const float* x, float* y, float* rstd, int rows, int n, float eps)
@@ -9,13 +9,15 @@ KERNEL layer_norm_rows(const float* x, float* y, float* rstd, int rows, int n, f
     {
         const float* xr = x + (long long)row * n;
         float* yr = y + (long long)row * n;
-        float s = 0.f;
-        for (int j = threadIdx.x; j < n; j += blockDim.x) s += xr[j];
-        float mean = block_sum(s, scratch) / (float)n;
+        // Centred on the row's first element before summing (x - x0 is exact for nearby values), so that a large
+        // common offset costs neither the mean nor the variance their digits.
+        float shift = xr[0], s = 0.f;
+        for (int j = threadIdx.x; j < n; j += blockDim.x) s += xr[j] - shift;
+        float mean = block_sum(s, scratch) / (float)n;   // of x - shift
         float q = 0.f;
-        for (int j = threadIdx.x; j < n; j += blockDim.x) { float c = xr[j] - mean; q += c * c; }
+        for (int j = threadIdx.x; j < n; j += blockDim.x) { float c = (xr[j] - shift) - mean; q += c * c; }
         float inv = 1.f / __builtin_sqrtf(block_sum(q, scratch) / (float)n + eps);
-        for (int j = threadIdx.x; j < n; j += blockDim.x) yr[j] = (xr[j] - mean) * inv;
+        for (int j = threadIdx.x; j < n; j += blockDim.x) yr[j] = ((xr[j] - shift) - mean) * inv;
         if (threadIdx.x == 0) rstd[row] = inv;
     }
 }

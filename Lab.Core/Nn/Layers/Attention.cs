@@ -89,8 +89,8 @@ public abstract class DenseAttention : Module, IMultiInputModule
             throw new ArgumentException($"{name}: key {ShapeUtil.Format(key.Shape)} and value {ShapeUtil.Format(value.Shape)} must have the same number of steps.");
         if (key.Shape[2] != query.Shape[2])
             throw new ArgumentException($"{name}: query {ShapeUtil.Format(query.Shape)} and key {ShapeUtil.Format(key.Shape)} must have the same feature size.");
-        AttentionMasks.CheckSequenceMask(name, "the query mask", queryMask, query.Shape[0], query.Shape[1], query.Device);
-        AttentionMasks.CheckSequenceMask(name, "the value mask", valueMask, value.Shape[0], value.Shape[1], query.Device);
+        AttentionMasks.CheckSequenceMask(this, "the query mask", queryMask, query.Shape[0], query.Shape[1], query.Device);
+        AttentionMasks.CheckSequenceMask(this, "the value mask", valueMask, value.Shape[0], value.Shape[1], query.Device);
     }
 }
 

@@ -18,13 +18,13 @@ public interface IMultiInputModule
 internal static class AttentionMasks
 {
     /// <summary>Checks a [B, T] sequence mask (null passes).</summary>
-    public static void CheckSequenceMask(string layer, string what, Tensor? mask, int batch, int steps, Device device)
+    public static void CheckSequenceMask(Module layer, string what, Tensor? mask, int batch, int steps, Device device)
     {
         if (mask is null) return;
         if (mask.Rank != 2 || mask.Shape[0] != batch || mask.Shape[1] != steps)
-            throw new ArgumentException($"{layer}: {what} must be [{batch}, {steps}] (batch, steps; 1 = keep, 0 = masked), got {ShapeUtil.Format(mask.Shape)}.");
+            throw new ArgumentException($"{layer.Describe()}: {what} must be [{batch}, {steps}] (batch, steps; 1 = keep, 0 = masked), got {ShapeUtil.Format(mask.Shape)}.");
         if (mask.Device != device)
-            throw new ArgumentException($"{layer}: {what} is on {mask.Device}, the inputs on {device}.");
+            throw new ArgumentException($"{layer.Describe()}: {what} is on {mask.Device}, the inputs on {device}.");
     }
 
     /// <summary>

@@ -120,12 +120,15 @@ public sealed class MultiHeadAttention : Module, IMultiInputModule
             ? scores.Dropout(dropout, generator ?? throw new ArgumentException("MultiHeadAttention.Compute: dropout in training needs a generator."))
             : scores;
         var context = Tensor.MatMul(used.Reshape(batch * heads, tq, tv), v)      // [B·H, Tq, dv]
-            .Reshape(batch, heads, tq, valueDim).Permute(0, 2, 1, 3)            // [B, Tq, H, dv]
+            .Reshape(batch, heads, tq, valueDim).Permute(SwapStepsAndHeads)            // [B, Tq, H, dv]
             .Reshape(batch * tq, heads * valueDim);
         var output = Tensor.MatMul(context, w.OutputKernel.Reshape(heads * valueDim, outFeatures));
         if (w.OutputBias is not null) output = output + w.OutputBias;
         return (output.Reshape(batch, tq, outFeatures), scores);
     }
+
+    // A field, not a constant list: Debug builds allocate a constant collection expression on every call.
+    private static readonly int[] SwapStepsAndHeads = [0, 2, 1, 3];
 
     /// <summary>x [B, T, D] through an EinsumDense kernel [D, H, d] (+ bias [H, d]), rearranged to [B·H, T, d] for the batched products.</summary>
     private static Tensor Project(Tensor x, Tensor kernel, Tensor? bias, int heads, int dim)
@@ -133,7 +136,7 @@ public sealed class MultiHeadAttention : Module, IMultiInputModule
         int batch = x.Shape[0], steps = x.Shape[1], features = x.Shape[2];
         var y = Tensor.MatMul(x.Reshape(batch * steps, features), kernel.Reshape(features, heads * dim));
         if (bias is not null) y = y + bias.Reshape(heads * dim);
-        return y.Reshape(batch, steps, heads, dim).Permute(0, 2, 1, 3).Reshape(batch * heads, steps, dim);
+        return y.Reshape(batch, steps, heads, dim).Permute(SwapStepsAndHeads).Reshape(batch * heads, steps, dim);
     }
 
     [ThreadStatic] private static Tensor? t_cpuNegativeLarge;
@@ -161,19 +164,19 @@ public sealed class MultiHeadAttention : Module, IMultiInputModule
 
     private void Check(Tensor query, Tensor value, Tensor key, Tensor? attentionMask, Tensor? queryMask, Tensor? valueMask, Tensor? keyMask)
     {
-        string name = Describe();
+        // The name is formatted only for an error: Describe() builds a string, and this runs in every step.
         if (query.Rank != 3 || value.Rank != 3 || key.Rank != 3)
-            throw new ArgumentException($"{name}: query, value and key must be [batch, steps, features], got {ShapeUtil.Format(query.Shape)}, {ShapeUtil.Format(value.Shape)}, {ShapeUtil.Format(key.Shape)}.");
+            throw new ArgumentException($"{Describe()}: query, value and key must be [batch, steps, features], got {ShapeUtil.Format(query.Shape)}, {ShapeUtil.Format(value.Shape)}, {ShapeUtil.Format(key.Shape)}.");
         if (query.Shape[2] != QueryFeatures || value.Shape[2] != ValueFeatures || key.Shape[2] != KeyFeatures)
-            throw new ArgumentException($"{name}: expected features query {QueryFeatures}, value {ValueFeatures}, key {KeyFeatures}; got {ShapeUtil.Format(query.Shape)}, {ShapeUtil.Format(value.Shape)}, {ShapeUtil.Format(key.Shape)}.");
+            throw new ArgumentException($"{Describe()}: expected features query {QueryFeatures}, value {ValueFeatures}, key {KeyFeatures}; got {ShapeUtil.Format(query.Shape)}, {ShapeUtil.Format(value.Shape)}, {ShapeUtil.Format(key.Shape)}.");
         int batch = query.Shape[0], tq = query.Shape[1], tv = value.Shape[1];
         if (value.Shape[0] != batch || key.Shape[0] != batch || key.Shape[1] != tv)
-            throw new ArgumentException($"{name}: value {ShapeUtil.Format(value.Shape)} and key {ShapeUtil.Format(key.Shape)} must share the query's batch ({batch}) and each other's steps.");
+            throw new ArgumentException($"{Describe()}: value {ShapeUtil.Format(value.Shape)} and key {ShapeUtil.Format(key.Shape)} must share the query's batch ({batch}) and each other's steps.");
         if (attentionMask is not null && (attentionMask.Rank != 3 || attentionMask.Shape[0] != batch || attentionMask.Shape[1] != tq || attentionMask.Shape[2] != tv))
-            throw new ArgumentException($"{name}: the attention mask must be [{batch}, {tq}, {tv}] (batch, query steps, value steps), got {ShapeUtil.Format(attentionMask.Shape)}.");
-        AttentionMasks.CheckSequenceMask(name, "the query mask", queryMask, batch, tq, query.Device);
-        AttentionMasks.CheckSequenceMask(name, "the value mask", valueMask, batch, tv, query.Device);
-        AttentionMasks.CheckSequenceMask(name, "the key mask", keyMask, batch, tv, query.Device);
+            throw new ArgumentException($"{Describe()}: the attention mask must be [{batch}, {tq}, {tv}] (batch, query steps, value steps), got {ShapeUtil.Format(attentionMask.Shape)}.");
+        AttentionMasks.CheckSequenceMask(this, "the query mask", queryMask, batch, tq, query.Device);
+        AttentionMasks.CheckSequenceMask(this, "the value mask", valueMask, batch, tv, query.Device);
+        AttentionMasks.CheckSequenceMask(this, "the key mask", keyMask, batch, tv, query.Device);
     }
 
     public override string Describe() => $"MultiHeadAttention(heads={NumHeads}, keyDim={KeyDim}{(ValueDim != KeyDim ? $", valueDim={ValueDim}" : "")}{(Dropout > 0 ? $", dropout={Dropout}" : "")})";
