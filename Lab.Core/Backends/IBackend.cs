@@ -86,6 +86,15 @@ public interface IBackend
     /// <summary>Sum of squares of all elements, as a one-element tensor (gradient clipping by norm).</summary>
     void SumOfSquares(in StorageView x, in StorageView result);
 
+    // ---- attention / normalization ----
+    /// <summary>
+    /// Layer normalisation of each of <paramref name="rows"/> contiguous rows of <paramref name="n"/> floats:
+    /// y = (x - mean) * rstd with the biased variance, and rstd[r] = 1 / sqrt(var + eps) saved for the backward pass.
+    /// </summary>
+    void LayerNorm(in StorageView x, in StorageView y, in StorageView rstd, int rows, int n, float eps);
+    /// <summary>dx = rstd (dy - mean(dy) - y mean(dy y)) per row, with y and rstd from <see cref="LayerNorm"/>.</summary>
+    void LayerNormGrad(in StorageView y, in StorageView rstd, in StorageView dy, in StorageView dx, int rows, int n);
+
     // ---- convolution and pooling (NCHW; weight K x C x R x S) ----
     void Conv2d(in StorageView x, in StorageView w, in StorageView bias, in StorageView y, in ConvGeometry g);
     void Conv2dGradInput(in StorageView dy, in StorageView w, in StorageView dx, in ConvGeometry g);

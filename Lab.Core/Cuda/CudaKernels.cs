@@ -43,6 +43,9 @@ internal static class Kernels
     public static readonly KernelSpec SumOfSquares = K("reduce", "sum_of_squares", "pip");
     public static readonly KernelSpec ChannelSum = K("reduce", "channel_sum", "ppiii");
 
+    public static readonly KernelSpec LayerNormRows = K("norm", "layer_norm_rows", "pppiif");
+    public static readonly KernelSpec LayerNormGradRows = K("norm", "layer_norm_grad_rows", "ppppii");
+
     public static readonly KernelSpec Permute = K("data", "permute", "ppii" + Dims + Dims);
     public static readonly KernelSpec Transpose = K("data", "transpose", "ppiii");
     public static readonly KernelSpec CopyBlocks = K("data", "copy_blocks", "pipiiii");

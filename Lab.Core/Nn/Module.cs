@@ -24,10 +24,92 @@ public abstract class Module
     public Tensor Call(Tensor x)
     {
         long start = OpProfiler.Enabled ? OpProfiler.Begin() : 0;
-        var y = Forward(x);
-        if (OpProfiler.Enabled) OpProfiler.End(start, "forward", this, this, static m => ((Module)m).Describe(), x.Shape);
-        SummaryRecorder.Current?.Record(this, y);
+        BeginCall();
+        try
+        {
+            var y = Forward(x);
+            if (OpProfiler.Enabled) OpProfiler.End(start, "forward", this, this, static m => ((Module)m).Describe(), x.Shape);
+            SummaryRecorder.Current?.Record(this, y);
+            return RecordActivity(y);
+        }
+        finally { EndCall(); }
+    }
+
+    // ---- regularization (Keras's kernel / bias / activity regularizers and layer losses) ----
+
+    private List<(Tensor Parameter, Regularizer Regularizer)>? _weightRegularizers;
+    private Tensor? _activityLoss;
+    [ThreadStatic] private static int t_callDepth;
+
+    /// <summary>
+    /// A penalty on this layer's output, added to the loss on every call (Keras's activity_regularizer: the penalty of
+    /// the whole output, not divided by the batch size, as Keras 3).
+    /// </summary>
+    public Regularizer? ActivityRegularizer { get; set; }
+
+    /// <summary>Adds <paramref name="regularizer"/>'s penalty on one of this module's own parameters to <see cref="RegularizationLoss"/>.</summary>
+    public void AddWeightRegularizer(Tensor parameter, Regularizer regularizer)
+    {
+        ArgumentNullException.ThrowIfNull(regularizer);
+        if (!_parameters.Any(p => ReferenceEquals(p.Tensor, parameter)))
+            throw new ArgumentException($"{GetType().Name}: a weight regularizer needs one of this module's own registered parameters (shape {ShapeUtil.Format(parameter.Shape)} is not one).");
+        (_weightRegularizers ??= []).Add((parameter, regularizer));
+    }
+
+    /// <summary>Registers a parameter and, when given, a penalty on it.</summary>
+    protected Tensor RegisterParameter(string name, Tensor tensor, Regularizer? regularizer)
+    {
+        RegisterParameter(name, tensor);
+        if (regularizer is not null) AddWeightRegularizer(tensor, regularizer);
+        return tensor;
+    }
+
+    /// <summary>
+    /// The sum of every weight penalty in this module and below it, plus the activity penalties of the last outermost
+    /// <see cref="Call"/> (each outermost call starts them afresh, as Keras clears layer losses); null when there are none.
+    /// The Trainer adds it to the loss during Fit and Evaluate.
+    /// </summary>
+    public Tensor? RegularizationLoss()
+    {
+        Tensor? total = null;
+        AddRegularizationLosses(ref total);
+        return total;
+    }
+
+    // Plain walks (no iterator objects): the trainer calls this in every step.
+    private void AddRegularizationLosses(ref Tensor? total)
+    {
+        if (_weightRegularizers is not null)
+            foreach (var (p, r) in _weightRegularizers) Accumulate(ref total, r.Penalty(p));
+        if (_activityLoss is not null) Accumulate(ref total, _activityLoss);
+        foreach (var (_, child) in _children) child.AddRegularizationLosses(ref total);
+    }
+
+    private static void Accumulate(ref Tensor? total, Tensor penalty) => total = total is null ? penalty : total + penalty;
+
+    /// <summary>
+    /// For layers with calls of their own (several inputs): marks the start of a call. The outermost call clears the
+    /// activity penalties of the last one. Pair it with <see cref="EndCall"/> in a finally block.
+    /// </summary>
+    protected void BeginCall()
+    {
+        if (t_callDepth++ == 0) ClearActivityLosses();
+    }
+
+    /// <summary>The end of a call started with <see cref="BeginCall"/>.</summary>
+    protected static void EndCall() => t_callDepth--;
+
+    /// <summary>Adds the activity penalty on <paramref name="y"/>, when this layer has one; returns y.</summary>
+    protected Tensor RecordActivity(Tensor y)
+    {
+        if (ActivityRegularizer is { } r) Accumulate(ref _activityLoss, r.Penalty(y));
         return y;
+    }
+
+    private void ClearActivityLosses()
+    {
+        _activityLoss = null;
+        foreach (var (_, child) in _children) child.ClearActivityLosses();
     }
 
     protected Tensor RegisterParameter(string name, Tensor tensor)

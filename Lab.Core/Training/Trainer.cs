@@ -50,7 +50,7 @@ public class Trainer
         var (optimizer, loss) = (RequireCompiled().Optimizer!, Loss!);
         optimizer.ZeroGrad();
         var pred = Model.Call(batch.X);
-        var l = loss(pred, batch.Y);
+        var l = WithRegularization(loss(pred, batch.Y));
         l.Backward();
         optimizer.Step();
         LossTracker.Update(l.Detach(), batch.Size);   // stays on the device until the metrics are read
@@ -62,9 +62,15 @@ public class Trainer
     protected virtual void TestStep(Batch batch)
     {
         var pred = Model.Call(batch.X);
-        if (Loss is not null) LossTracker.Update(Loss(pred, batch.Y), batch.Size);
+        if (Loss is not null) LossTracker.Update(WithRegularization(Loss(pred, batch.Y)), batch.Size);
         foreach (var m in _compiled) m.Update(batch.Y, pred);
     }
+
+    /// <summary>
+    /// The loss plus the model's weight and activity penalties (<see cref="Module.RegularizationLoss"/>), as Keras adds
+    /// layer losses to the compiled loss: the loss minimised and the "loss" reported both include them.
+    /// </summary>
+    protected Tensor WithRegularization(Tensor loss) => Model.RegularizationLoss() is { } penalty ? loss + penalty : loss;
 
     private Trainer RequireCompiled() =>
         Optimizer is null || Loss is null ? throw new InvalidOperationException("Trainer: call Compile(optimizer, loss, metrics) before Fit, or override TrainStep.") : this;

@@ -125,6 +125,28 @@ void Timings()
         Say($"perf conv 32x32x13x13 * 64x32x3x3 forward: {Ms(20, () => _ = Tensor.Conv2d(c, w)):F3} ms");
         Say($"perf conv same, forward + backward: {Ms(20, () => Tensor.Conv2d(c, w).Sum().Backward()):F3} ms");
     }
+    // Lab.Bench's AttentionBenchmarks step (bench/pytorch/mha.py times nn.MultiheadAttention on the same shapes):
+    // gradients zeroed, self-attention forward, mean(y²), backward, inside a TensorScope, the loss read.
+    foreach (var on in new[] { device, Device.Cpu })
+        foreach (bool causal in new[] { false, true })
+        {
+            var mha = new MultiHeadAttention(8, 16, queryFeatures: 128, generator: new Generator(1));
+            mha.To(on);
+            var xs = Tensor.RandN(g, [32, 64, 128], device: on).RequireGrad();
+            float MhaStep()
+            {
+                using var _ = TensorScope.Begin();
+                mha.ZeroGrad();
+                xs.Grad?.Zero();
+                var loss = mha.Forward(xs, xs, useCausalMask: causal).Square().Mean();
+                loss.Backward();
+                return loss.Item();
+            }
+            for (int i = 0; i < 3; i++) MhaStep();
+            var watch = Stopwatch.StartNew();
+            for (int i = 0; i < 20; i++) MhaStep();
+            Say($"perf mha b32 t64 d128 h8{(causal ? " causal" : "")} forward+backward on {on}: {watch.Elapsed.TotalMilliseconds / 20:F3} ms/step");
+        }
     foreach (int batch in new[] { 32, 256 })
         TrainSteps($"mnist_cnn_b{batch}", () => new MnistCnn(new Generator(1)), [batch, 1, 28, 28], 10, batch, 200);
     TrainSteps("toy_mlp_b32", () => new ToyMlp(new Generator(1)), [32, 2], 5, 32, 500);

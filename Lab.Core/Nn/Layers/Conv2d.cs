@@ -8,7 +8,8 @@ public sealed class Conv2d : Module
 {
     public Conv2d(int inChannels, int outChannels, Size2 kernelSize, Size2 stride = default, Padding padding = default,
         Activation activation = Activation.None, bool bias = true, InitStyle init = InitStyle.Keras, Generator? generator = null,
-        Size2 dilation = default, int groups = 1)
+        Size2 dilation = default, int groups = 1,
+        Regularizer? kernelRegularizer = null, Regularizer? biasRegularizer = null, Regularizer? activityRegularizer = null)
     {
         ConvLayers.Check("Conv2d", inChannels, outChannels, kernelSize, stride, dilation, groups);
         if (padding.Same && !stride.IsOne)
@@ -20,8 +21,9 @@ public sealed class Conv2d : Module
         // PyTorch's fans: fan-in from the weight's dim 1 (C / groups), fan-out from dim 0.
         var (w, b) = Init.WeightAndBias(init, generator, [outChannels, inChannels / groups, kernelSize.H, kernelSize.W], outChannels,
             inChannels / groups * receptive, outChannels * receptive);
-        Weight = RegisterParameter("weight", w);
-        if (bias) Bias = RegisterParameter("bias", b);
+        Weight = RegisterParameter("weight", w, kernelRegularizer);
+        if (bias) Bias = RegisterParameter("bias", b, biasRegularizer);
+        ActivityRegularizer = activityRegularizer;
     }
 
     public int InChannels { get; }

@@ -4,15 +4,17 @@ namespace Lab.Core.Nn;
 public sealed class Linear : Module
 {
     public Linear(int inFeatures, int outFeatures, Activation activation = Activation.None, bool bias = true,
-        InitStyle init = InitStyle.Keras, Generator? generator = null)
+        InitStyle init = InitStyle.Keras, Generator? generator = null,
+        Regularizer? kernelRegularizer = null, Regularizer? biasRegularizer = null, Regularizer? activityRegularizer = null)
     {
         if (inFeatures < 1 || outFeatures < 1) throw new ArgumentException($"Linear: feature counts must be positive, got {inFeatures} -> {outFeatures}.");
         InFeatures = inFeatures;
         OutFeatures = outFeatures;
         Activation = activation;
         var (w, b) = Init.WeightAndBias(init, generator, [outFeatures, inFeatures], outFeatures, inFeatures, outFeatures);
-        Weight = RegisterParameter("weight", w);
-        if (bias) Bias = RegisterParameter("bias", b);
+        Weight = RegisterParameter("weight", w, kernelRegularizer);
+        if (bias) Bias = RegisterParameter("bias", b, biasRegularizer);
+        ActivityRegularizer = activityRegularizer;
     }
 
     public int InFeatures { get; }

@@ -96,7 +96,29 @@ public static class CudaCases
             gru.To(t[0].Device);
             return gru.Forward(t[0], Tensor.FromArray(mask, [16, 30], t[0].Device));
         });
+        // Layer norm: rows wider than a block (grid-stride inside the row), many short rows (grid-stride over rows), an offset mean.
+        yield return Case("LayerNormWide", [I(64, 3000), I(3000), I(3000)], t => Tensor.LayerNorm(t[0], [3000], t[1], t[2], 1e-3f));
+        yield return Case("LayerNormManyRows", [I(20_000, 24)], t => Tensor.LayerNorm(t[0] + 100f, [24]));
+        yield return Case("LayerNormSequence", [I(32, 64, 128), I(128), I(128)], t => Tensor.LayerNorm(t[0], [128], t[1], t[2]));
+        // The attention layers at a transformer block's size, with masks (Keras's additive -1e9 and MHA's where-and-zero).
+        yield return Case("MultiHeadAttentionLarge", [I(8, 64, 128), I(128, 8, 16), I(8, 16), I(128, 8, 16), I(8, 16), I(128, 8, 16), I(8, 16), I(8, 16, 128), I(128)],
+            t => MultiHeadAttention.Compute(t[0], t[0], t[0], new MultiHeadWeights(t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8]), 8,
+                Tensor.FromArray(CausalMaskOf(64), [64, 64], t[0].Device)).Output);
+        yield return Case("DotAttentionMaskedLarge", [I(16, 50, 64), I(16, 70, 32), I(16, 70, 64)],
+            t => DenseAttention.ApplyScores(Attention.DotScores(t[0], t[2], null), t[1], Tensor.FromArray(KeepMaskOf(16 * 70), [16, 1, 70], t[0].Device), null).Output);
+        yield return Case("AdditiveAttentionLarge", [I(8, 30, 32), I(8, 40, 16), I(8, 40, 32), I(32)],
+            t => DenseAttention.ApplyScores(AdditiveAttention.AdditiveScores(t[0], t[2], t[3]), t[1], null, null).Output);
     }
+
+    private static float[] CausalMaskOf(int t)
+    {
+        var m = new float[t * t];
+        for (int i = 0; i < t; i++) for (int j = 0; j <= i; j++) m[i * t + j] = 1;
+        return m;
+    }
+
+    /// <summary>Every seventh position masked, and none of the first.</summary>
+    private static float[] KeepMaskOf(int n) => Enumerable.Range(0, n).Select(i => i % 7 == 3 ? 0f : 1f).ToArray();
 
     /// <summary>The kernels' exp, log, tanh, sigmoid, softplus and pow against double precision (true relative error).</summary>
     public static List<Check> MathAccuracy(Device device, double tolerance = 1e-6)
