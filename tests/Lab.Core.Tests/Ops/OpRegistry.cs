@@ -118,6 +118,7 @@ public static partial class OpRegistry
         cases.Add(new("SoftmaxBatch1", [I(1, 5)], t => t[0].Softmax(-1), r => r[0].Softmax(-1, false)));
         cases.Add(new("LogSoftmaxOdd", [I(3, 7)], t => t[0].LogSoftmax(1), r => r[0].Softmax(1, true)));
         cases.AddRange(ActivationsAndLosses());
+        cases.AddRange(FunctionalOps());
         cases.Add(new("NllLike", [I(6, 4), Idx(4, 6)], t => t[0].LogSoftmax(1).Gather(t[1]).Mean(),
             r => r[0].Softmax(1, true).Gather(Ints(r[1])).Reduce([0], false, g => g.Average())));
 
