@@ -207,4 +207,63 @@ public class FunctionalTrainingTests
         }
         Assert.Equal(0, bytes);
     }
+
+    /// <summary>README's "Using the core" functional example, as written there (between the marked lines).</summary>
+    [Fact]
+    public void TheReadmeExampleRunsAsWritten()
+    {
+        var g = new Generator(17);
+        var (xa, xb) = (Tensor.RandN(g, [128, 4]), Tensor.RandN(g, [128, 4]));
+        var (yDiff, ySign) = ((xa.Mean(1) - xb.Mean(1)).Reshape(128, 1), (xa.Mean(1) + xb.Mean(1)).Gt(0f));
+        var console = Console.Out;
+        Console.SetOut(TextWriter.Null);
+        try
+        {
+            // ---- README begins
+            var a = Input([4], name: "a");
+            var b = Input([4], name: "b");
+            var shared = new Linear(4, 16, Activation.Tanh) { Name = "shared" };   // one layer, called on both inputs
+            var joined = new Concatenate().Call(shared.Call(a), shared.Call(b));
+            var diff = new Linear(32, 1) { Name = "diff" }.Call(joined);
+            var sign = new Linear(32, 2, Activation.Softmax) { Name = "sign" }.Call(joined);
+            var twin = new Model(inputs: [a, b], outputs: [diff, sign]);
+            Console.WriteLine(twin.Summary());                                      // with Keras's "Connected to" column
+
+            var twinTrainer = new Trainer(twin);
+            twinTrainer.Compile(new Adam(twin.Parameters()),
+                new Dictionary<string, Func<Tensor, Tensor, Tensor>>
+                {
+                    ["diff"] = (p, y) => Losses.Mse(p, y),
+                    ["sign"] = (p, y) => Losses.SparseCategoricalCrossEntropy(p, y),
+                },
+                lossWeights: new Dictionary<string, float> { ["diff"] = 0.5f },
+                metrics: new Dictionary<string, Metric[]> { ["sign"] = [new SparseCategoricalAccuracy()] });
+            var twinHistory = twinTrainer.Fit(MultiDataset.FromTensors([xa, xb], [yDiff, ySign]), epochs: 10);  // loss, diff_loss, sign_loss, sign_accuracy
+            Tensor[] predicted = twin.Predict(xa, xb);                              // one tensor per output
+            string dot = twin.Graph().ToDot();                                      // plot_model's graph, for Graphviz
+            // ---- README ends
+            Assert.Equal(["loss", "diff_loss", "sign_loss", "sign_accuracy"], twinHistory.Values.Keys);
+            Assert.True(twinHistory["loss"][^1] < twinHistory["loss"][0]);
+            Assert.Equal([128, 2], predicted[1].ShapeArray());
+            Assert.Contains("shared: Linear", dot);
+        }
+        finally { Console.SetOut(console); }
+    }
+
+    /// <summary>The README's block and this test's stay the same code.</summary>
+    [Fact]
+    public void TheReadmeShowsTheTestedExample()
+    {
+        static string[] Code(IEnumerable<string> lines) => [.. lines.Select(l => l.Trim()).Where(l => l.Length > 0)];
+        var root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "README.md")) || !Directory.Exists(Path.Combine(root, "Lab.Core"))) root = Path.GetDirectoryName(root)!;
+        var readme = File.ReadAllLines(Path.Combine(root, "README.md"));
+        int start = Array.FindIndex(readme, l => l.StartsWith("var a = Input([4]", StringComparison.Ordinal));
+        int end = Array.FindIndex(readme, start, l => l.StartsWith("```", StringComparison.Ordinal));
+        var test = File.ReadAllLines(Path.Combine(root, "tests", "Lab.Core.Tests", "FunctionalModels", "FunctionalTrainingTests.cs"));
+        int from = Array.FindIndex(test, l => l.Contains("// ---- README begins")) + 1;
+        int to = Array.FindIndex(test, l => l.Contains("// ---- README ends"));
+        Assert.True(start > 0 && from > 0, "markers not found");
+        Assert.Equal(Code(readme[start..end]), Code(test[from..to]));
+    }
 }
