@@ -18,6 +18,7 @@ public static class Program
         new ScoreExperiment(),
         new ScoreDigitsExperiment(),
         new MnistExperiment(),
+        new FunctionalExperiment(),
     ];
 
     public static int Main(string[] args)

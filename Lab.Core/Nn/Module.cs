@@ -16,6 +16,12 @@ public abstract class Module
 
     public bool Training { get; private set; } = true;
 
+    /// <summary>
+    /// The layer's name in a functional <see cref="Model"/> (Keras's name argument: "age", "dense_1"); a layer called
+    /// on symbolic tensors without one gets a Keras-style name from its type at its first call.
+    /// </summary>
+    public string? Name { get; set; }
+
     /// <summary>The module's computation on one tensor. Models with other signatures add their own methods.</summary>
     public virtual Tensor Forward(Tensor x) =>
         throw new NotSupportedException($"{GetType().Name} has no single-tensor Forward; call its own methods.");

@@ -10,7 +10,7 @@ namespace Lab.Core.Training;
 /// callbacks and a progress line. Subclass and override <see cref="TrainStep"/> / <see cref="TestStep"/>
 /// (and <see cref="Metrics"/>) for custom steps such as a VAE's two loss terms or a GAN's two optimizers.
 /// </summary>
-public class Trainer
+public partial class Trainer
 {
     private readonly List<Metric> _compiled = [];
 
@@ -40,6 +40,7 @@ public class Trainer
     {
         Optimizer = optimizer;
         Loss = loss;
+        _heads = null;
         _compiled.Clear();
         _compiled.AddRange(metrics);
     }
@@ -47,6 +48,7 @@ public class Trainer
     /// <summary>One optimisation step on a batch (Keras's train_step). The default: forward, loss, backward, step.</summary>
     protected virtual void TrainStep(Batch batch)
     {
+        if (_heads is not null) { TrainStep(AsMulti(batch)); return; }
         var (optimizer, loss) = (RequireCompiled().Optimizer!, Loss!);
         optimizer.ZeroGrad();
         var pred = Model.Call(batch.X);
@@ -61,6 +63,7 @@ public class Trainer
     /// <summary>One evaluation step (Keras's test_step): forward and metrics, no update.</summary>
     protected virtual void TestStep(Batch batch)
     {
+        if (_heads is not null) { TestStep(AsMulti(batch)); return; }
         var pred = Model.Call(batch.X);
         if (Loss is not null) LossTracker.Update(WithRegularization(Loss(pred, batch.Y)), batch.Size);
         foreach (var m in _compiled) m.Update(batch.Y, pred);
@@ -73,7 +76,9 @@ public class Trainer
     protected Tensor WithRegularization(Tensor loss) => Model.RegularizationLoss() is { } penalty ? loss + penalty : loss;
 
     private Trainer RequireCompiled() =>
-        Optimizer is null || Loss is null ? throw new InvalidOperationException("Trainer: call Compile(optimizer, loss, metrics) before Fit, or override TrainStep.") : this;
+        Optimizer is null || Loss is null ? throw new InvalidOperationException(_heads is not null
+            ? "Trainer: compiled with a loss per output; Fit and Evaluate a MultiDataset."
+            : "Trainer: call Compile(optimizer, loss, metrics) before Fit, or override TrainStep.") : this;
 
     public History Fit(Dataset train, int epochs, int batchSize = 32, Dataset? validationData = null, double validationSplit = 0,
         IEnumerable<Callback>? callbacks = null, bool shuffle = true, Generator? generator = null, int verbose = 1, int initialEpoch = 0)
@@ -90,6 +95,14 @@ public class Trainer
             train = train.Subset(all.AsSpan(0, train.Count - nVal));
         }
         var loader = new DataLoader(train, batchSize, shuffle, shuffle ? generator ?? new Generator(0) : generator, device: Device);
+        return FitLoop<Batch>(epochs, loader.Count, loader.Epoch, TrainStep,
+            validationData is null ? null : () => Evaluate(validationData, batchSize, verbose: 0), callbacks, verbose, initialEpoch);
+    }
+
+    /// <summary>Fit's epochs over any kind of batch: callbacks, progress, validation, history.</summary>
+    private History FitLoop<TBatch>(int epochs, int batches, Func<IEnumerable<TBatch>> epochBatches, Action<TBatch> trainStep,
+        Func<Dictionary<string, double>>? validate, IEnumerable<Callback>? callbacks, int verbose, int initialEpoch)
+    {
         var cbs = (callbacks ?? []).ToList();
         foreach (var cb in cbs) cb.Trainer = this;
         var history = new History();
@@ -99,9 +112,9 @@ public class Trainer
         {
             foreach (var cb in cbs) cb.OnEpochBegin(epoch);
             if (verbose > 0) Output.WriteLine($"Epoch {epoch + 1}/{epochs}");
-            var logs = RunEpoch(loader, cbs, verbose, epoch, out var progress);
-            if (validationData is not null)
-                foreach (var (k, v) in Evaluate(validationData, batchSize, verbose: 0)) logs["val_" + k] = v;
+            var logs = RunEpoch(batches, epochBatches(), trainStep, cbs, verbose, epoch, out var progress);
+            if (validate is not null)
+                foreach (var (k, v) in validate()) logs["val_" + k] = v;
             progress?.Finish(logs);
             history.Add(epoch, logs);
             foreach (var cb in cbs) cb.OnEpochEnd(epoch, logs);
@@ -110,23 +123,24 @@ public class Trainer
         return history;
     }
 
-    private Dictionary<string, double> RunEpoch(DataLoader loader, List<Callback> cbs, int verbose, int epoch, out ProgressLine? progress)
+    private Dictionary<string, double> RunEpoch<TBatch>(int batches, IEnumerable<TBatch> epochBatches, Action<TBatch> trainStep,
+        List<Callback> cbs, int verbose, int epoch, out ProgressLine? progress)
     {
         Model.Train();
         var metrics = Metrics;   // once per epoch: custom trainers build the list on every call
         foreach (var m in metrics) m.Reset();
-        progress = verbose > 0 ? new ProgressLine(Output, loader.Count, LiveProgress) : null;
+        progress = verbose > 0 ? new ProgressLine(Output, batches, LiveProgress) : null;
         int step = 0;
         var batchListeners = cbs.Where(cb => cb.ListensToBatches).ToList();
         // Training stops at the first NaN or infinity. On the CPU the running metrics are read after every step for
         // free; on a GPU that read would wait for the device, so they are checked where the loop reads them anyway.
         bool everyStep = Device.Type == DeviceType.Cpu;
-        foreach (var batch in loader.Epoch())
+        foreach (var batch in epochBatches)
         {
             // A step's temporaries are recycled for the next step (see TensorScope).
             try
             {
-                using (TensorScope.Begin()) TrainStep(batch);
+                using (TensorScope.Begin()) trainStep(batch);
             }
             catch (AnomalyException e) { throw NonFinite.FromAnomaly(e, epoch + 1, step + 1, NonFiniteHint); }
             step++;
@@ -138,7 +152,7 @@ public class Trainer
             if (batchListeners.Count > 0)
             {
                 var batchLogs = CheckedLogs(metrics, epoch, step);
-                foreach (var cb in batchListeners) cb.OnBatchEnd(batch.Index, batchLogs);
+                foreach (var cb in batchListeners) cb.OnBatchEnd(step - 1, batchLogs);
             }
         }
         return CheckedLogs(metrics, epoch, step);
@@ -160,18 +174,23 @@ public class Trainer
     /// <summary>Metrics over a dataset in eval mode (dropout off, running batch statistics), as a dictionary.</summary>
     public Dictionary<string, double> Evaluate(Dataset data, int batchSize = 32, int verbose = 1)
     {
+        var loader = new DataLoader(data, batchSize, device: Device);
+        return EvaluateLoop<Batch>(loader.Count, loader.Epoch(), TestStep, verbose);
+    }
+
+    private Dictionary<string, double> EvaluateLoop<TBatch>(int batches, IEnumerable<TBatch> epochBatches, Action<TBatch> testStep, int verbose)
+    {
         bool wasTraining = Model.Training;
         Model.Eval();
         try
         {
             using var _ = new NoGrad();
             foreach (var m in Metrics) m.Reset();
-            var loader = new DataLoader(data, batchSize, device: Device);
-            var progress = verbose > 0 ? new ProgressLine(Output, loader.Count, LiveProgress) : null;
+            var progress = verbose > 0 ? new ProgressLine(Output, batches, LiveProgress) : null;
             int step = 0;
-            foreach (var batch in loader.Epoch())
+            foreach (var batch in epochBatches)
             {
-                using (TensorScope.Begin()) TestStep(batch);
+                using (TensorScope.Begin()) testStep(batch);
                 ++step;
                 if (progress is { WantsUpdate: true }) progress.Update(step, Logs());
             }

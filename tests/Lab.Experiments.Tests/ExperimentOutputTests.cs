@@ -21,6 +21,7 @@ public class ExperimentOutputTests(QuickRun run)
         { "score", ["final_loss", "modes_covered", "within_3sigma"] },
         { "score-digits", ["final_loss", "largest_distance", .. Quality] },
         { "mnist-synthetic", ["test_accuracy", "test_loss", "mean_epoch_seconds"] },
+        { "functional", ["test_loss", "test_diff_loss", "test_sign_loss", "test_sign_accuracy", "parameters"] },
     };
 
     [Fact]

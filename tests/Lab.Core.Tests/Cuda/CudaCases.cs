@@ -52,6 +52,7 @@ public static class CudaCases
         yield return Case("MatMulLargeTATB", [I(512, 200), I(300, 512)], t => Tensor.MatMul(t[0], t[1], true, true));
         yield return Case("MatMulBatchedLarge", [I(8, 64, 96), I(8, 96, 32)], t => Tensor.MatMul(t[0], t[1]));
         yield return Case("MatMulBatchedTA", [I(6, 40, 30), I(6, 40, 50)], t => Tensor.MatMul(t[0], t[1], true, false));
+        yield return Case("BatchDotAttentionScores", [I(32, 30, 400), I(32, 20, 400)], t => Tensor.BatchDot(t[0].L2Normalize(2), t[1], 2, 2));
         yield return Case("LinearLarge", [I(1000, 784), I(128, 784), I(128)], t => (Tensor.MatMul(t[0], t[1], false, true) + t[2]).Relu());
         yield return Case("Conv2dLarge", [I(8, 16, 28, 28), I(32, 16, 3, 3), I(32)], t => Tensor.Conv2d(t[0], t[1], t[2], 1, 1));
         yield return Case("Conv2dStride2", [I(4, 8, 17, 15), I(12, 8, 5, 5)], t => Tensor.Conv2d(t[0], t[1], null, 2, 2));

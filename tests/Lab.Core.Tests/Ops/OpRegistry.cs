@@ -122,6 +122,7 @@ public static partial class OpRegistry
         cases.AddRange(Recurrent());
         cases.AddRange(SequenceLayers());
         cases.AddRange(AttentionAndNormalization());
+        cases.AddRange(FunctionalOps());
         cases.Add(new("NllLike", [I(6, 4), Idx(4, 6)], t => t[0].LogSoftmax(1).Gather(t[1]).Mean(),
             r => r[0].Softmax(1, true).Gather(Ints(r[1])).Reduce([0], false, g => g.Average())));
 
