@@ -32,7 +32,7 @@ public interface IComputeOutputShape
 /// <example><code>
 /// using static Lab.Core.Nn.Functional;
 /// var a = Input([20], name: "a");
-/// var y = new Linear(20, 1) { Name = "y" }.Call(new Linear(20, 8, Activation.Relu).Call(a));
+/// var y = new Linear(8, 1) { Name = "y" }.Call(new Linear(20, 8, Activation.Relu).Call(a));
 /// var model = new Model(a, y);
 /// </code></example>
 public static class Functional

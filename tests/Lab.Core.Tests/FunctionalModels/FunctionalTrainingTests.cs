@@ -115,6 +115,19 @@ public class FunctionalTrainingTests
 
     private static Tensor Mse(Tensor p, Tensor y) => Losses.Mse(p, y);
 
+    /// <summary>validationSplit takes the last samples before shuffling, as Keras, and validates on them each epoch.</summary>
+    [Fact]
+    public void AValidationSplitHoldsOutTheLastSamples()
+    {
+        var (model, _) = TwinModel(seed: 51);
+        var trainer = Compiled(model);
+        var data = TwinData(80, 52);
+        var history = trainer.Fit(data, epochs: 1, batchSize: 16, validationSplit: 0.25, generator: new Generator(1), verbose: 0);
+        var last = data.Subset(Enumerable.Range(60, 20).ToArray());
+        Assert.Equal(trainer.Evaluate(last, verbose: 0)["loss"], history["val_loss"][0], 6);
+        Assert.Contains("not both", Assert.Throws<ArgumentException>(() => trainer.Fit(data, 1, validationData: last, validationSplit: 0.1)).Message);
+    }
+
     [Fact]
     public void CompileChecksOutputNamesAndCounts()
     {
