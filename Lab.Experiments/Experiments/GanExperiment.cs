@@ -36,56 +36,6 @@ public sealed class GanExperiment : IExperiment
 
     public const string LossGan = "gan", LossWganGp = "wgan-gp";
 
-    /// <summary>The seed's train_step with its two optimizers and two loss trackers.</summary>
-    public sealed class GanTrainer : Trainer
-    {
-        private readonly Gan _gan;
-        private readonly Adam _dOptimizer, _gOptimizer;
-        private readonly Generator _noise;
-
-        public GanTrainer(Gan gan, int discriminatorSteps, Generator noise) : base(gan)
-        {
-            _gan = gan;
-            _noise = noise;
-            DiscriminatorSteps = discriminatorSteps;
-            _dOptimizer = new Adam(gan.Discriminator.Parameters());
-            _gOptimizer = new Adam(gan.Generator.Parameters());
-        }
-
-        public int DiscriminatorSteps { get; }
-        /// <summary>Whether the discriminator's fakes come from the generator in training mode (batch statistics) rather than inference mode.</summary>
-        public bool FakesInTrainingMode { get; init; }
-        public Mean DLoss { get; } = new("d_loss");
-        public Mean GLoss { get; } = new("g_loss");
-        public override IReadOnlyList<Metric> Metrics => [DLoss, GLoss];
-
-        protected override void TrainStep(Batch batch)
-        {
-            var (generator, discriminator) = (_gan.Generator, _gan.Discriminator);
-            int n = batch.Size;
-            float dLoss = 0;
-            for (int k = 0; k < DiscriminatorSteps; k++)
-            {
-                // Fakes from the generator in inference mode; no gradient reaches it from this loss.
-                Tensor fake;
-                if (FakesInTrainingMode) generator.Train(); else generator.Eval();
-                using (new NoGrad()) fake = generator.Generate(n, _noise);
-                _dOptimizer.ZeroGrad();
-                var lossD = discriminator.Loss(batch.X, fake);
-                lossD.Backward();
-                _dOptimizer.Step();
-                dLoss = lossD.Item();
-            }
-            generator.Train();
-            _gOptimizer.ZeroGrad();
-            var lossG = discriminator.GeneratorLoss(generator.Generate(n, _noise));
-            lossG.Backward();
-            _gOptimizer.Step();
-            DLoss.Update(dLoss, n);
-            GLoss.Update(lossG, n);
-        }
-    }
-
     public void Run(ExperimentContext ctx)
     {
         // Program hands `gan --loss wgan-gp` to the wgan-gp experiment before a context exists.

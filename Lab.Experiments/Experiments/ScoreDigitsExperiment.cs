@@ -42,36 +42,6 @@ public sealed class ScoreDigitsExperiment : IExperiment
         DigitsSource.TrainOn,
     ];
 
-    /// <summary>Denoising score matching with a random level per image, and the weight average after each step.</summary>
-    public sealed class DenoisingTrainer : Trainer
-    {
-        private readonly NoiseConditionalScoreNet _net;
-        private readonly float[] _sigmas;
-        private readonly Generator _noise;
-        private readonly WeightAverage? _average;
-
-        public DenoisingTrainer(NoiseConditionalScoreNet net, float[] sigmas, float lr, Generator noise, WeightAverage? average) : base(net)
-        {
-            _net = net;
-            _sigmas = sigmas;
-            _noise = noise;
-            _average = average;
-            Optimizer = new Adam(net.Parameters(), lr);
-        }
-
-        protected override void TrainStep(Batch batch)
-        {
-            var sigmas = new float[batch.Size];
-            for (int i = 0; i < sigmas.Length; i++) sigmas[i] = _sigmas[_noise.NextInt(_sigmas.Length)];
-            Optimizer!.ZeroGrad();
-            var loss = _net.DenoisingLoss(batch.X, sigmas, _noise);
-            loss.Backward();
-            Optimizer.Step();
-            _average?.Update();
-            LossTracker.Update(loss, batch.Size);
-        }
-    }
-
     /// <summary>Options that shape training, which sampling from --checkpoint skips.</summary>
     private static readonly string[] TrainingOptions = ["epochs", "batch-size", "lr", "lr-schedule", "ema"];
 

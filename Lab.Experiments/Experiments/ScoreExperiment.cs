@@ -31,30 +31,6 @@ public sealed class ScoreExperiment : IExperiment
         new("temperature", "T", "Langevin temperature", "1"),
     ];
 
-    /// <summary>The seed's train step: the loss needs gradients of the model with respect to its input.</summary>
-    public sealed class ScoreTrainer : Trainer
-    {
-        private readonly ScoreMlp _model;
-        private readonly Generator? _projections;
-
-        /// <param name="projections">Random projections for sliced score matching; null for the exact loss.</param>
-        public ScoreTrainer(ScoreMlp model, float lr, Generator? projections) : base(model)
-        {
-            _model = model;
-            _projections = projections;
-            Optimizer = new Adam(model.Parameters(), lr);
-        }
-
-        protected override void TrainStep(Batch batch)
-        {
-            Optimizer!.ZeroGrad();
-            var loss = _projections is null ? _model.ImplicitLoss(batch.X) : _model.SlicedLoss(batch.X, _projections);
-            loss.Backward();
-            Optimizer.Step();
-            LossTracker.Update(loss, batch.Size);
-        }
-    }
-
     public void Run(ExperimentContext ctx)
     {
         // Data: the toy mixture, 3000 points (the labels only colour the figures).

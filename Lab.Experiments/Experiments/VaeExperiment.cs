@@ -29,38 +29,6 @@ public sealed class VaeExperiment : IExperiment
         DigitsSource.TrainOn,
     ];
 
-    /// <summary>The seed's train_step: both loss terms tracked as metrics beside their sum.</summary>
-    public sealed class VaeTrainer : Trainer
-    {
-        private readonly Vae _vae;
-        private readonly Generator _noise;
-
-        public VaeTrainer(Vae vae, float temperature, Generator noise) : base(vae)
-        {
-            _vae = vae;
-            _noise = noise;
-            Temperature = temperature;
-            Optimizer = new Adam(vae.Parameters());
-        }
-
-        public float Temperature { get; }
-        public Mean KlLoss { get; } = new("kl_loss");
-        public Mean ReconstructionLoss { get; } = new("reconstruction_loss");
-        public override IReadOnlyList<Metric> Metrics => [LossTracker, KlLoss, ReconstructionLoss];
-
-        protected override void TrainStep(Batch batch)
-        {
-            Optimizer!.ZeroGrad();
-            var (kl, reconstruction) = _vae.Loss(batch.X, _noise, Temperature);
-            var loss = kl + reconstruction;
-            loss.Backward();
-            Optimizer.Step();
-            LossTracker.Update(loss, batch.Size);
-            KlLoss.Update(kl, batch.Size);
-            ReconstructionLoss.Update(reconstruction, batch.Size);
-        }
-    }
-
     public void Run(ExperimentContext ctx)
     {
         // Data: the digits in [0, 1] (labels are carried along, never used).
