@@ -3,7 +3,6 @@ using System.Diagnostics;
 using Lab.Core;
 using Lab.Core.Autodiff;
 using Lab.Core.Data;
-using Lab.Core.Optim;
 using Lab.Core.Training;
 using Lab.Experiments.Cli;
 using Lab.Models;
