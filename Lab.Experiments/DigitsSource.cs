@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Lab.Core;
 using Lab.Core.Data;
 using Lab.Core.Data.Files;
@@ -18,9 +19,9 @@ public static class DigitsSource
     public static (Dataset Train, Dataset Test) Split(ulong seed) => All().Split(0.2, new Generator(seed * 7919 + 42));
 
     /// <summary>The option every generative digits experiment takes.</summary>
-    public static readonly OptionSpec TrainOn = new("train-on", "split|all",
+    public static readonly Option<string> TrainOn = Define.Choice("--train-on",
         "digits to learn from: the 80% training split (held-out digits stay unseen for the quality numbers), or all 1797 as the seeds do",
-        "split", ["split", "all"]);
+        ["split", "all"]);
 
     /// <summary>
     /// Training digits for vae, gan and score-digits, and the held-out 20% the samples are compared with.
@@ -30,7 +31,7 @@ public static class DigitsSource
     public static (Dataset Train, Dataset HeldOut) ForGenerativeModel(ExperimentContext ctx, int quickCount = 160)
     {
         var (train, test) = Split(ctx.Seed);
-        if (ctx.Options.String("train-on", "split") == "all") train = All();
+        if (ctx.Get(TrainOn) == "all") train = All();
         if (ctx.Quick) train = train.Subset(Enumerable.Range(0, quickCount).ToArray());
         ctx.Log($"digits: {train.Count} training images, {test.Count} held out for the quality numbers");
         return (train, test);

@@ -4,6 +4,10 @@ using Lab.Core.Autodiff;
 using Lab.Core.Imaging;
 using Lab.Core.IO;
 using Lab.Core.Logging;
+using Lab.Core.Nn;
+using Lab.Experiments.Logging;
+using Microsoft.Extensions.Logging;
+using System.CommandLine;
 using Lab.Core.Training;
 using Lab.Experiments.Cli;
 using Lab.Experiments.Output;
@@ -18,24 +22,24 @@ namespace Lab.Experiments;
 public sealed class ExperimentContext : IDisposable
 {
     private readonly Dictionary<string, object> _metrics = [];
+    private readonly ParseResult _options;
+    private readonly HashSet<string> _read = [];
     private OutputFolder? _folder;
-    private Serilog.Core.Logger? _logger;
+    private RunLog? _log;
+    private ILogger? _logger;
 
-    /// <summary>Reads and checks the options; touches no file (see <see cref="Open"/>).</summary>
-    public ExperimentContext(string name, Options options, TextWriter output, string? outDir = null)
+    /// <summary>Reads the parsed options; touches no file (see <see cref="Open"/>).</summary>
+    public ExperimentContext(string name, ParseResult options, TextWriter output, string? outDir = null)
     {
         Name = name;
-        Options = options;
+        _options = options;
         Output = output;
-        var dir = outDir ?? options.String("out") ?? Path.Combine("results", name);
-        if (string.IsNullOrWhiteSpace(dir)) throw new UsageException($"{name}: '--out' needs a folder.");
+        var dir = outDir ?? Get(CommonOptions.Out) ?? Path.Combine("results", name);
         FinalDir = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir));
-        Seed = (ulong)options.Int("seed", 0, min: 0);
-        // Every experiment reads --epochs only once it has loaded its data: check the bounds before the output folder.
-        options.CheckInt("epochs", 1, MaxEpochs);
-        Quick = options.Flag("quick");
-        Device = Device.Parse(options.String("device", "cpu"));
-        DetectAnomaly = options.Flag("detect-anomaly") || Environment.GetEnvironmentVariable(DetectAnomalyVariable) is "1" or "true";
+        Seed = (ulong)Get(CommonOptions.Seed);
+        Quick = Get(CommonOptions.Quick);
+        Device = Device.Parse(Get(CommonOptions.Device));
+        DetectAnomaly = Get(CommonOptions.DetectAnomaly) || Environment.GetEnvironmentVariable(DetectAnomalyVariable) is "1" or "true";
         // The run's own flow of execution only (see Anomaly): tests running experiments side by side stay apart.
         Anomaly.Enabled = DetectAnomaly;
     }
@@ -43,23 +47,61 @@ public sealed class ExperimentContext : IDisposable
     /// <summary>Takes the output folder (lock, recovery, the check that it is GenLab's) and starts the run log in its staging folder.</summary>
     public void Open()
     {
-        _folder = OutputFolder.Open(FinalDir, new RunManifest { Experiment = Name, Options = Options.ToString() });
-        _logger = RunLog.Create(StagingDir, console: false);
-        _logger.Information("{Experiment} started with {Arguments}", Name, Options.ToString());
-        foreach (var note in _folder.Recovered) _logger.Information("recovery: {Note}", note);
+        _folder = OutputFolder.Open(FinalDir, new RunManifest { Experiment = Name, Options = Arguments });
+        _log = RunLog.Create(StagingDir);
+        _logger = _log.Factory.CreateLogger("Lab.Experiments." + Name);
+        _logger.LogInformation("{Experiment} started with {Arguments}", Name, Arguments);
+        foreach (var note in _folder.Recovered) _logger.LogInformation("recovery: {Note}", note);
         // Which options the run consulted, each once: an option listed in --help that no run reads does nothing.
-        foreach (var option in Options.ReadNames) LogOptionRead(option);
-        Options.FirstRead += LogOptionRead;
+        foreach (var option in _read) LogOptionRead(option);
+    }
+
+    /// <summary>The options as given on the command line (after the experiment's name).</summary>
+    public string Arguments => string.Join(" ", _options.Tokens.Skip(1).Select(t => t.Value));
+
+    /// <summary>
+    /// An option's value: as given, else its quick-mode default under --quick (where it has one), else its default.
+    /// The run log records the first read of each option.
+    /// </summary>
+    public T Get<T>(Option<T> option)
+    {
+        Read(option);
+        if (Given(option)) return _options.GetValue(option)!;
+        if (_options.GetValue(CommonOptions.Quick) && Define.TryQuickDefault(option, out var quick)) return quick;
+        return _options.GetValue(option)!;
+    }
+
+    /// <summary>Whether the command line gave <paramref name="option"/> (counts as a read of it).</summary>
+    public bool Given(Option option)
+    {
+        Read(option);
+        return _options.GetResult(option) is { Implicit: false };
+    }
+
+    /// <summary>The text given for <paramref name="option"/> on the command line, or null.</summary>
+    public string? GivenText(Option option) =>
+        _options.GetResult(option) is { Implicit: false } r ? string.Join(" ", r.Tokens.Select(t => t.Value)) : null;
+
+    /// <summary>The options the run has asked about so far, given or not.</summary>
+    public IReadOnlyCollection<string> ReadNames => _read;
+
+    private void Read(Option option)
+    {
+        if (_read.Add(option.Name)) LogOptionRead(option.Name);
     }
 
     /// <summary>The environment variable that turns on anomaly mode like --detect-anomaly (GENLAB_DETECT_ANOMALY=1).</summary>
     public const string DetectAnomalyVariable = "GENLAB_DETECT_ANOMALY";
 
-    private void LogOptionRead(string option) =>
-        _logger?.Debug("option {Option} read: {Value}", option, Options.Has(option) ? Options.String(option) ?? "set" : "default");
+    private void LogOptionRead(string name)
+    {
+        if (_logger is null) return;
+        var option = _options.CommandResult.Command.Options.FirstOrDefault(o => o.Name == name);
+        var given = option is null ? null : _options.GetResult(option) is { Implicit: false } r ? string.Join(" ", r.Tokens.Select(t => t.Value)) : null;
+        _logger.LogDebug("option {Option} read: {Value}", name.TrimStart('-'), given is null ? "default" : given.Length == 0 ? "set" : given);
+    }
 
     public string Name { get; }
-    public Options Options { get; }
     public TextWriter Output { get; }
     public string FinalDir { get; }
     /// <summary>Where files go while the experiment runs (see the class summary).</summary>
@@ -72,9 +114,7 @@ public sealed class ExperimentContext : IDisposable
     public IReadOnlyDictionary<string, object> Metrics => _metrics;
 
     /// <summary>The seed recipe's epoch count unless --epochs says otherwise (1 in quick mode).</summary>
-    public int Epochs(int recipe) => Options.Int("epochs", Quick ? 1 : recipe, min: 1, max: MaxEpochs);
-
-    public const int MaxEpochs = 100_000;
+    public int Epochs(int recipe) => Get(CommonOptions.Epochs) ?? (Quick ? 1 : recipe);
 
     /// <summary>
     /// What a NaN or infinity message adds after its location (see <see cref="NonFinite"/>): the experiment, the
@@ -82,9 +122,9 @@ public sealed class ExperimentContext : IDisposable
     /// learning rate 1e9 (--lr) is probably too high; rerun with --detect-anomaly to find the op".
     /// </summary>
     /// <param name="suspects">Options whose large values make training or sampling diverge, with what they are.</param>
-    public string NonFiniteHint(params (string Option, string What)[] suspects)
+    public string NonFiniteHint(params (Option Option, string What)[] suspects)
     {
-        var given = suspects.Where(s => Options.Has(s.Option)).Select(s => $"{s.What} {Options.String(s.Option)} (--{s.Option})").ToList();
+        var given = suspects.Where(s => GivenText(s.Option) is not null).Select(s => $"{s.What} {GivenText(s.Option)} ({s.Option.Name})").ToList();
         var parts = new List<string>();
         if (given.Count > 0) parts.Add($"{string.Join(" or ", given)} {(given.Count == 1 ? "is" : "are")} probably too high");
         if (!DetectAnomaly) parts.Add("rerun with --detect-anomaly to find the op");
@@ -96,19 +136,26 @@ public sealed class ExperimentContext : IDisposable
 
     public string PathFor(string file) => Path.Combine(StagingDir, file);
 
-    /// <summary>The run's log: Serilog, a JSON-lines file in the output folder (the console shows progress itself).</summary>
-    public Serilog.ILogger Logger => _logger ?? throw new InvalidOperationException("the run log is not open yet (call Open).");
+    /// <summary>The run's log: a JSON-lines file in the output folder, written by Serilog (the console shows progress itself).</summary>
+    public ILogger Logger => _logger ?? throw new InvalidOperationException("the run log is not open yet (call Open).");
+
+    /// <summary>The factory behind <see cref="Logger"/>, for library code that logs through Microsoft.Extensions.Logging.</summary>
+    public ILoggerFactory LoggerFactory => _log?.Factory ?? throw new InvalidOperationException("the run log is not open yet (call Open).");
 
     /// <summary>Prints a line and records it in the run log.</summary>
     public void Log(string message)
     {
         Output.WriteLine(message);
-        _logger?.Information("{Message}", message);
+        _logger?.LogInformation("{Message}", message);
     }
+
+    /// <summary>Prints a model summary as a table (Spectre.Console) and records it in the run log.</summary>
+    public void Log(ModelSummary summary) => Log(SummaryTable.Render(summary));
 
     /// <summary>Training callbacks every experiment gets: a CSV log and TensorBoard event files in the output folder.</summary>
     public Callback[] StandardCallbacks(string prefix = "") =>
-        [new CsvLogger(PathFor(prefix + "training_log.csv")), new TensorBoardCallback(PathFor(Path.Combine("tensorboard", prefix.TrimEnd('_'))))];
+        [new CsvLogger(PathFor(prefix + "training_log.csv")), new TensorBoardCallback(PathFor(Path.Combine("tensorboard", prefix.TrimEnd('_')))),
+         new EpochLogger(LoggerFactory.CreateLogger<Trainer>())];
 
     public void Metric(string name, object value) => _metrics[name] = value;
 
@@ -153,9 +200,9 @@ public sealed class ExperimentContext : IDisposable
         _metrics["seed"] = Seed;
         _metrics["device"] = Device.ToString();
         _metrics["quick"] = Quick;
-        Logger.Information("metrics {@Metrics}", _metrics);
+        Logger.LogInformation("metrics {@Metrics}", _metrics);
         // Disposing flushes the log; on a full disk that throws, and the run fails like any other write.
-        _logger!.Dispose();
+        _log!.Dispose();
         WriteText("metrics.json", JsonSerializer.Serialize(new SortedDictionary<string, object>(_metrics), JsonOptions));
         _folder!.Commit();
     }
@@ -169,8 +216,8 @@ public sealed class ExperimentContext : IDisposable
         if (_folder is null) return null;
         try
         {
-            _logger?.Error(failure, "{Experiment} failed", Name);
-            _logger?.Dispose();
+            _logger?.LogError(failure, "{Experiment} failed", Name);
+            _log?.Dispose();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException) { }
         return _folder.Abandon(keepLog ? RunLog.FileName : null);
@@ -178,7 +225,7 @@ public sealed class ExperimentContext : IDisposable
 
     public void Dispose()
     {
-        try { _logger?.Dispose(); }
+        try { _log?.Dispose(); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
         _folder?.Dispose();
     }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Lab.Core.Backends;
 using Lab.Experiments.All;
 using Lab.Experiments.Cli;
@@ -30,47 +31,64 @@ public static class Program
     }
 
     /// <summary>
+    /// The command line, defined once with System.CommandLine: one subcommand per experiment (its own options and
+    /// the common ones) and `all`. Parsed afresh per call; the definitions are shared and never change after this.
+    /// </summary>
+    public static readonly RootCommand Commands = BuildCommands();
+
+    private static RootCommand BuildCommands()
+    {
+        var root = new RootCommand("GenLab experiments: the course's exercises, reproduced on GenLab's own core.\n" +
+                                   "usage: dotnet run -c Release --project Lab.Experiments -- <experiment> [options]");
+        foreach (var experiment in Experiments)
+        {
+            var command = new Command(experiment.Name, experiment.Description);
+            foreach (var option in experiment.Options.Concat(CommonOptions.All)) command.Add(option);
+            command.SetAction(parse => RunExperiment(experiment, parse, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error));
+            root.Add(command);
+        }
+        var all = new Command("all", AllCommand.Description + " (options are passed on to every experiment; --out is the parent folder)");
+        foreach (var option in AllCommand.Specific.Concat(CommonOptions.All)) all.Add(option);
+        all.SetAction(parse => AllCommand.Run(parse, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error));
+        root.Add(all);
+        return root;
+    }
+
+    /// <summary>Response files (@file) and other expansions are off: an argument is what was typed.</summary>
+    private static readonly ParserConfiguration Parsing = new() { ResponseFileTokenReplacer = null };
+
+    /// <summary>
     /// The whole command line: 0 on success, 2 when the command line cannot work as given (a bad option, an output
     /// folder GenLab may not replace, a missing device), 1 when the run fails (see <see cref="Failure"/>). Every failure
     /// is one line on <paramref name="error"/>; the stack trace goes to the run log, and to <paramref name="error"/> with --verbose.
     /// </summary>
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
-        if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
+        var invocation = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
+        if (args.Length == 0)
         {
-            output.Write(Usage());
-            return args.Length == 0 ? 2 : 0;
-        }
-        if (args[0] == "all")
-        {
-            if (args.Skip(1).Any(a => a is "--help" or "-h"))
-            {
-                output.Write(AllUsage());
-                return 0;
-            }
-            return AllCommand.Run(args[1..], output, error);
-        }
-        var experiment = Experiments.FirstOrDefault(e => e.Name == args[0]);
-        if (experiment is null)
-        {
-            error.WriteLine($"Unknown experiment '{args[0]}'. Experiments: {string.Join(", ", Experiments.Select(e => e.Name))}, all. See --help.");
+            Commands.Parse(["--help"], Parsing).Invoke(invocation);
             return 2;
         }
-        if (experiment is GanExperiment && WithoutLoss(args, GanExperiment.LossWganGp) is { } rest)
-            (experiment, args) = (Experiments.OfType<WganGpExperiment>().Single(), rest);
-        if (args.Skip(1).Any(a => a is "--help" or "-h"))
+        if (args[0] == "gan" && WithoutLoss(args, GanExperiment.LossWganGp) is { } rest) args = rest;
+        var parse = Commands.Parse(args, Parsing);
+        if (ParseErrors.Describe(parse, "experiment") is { } problem && parse.Action is not System.CommandLine.Help.HelpAction)
         {
-            output.Write(Usage(experiment));
-            return 0;
+            error.WriteLine(problem);
+            return 2;
         }
-        bool verbose = args.Contains("--verbose");   // before parsing: a bad option's stack too
+        return parse.Invoke(invocation);
+    }
+
+    private static int RunExperiment(IExperiment experiment, ParseResult parse, TextWriter output, TextWriter error)
+    {
+        bool verbose = parse.GetValue(CommonOptions.Verbose);
         ExperimentContext? ctx = null;
         try
         {
-            // Everything that can be checked before any work: options, the device, then the output folder.
-            var options = Options.Parse(experiment.Name, args[1..], experiment.Options);
-            ctx = new ExperimentContext(experiment.Name, options, output);
-            verbose = options.Flag("verbose");
+            // Everything that can be checked before any work: options (parsed), the device, then the output folder.
+            ctx = new ExperimentContext(experiment.Name, parse, output);
+            verbose = ctx.Get(CommonOptions.Verbose);
             if (ctx.Device.Type != Lab.Core.DeviceType.Cpu) _ = BackendRegistry.For(ctx.Device);
             ctx.Open();
         }
@@ -117,48 +135,5 @@ public static class Program
                 return ["wgan-gp", .. args[1..i], .. args[(i + 1)..]];
         }
         return null;
-    }
-
-    public static string Usage(IExperiment? only = null)
-    {
-        var sb = new System.Text.StringBuilder();
-        if (only is null)
-        {
-            sb.AppendLine("GenLab experiments: the course's exercises, reproduced on GenLab's own core.");
-            sb.AppendLine();
-            sb.AppendLine("usage: dotnet run -c Release --project Lab.Experiments -- <experiment> [options]");
-            sb.AppendLine();
-            sb.AppendLine("experiments:");
-            foreach (var e in Experiments) sb.AppendLine($"  {e.Name,-14}{e.Description}");
-            sb.AppendLine($"  {"all",-14}{AllCommand.Description}");
-            sb.AppendLine();
-            sb.AppendLine("common options:");
-        }
-        else
-        {
-            sb.AppendLine($"{only.Name}: {only.Description}");
-            sb.AppendLine();
-            sb.AppendLine("options:");
-            foreach (var o in only.Options) AppendOption(sb, o);
-        }
-        foreach (var o in Options.Common) AppendOption(sb, o);
-        if (only is null) sb.AppendLine("\n<experiment> --help lists an experiment's own options.");
-        return sb.ToString();
-    }
-
-    private static string AllUsage()
-    {
-        var sb = new System.Text.StringBuilder();
-        sb.AppendLine($"all: {AllCommand.Description}");
-        sb.AppendLine();
-        sb.AppendLine("options (passed on to every experiment; --out is the parent folder):");
-        foreach (var o in AllCommand.Specific.Concat(Options.Common)) AppendOption(sb, o);
-        return sb.ToString();
-    }
-
-    private static void AppendOption(System.Text.StringBuilder sb, OptionSpec o)
-    {
-        var head = $"--{o.Name}{(o.Value.Length > 0 ? " " + o.Value : "")}";
-        sb.AppendLine($"  {head,-34}{o.Help}{(o.Default is null ? "" : $" (default: {o.Default})")}");
     }
 }

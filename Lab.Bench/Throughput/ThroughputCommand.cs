@@ -11,11 +11,8 @@ namespace Lab.Bench.Throughput;
 /// </summary>
 public static class ThroughputCommand
 {
-    public static int Run(string[] args)
+    public static int Run(ThroughputOptions o)
     {
-        ThroughputOptions o;
-        try { o = ThroughputOptions.Parse(args); }
-        catch (ArgumentException e) { throw new UsageException(e.Message); }
         // CUDA alone and unavailable: nothing to measure, say why.
         if (o.Devices is ["cuda"] && Unavailable(Lab.Core.Device.Cuda()) is string why)
         {
@@ -138,12 +135,12 @@ public static class ThroughputCommand
         console.Write(t);
     }
 
-    /// <summary>The directory holding GenLab.slnx, searched upward from the working directory, then from the binary.</summary>
+    /// <summary>The directory holding GenLab.sln, searched upward from the working directory, then from the binary.</summary>
     internal static string RepoRoot()
     {
         foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
             for (var d = new DirectoryInfo(start); d is not null; d = d.Parent)
-                if (File.Exists(Path.Combine(d.FullName, "GenLab.slnx"))) return d.FullName;
+                if (File.Exists(Path.Combine(d.FullName, "GenLab.sln"))) return d.FullName;
         return Directory.GetCurrentDirectory();
     }
 }

@@ -1,8 +1,14 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
 
 namespace Lab.Bench.Throughput;
 
-/// <summary>The command line of <c>throughput</c>; <see cref="Parse"/> throws ArgumentException with a usage hint.</summary>
+/// <summary>
+/// The command line of <c>throughput</c>: each option typed and defined once (System.CommandLine), its default shown
+/// in --help and its bounds checked while parsing. <see cref="Parse"/> throws ArgumentException naming the option and
+/// the value, with a usage hint.
+/// </summary>
 public sealed record ThroughputOptions
 {
     public IReadOnlyList<string> Devices { get; init; } = ["cpu"];
@@ -22,65 +28,148 @@ public sealed record ThroughputOptions
     public const int MaxBatch = 4096;
     public const double MinSeconds = 0.01, MaxSeconds = 3600;
 
-    public const string Usage =
-        "throughput [--device cpu|cuda|all] [--workloads a,b,...] [--seconds S] [--warmup S] [--batch N]\n" +
-        "           [--json] [--compare-pytorch] [--profile] [--no-save]\n" +
-        "  workloads: " + "toy_mlp_b10, digits_cnn_b10, vae_digits_b16, gan_digits_b16_d5, score_toy_b16, mnist_cnn_b32";
+    private static readonly ThroughputOptions Defaults = new();
 
-    public static ThroughputOptions Parse(IReadOnlyList<string> args)
+    public static readonly Option<IReadOnlyList<string>> DeviceOption = new("--device")
     {
-        var o = new ThroughputOptions();
-        for (int i = 0; i < args.Count; i++)
+        Description = "where to measure (all: the CPU, then CUDA)",
+        HelpName = "cpu|cuda|all",
+        DefaultValueFactory = _ => Defaults.Devices,
+        CustomParser = r => Value(r) switch
         {
-            string a = args[i];
-            string Value()
+            null => Defaults.Devices,
+            var d => d.ToLowerInvariant() switch
             {
-                if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal))
-                    throw new ArgumentException($"throughput: {a} needs a value.\nusage: {Usage}");
-                return args[++i];
-            }
-            double Positive(string v)
-            {
-                if (!double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) || !(x >= MinSeconds) || x > MaxSeconds)
-                    throw new ArgumentException($"throughput: {a} expects a positive number of seconds from {MinSeconds} to {MaxSeconds}, got '{v}'.");
-                return x;
-            }
-            switch (a)
-            {
-                case "--device":
-                    o = o with
-                    {
-                        Devices = Value().ToLowerInvariant() switch
-                        {
-                            "cpu" => ["cpu"],
-                            "cuda" or "gpu" => ["cuda"],
-                            "all" => ["cpu", "cuda"],
-                            var d => throw new ArgumentException($"throughput: --device expects cpu, cuda or all, got '{d}'."),
-                        },
-                    };
-                    break;
-                case "--workloads":
-                    var names = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-                    if (names.Length == 0) throw new ArgumentException("throughput: --workloads lists no workload.");
-                    o = o with { Workloads = names.Select(Workload.Find).Distinct().ToArray() };
-                    break;
-                case "--seconds": o = o with { Seconds = Positive(Value()) }; break;
-                case "--warmup": o = o with { WarmupSeconds = Positive(Value()) }; break;
-                case "--batch":
-                    string b = Value();
-                    if (!int.TryParse(b, NumberStyles.None, CultureInfo.InvariantCulture, out int batch) || batch < 1 || batch > MaxBatch)
-                        throw new ArgumentException($"throughput: --batch expects a positive integer up to {MaxBatch}, got '{b}'.");
-                    o = o with { Batch = batch };
-                    break;
-                case "--json": o = o with { Json = true }; break;
-                case "--compare-pytorch": o = o with { ComparePyTorch = true }; break;
-                case "--profile": o = o with { Profile = true }; break;
-                case "--no-save": o = o with { Save = false }; break;
-                default: throw new ArgumentException($"throughput: unknown option '{a}'.\nusage: {Usage}");
-            }
-        }
-        return o;
+                "cpu" => ["cpu"],
+                "cuda" or "gpu" => ["cuda"],
+                "all" => ["cpu", "cuda"],
+                _ => Error(r, $"throughput: --device expects cpu, cuda or all, got '{d}'.", Defaults.Devices),
+            },
+        },
+    };
+
+    public static readonly Option<IReadOnlyList<Workload>?> WorkloadsOption = new("--workloads")
+    {
+        Description = "the workloads to measure: " + string.Join(", ", Workload.All.Select(w => w.Name)) + " [default: all of them]",
+        HelpName = "a,b,...",
+        CustomParser = r =>
+        {
+            if (Value(r) is not string v) return Defaults.Workloads;
+            var names = v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (names.Length == 0) return Error(r, "throughput: --workloads lists no workload.", Defaults.Workloads);
+            try { return names.Select(Workload.Find).Distinct().ToArray(); }
+            catch (ArgumentException e) { return Error(r, $"throughput: --workloads: {e.Message}", Defaults.Workloads); }
+        },
+    };
+
+    public static readonly Option<double> SecondsOption = SecondsLike("--seconds", "measured seconds per workload and device", Defaults.Seconds);
+    public static readonly Option<double> WarmupOption = SecondsLike("--warmup", "warm-up seconds before measuring", Defaults.WarmupSeconds);
+
+    public static readonly Option<int?> BatchOption = new("--batch")
+    {
+        Description = "one batch size for every workload [default: each seed's own]",
+        HelpName = "N",
+        CustomParser = r =>
+        {
+            if (Value(r) is not string b) return null;
+            return int.TryParse(b, NumberStyles.None, CultureInfo.InvariantCulture, out int batch) && batch is >= 1 and <= MaxBatch
+                ? batch
+                : Error<int?>(r, $"throughput: --batch expects a positive integer up to {MaxBatch}, got '{b}'.", null);
+        },
+    };
+
+    public static readonly Option<bool> JsonOption = new("--json") { Description = "one JSON line per result on stdout (the table goes to stderr)" };
+    public static readonly Option<bool> ComparePyTorchOption = new("--compare-pytorch") { Description = "measure PyTorch's version of each workload beside GenLab's" };
+    public static readonly Option<bool> ProfileOption = new("--profile") { Description = "also profile each workload per layer and op (results/bench/profile_*.md)" };
+    public static readonly Option<bool> NoSaveOption = new("--no-save") { Description = "write nothing under results/bench/" };
+
+    public static readonly Option[] All =
+        [DeviceOption, WorkloadsOption, SecondsOption, WarmupOption, BatchOption, JsonOption, ComparePyTorchOption, ProfileOption, NoSaveOption];
+
+    /// <summary>The `throughput` command with its options (the caller sets the action).</summary>
+    public static Command Command()
+    {
+        var command = new Command("throughput", "training throughput of the seed workloads per device, optionally beside PyTorch, saved under results/bench/");
+        foreach (var option in All) command.Add(option);
+        return command;
     }
 
+    private static readonly Command Standalone = Command();
+
+    /// <summary>The options of a parsed `throughput` command line.</summary>
+    public static ThroughputOptions From(ParseResult parse) => new()
+    {
+        Devices = parse.GetValue(DeviceOption)!,
+        Workloads = parse.GetValue(WorkloadsOption) ?? Defaults.Workloads,
+        Seconds = parse.GetValue(SecondsOption),
+        WarmupSeconds = parse.GetValue(WarmupOption),
+        Batch = parse.GetValue(BatchOption),
+        Json = parse.GetValue(JsonOption),
+        ComparePyTorch = parse.GetValue(ComparePyTorchOption),
+        Profile = parse.GetValue(ProfileOption),
+        Save = !parse.GetValue(NoSaveOption),
+    };
+
+    /// <summary>Parses `throughput`'s arguments; throws ArgumentException naming the problem, with a usage hint.</summary>
+    public static ThroughputOptions Parse(IReadOnlyList<string> args)
+    {
+        var parse = Standalone.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        if (Problem(parse) is string problem) throw new ArgumentException(problem);
+        return From(parse);
+    }
+
+    /// <summary>The first problem of a parsed `throughput` command line as one line plus a usage hint, or null.</summary>
+    public static string? Problem(ParseResult parse)
+    {
+        var valueError = parse.Errors.FirstOrDefault(e => e.SymbolResult is ArgumentResult or OptionResult);
+        if (valueError?.SymbolResult is OptionResult { Tokens.Count: 0 } missing)
+            return $"throughput: {missing.Option.Name} needs a value.\nusage: {Usage}";
+        if (valueError is not null) return valueError.Message + (valueError.Message.Contains("needs a value") ? $"\nusage: {Usage}" : "");
+        if (parse.UnmatchedTokens.Count > 0)
+        {
+            var token = parse.UnmatchedTokens[0];
+            return token.StartsWith('-')
+                ? $"throughput: unknown option '{token.Split('=')[0]}'.\nusage: {Usage}"
+                : $"throughput: unexpected argument '{token}'.\nusage: {Usage}";
+        }
+        return parse.Errors.Count > 0 ? $"throughput: {parse.Errors[0].Message}\nusage: {Usage}" : null;
+    }
+
+    /// <summary>The one-line synopsis (the full list with defaults: throughput --help).</summary>
+    public static string Usage => "throughput " + string.Join(" ", All.Select(o => o.ValueType == typeof(bool) ? $"[{o.Name}]" : $"[{o.Name} {o.HelpName}]")) +
+                                  "   (throughput --help lists the defaults)";
+
     public int BatchFor(Workload w) => Batch ?? w.DefaultBatch;
+
+    private static Option<double> SecondsLike(string name, string description, double @default) => new(name)
+    {
+        Description = description,
+        HelpName = "S",
+        DefaultValueFactory = _ => @default,
+        CustomParser = r =>
+        {
+            if (Value(r) is not string v) return @default;
+            return double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) && x >= MinSeconds && x <= MaxSeconds
+                ? x
+                : Error(r, $"throughput: {name} expects a positive number of seconds from {MinSeconds} to {MaxSeconds}, got '{v}'.", @default);
+        },
+    };
+
+    /// <summary>
+    /// The option's value, or null (with the error added) when it is missing: System.CommandLine hands an option
+    /// that needs a value the next token even when that is another option (`--device --json`).
+    /// </summary>
+    private static string? Value(ArgumentResult r)
+    {
+        var value = r.Tokens.Count > 0 ? r.Tokens[^1].Value : "";
+        if (value.Length > 0 && !(value.StartsWith("--", StringComparison.Ordinal) && value.Length > 2 && char.IsLetter(value[2]))) return value;
+        r.AddError($"throughput: {(r.Parent as OptionResult)?.Option.Name} needs a value.");
+        return null;
+    }
+
+    private static T Error<T>(ArgumentResult r, string message, T fallback)
+    {
+        r.AddError(message);
+        return fallback;
+    }
 }

@@ -19,6 +19,9 @@ public abstract class WorkloadRun
 
     protected WorkloadRun(Tensor[] inputs, Tensor[] labels) => (_inputs, _labels) = (inputs, labels);
 
+    /// <summary>The batches the steps cycle through, resident on the device.</summary>
+    public IReadOnlyList<Tensor> Inputs => _inputs;
+
     /// <summary>The models the step trains (the profile reads their layers).</summary>
     public abstract IReadOnlyList<Module> Models { get; }
 
@@ -40,58 +43,6 @@ public abstract class WorkloadRun
 
     /// <summary>Waits for the device by reading the last loss back (a no-op wait on the CPU).</summary>
     public float Sync() => _lastLoss?.Item() ?? 0f;
-
-    /// <summary>
-    /// A phase of the step (loss, backward, optimizer) timed as one row when profiling; the layer and node
-    /// hooks inside it charge their own rows, so the phase keeps only what they leave (loss ops outside
-    /// layers, the engine's bookkeeping). A struct, so an unprofiled step allocates nothing for it.
-    /// </summary>
-    protected readonly struct Phase : IDisposable
-    {
-        private readonly string _phase, _label, _key;
-        private readonly long _start;
-        private readonly bool _on;
-
-        public Phase(string phase, string label)
-        {
-            (_phase, _label, _on) = (phase, label, OpProfiler.Enabled);
-            // Keys are made once per phase and label, so a profiled step allocates nothing for them either.
-            _key = _on ? Key(phase, label) : "";
-            _start = _on ? OpProfiler.Begin() : 0;
-        }
-
-        public void Dispose()
-        {
-            if (_on) OpProfiler.End(_start, _phase, _key, _label, static l => (string)l, []);
-        }
-
-        [ThreadStatic] private static Dictionary<(string, string), string>? t_keys;
-
-        private static string Key(string phase, string label)
-        {
-            var keys = t_keys ??= [];
-            if (!keys.TryGetValue((phase, label), out var key)) keys[(phase, label)] = key = phase + "/" + label;
-            return key;
-        }
-    }
-
-    protected static void ZeroGrad(Optimizer o)
-    {
-        using var _ = new Phase("optimizer", "ZeroGrad");
-        o.ZeroGrad();
-    }
-
-    protected static void Update(Optimizer o)
-    {
-        using var _ = new Phase("optimizer", "Adam.Step");
-        o.Step();
-    }
-
-    protected static void Backward(Tensor loss)
-    {
-        using var _ = new Phase("backward", "engine (accumulation, topological sort)");
-        loss.Backward();
-    }
 }
 
 /// <summary>The six seed workloads (issue 6): names, batch sizes and step definitions.</summary>
@@ -147,122 +98,67 @@ internal sealed class ClassifierRun : WorkloadRun
 
     protected override Tensor Step(Tensor x, Tensor? y)
     {
-        ZeroGrad(_opt);
+        ProfilePhase.ZeroGrad(_opt);
         Tensor loss;
-        using (new Phase("forward", "loss"))
+        using (new ProfilePhase("forward", "loss"))
             loss = Losses.SparseCategoricalCrossEntropy(_model.Call(x), y!);
-        Backward(loss);
-        Update(_opt);
+        ProfilePhase.Backward(loss);
+        ProfilePhase.Update(_opt);
         return loss;
     }
 }
 
-/// <summary>vae_digits: the seed's KL + reconstruction loss with one reparameterised sample, T = 0.01.</summary>
+/// <summary>vae_digits: the vae experiment's step (<see cref="VaeTrainer.Step"/>), T = 0.01.</summary>
 internal sealed class VaeRun : WorkloadRun
 {
     private readonly Vae _vae;
-    private readonly Adam _opt;
-    private readonly Generator _noise = new(3);
+    private readonly VaeTrainer _trainer;
 
     public VaeRun(Device d, int batch) : base(Workload.Images(new Generator(2), d, batch, [1, 8, 8]), [])
     {
         _vae = new Vae(generator: new Generator(1));
         _vae.To(d);
-        _opt = new Adam(_vae.Parameters());
+        _trainer = new VaeTrainer(_vae, temperature: 0.01f, new Generator(3));
     }
 
     public override IReadOnlyList<Module> Models => [_vae];
 
-    protected override Tensor Step(Tensor x, Tensor? _)
-    {
-        ZeroGrad(_opt);
-        Tensor loss;
-        using (new Phase("forward", "loss"))
-        {
-            var (kl, reconstruction) = _vae.Loss(x, _noise, temperature: 0.01f);
-            loss = kl + reconstruction;
-        }
-        Backward(loss);
-        Update(_opt);
-        return loss;
-    }
+    protected override Tensor Step(Tensor x, Tensor? _) => _trainer.Step(x).Loss;
 }
 
-/// <summary>gan_digits: 5 discriminator updates on fakes from the generator in inference mode, then 1 generator update.</summary>
+/// <summary>gan_digits: the gan experiment's step (<see cref="GanTrainer.Step"/>): 5 discriminator updates on fakes from the generator in inference mode, then 1 generator update.</summary>
 internal sealed class GanRun : WorkloadRun
 {
     public const int DiscriminatorUpdates = 5;
-    private readonly GanGenerator _g;
-    private readonly GanDiscriminator _d;
-    private readonly Adam _gOpt, _dOpt;
-    private readonly Generator _noise = new(3);
-    private readonly int _batch;
+    private readonly Gan _gan;
+    private readonly GanTrainer _trainer;
 
     public GanRun(Device d, int batch) : base(Workload.Images(new Generator(2), d, batch, [1, 8, 8]), [])
     {
-        _batch = batch;
-        _g = new GanGenerator(generator: new Generator(1));
-        _d = new GanDiscriminator(new Generator(4));
-        _g.To(d);
-        _d.To(d);
-        _gOpt = new Adam(_g.Parameters());
-        _dOpt = new Adam(_d.Parameters());
+        _gan = new Gan(generator: new Generator(1));
+        _gan.To(d);
+        _trainer = new GanTrainer(_gan, DiscriminatorUpdates, new Generator(3));
     }
 
-    public override IReadOnlyList<Module> Models => [_g, _d];
+    public override IReadOnlyList<Module> Models => [_gan.Generator, _gan.Discriminator];
 
-    protected override Tensor Step(Tensor real, Tensor? _)
-    {
-        for (int i = 0; i < DiscriminatorUpdates; i++)
-        {
-            Tensor fake;
-            using (new NoGrad())
-            using (new Phase("forward", "fakes (G in inference mode)"))
-            {
-                _g.Eval();
-                fake = _g.Generate(_batch, _noise);
-            }
-            ZeroGrad(_dOpt);
-            Tensor dLoss;
-            using (new Phase("forward", "loss"))
-                dLoss = _d.Loss(real, fake);
-            Backward(dLoss);
-            Update(_dOpt);
-        }
-        _g.Train();
-        ZeroGrad(_gOpt);
-        Tensor gLoss;
-        using (new Phase("forward", "loss"))
-            gLoss = _d.GeneratorLoss(_g.Generate(_batch, _noise));
-        Backward(gLoss);
-        Update(_gOpt);
-        return gLoss;
-    }
+    protected override Tensor Step(Tensor real, Tensor? _) => _trainer.Step(real).GLoss;
 }
 
-/// <summary>score_toy: Hyvärinen's implicit loss with the exact Jacobian trace (second-order), Adam(1e-2).</summary>
+/// <summary>score_toy: the score experiment's step (<see cref="ScoreTrainer.Step"/>): Hyvärinen's implicit loss with the exact Jacobian trace (second-order), Adam(1e-2).</summary>
 internal sealed class ScoreRun : WorkloadRun
 {
     private readonly ScoreMlp _model;
-    private readonly Adam _opt;
+    private readonly ScoreTrainer _trainer;
 
     public ScoreRun(Device d, int batch) : base(Workload.Points(new Generator(2), d, batch), [])
     {
         _model = new ScoreMlp(new Generator(1));
         _model.To(d);
-        _opt = new Adam(_model.Parameters(), lr: 1e-2f);
+        _trainer = new ScoreTrainer(_model, lr: 1e-2f, projections: null);
     }
 
     public override IReadOnlyList<Module> Models => [_model];
 
-    protected override Tensor Step(Tensor x, Tensor? _)
-    {
-        ZeroGrad(_opt);
-        Tensor loss;
-        using (new Phase("forward", "loss"))
-            loss = _model.ImplicitLoss(x);
-        Backward(loss);
-        Update(_opt);
-        return loss;
-    }
+    protected override Tensor Step(Tensor x, Tensor? _) => _trainer.Step(x);
 }

@@ -235,8 +235,8 @@ public abstract class Module
     /// <summary>A short description of the layer for summaries, e.g. "Linear(2 -> 10, relu)".</summary>
     public virtual string Describe() => GetType().Name;
 
-    /// <summary>A Keras-style table of layers, output shapes and parameter counts for one input shape.</summary>
-    public string Summary(params int[] inputShape) => ModelSummary.Render(this, inputShape);
+    /// <summary>A Keras-style table of layers, output shapes and parameter counts for one input shape (its ToString is plain text).</summary>
+    public ModelSummary Summary(params int[] inputShape) => ModelSummary.Of(this, inputShape);
 
     public override string ToString() => Describe();
 }

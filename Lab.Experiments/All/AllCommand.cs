@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using Lab.Core.Backends;
 using Lab.Core.Data.Files;
@@ -23,44 +24,33 @@ public static class AllCommand
 {
     public const string Description = "runs every experiment with its defaults, then writes <out>/README.md (gallery and metrics)";
 
-    public static readonly OptionSpec[] Specific =
-    [
-        new("data", "DIR", "IDX folder for mnist (without it mnist runs only when Fashion-MNIST is installed)"),
-        new("skip", "NAME,NAME...", "experiments to leave out (their earlier results, if any, stay in the gallery)"),
-    ];
+    public static readonly Option<string?> Data = Define.OptionalText("--data", "DIR", "IDX folder for mnist (without it mnist runs only when Fashion-MNIST is installed)");
+    public static readonly Option<string?> Skip = Define.OptionalText("--skip", "NAME,NAME...", "experiments to leave out (their earlier results, if any, stay in the gallery)");
+    public static readonly Option[] Specific = [Data, Skip];
 
-    public static int Run(string[] args, TextWriter output, TextWriter error)
+    /// <summary>The text given for <paramref name="option"/>, or null: `all` passes options on as they were typed.</summary>
+    private static string? Given(ParseResult options, Option option) =>
+        options.GetResult(option) is { Implicit: false } r ? string.Join(" ", r.Tokens.Select(t => t.Value)) : null;
+
+    public static int Run(ParseResult options, TextWriter output, TextWriter error)
     {
-        Options options;
-        try
-        {
-            options = Options.Parse("all", args, Specific);
-            _ = options.Int("seed", 0, min: 0);
-            _ = options.Int("epochs", 1, min: 1, max: ExperimentContext.MaxEpochs);
-        }
-        catch (UsageException e)
-        {
-            error.WriteLine(e.Message);
-            return 2;
-        }
-        var skip = (options.String("skip") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
+        var skip = (options.GetValue(Skip) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
         if (skip.FirstOrDefault(s => Program.Experiments.All(e => e.Name != s)) is string unknown)
         {
-            error.WriteLine($"all: '--skip {options.String("skip")}': '{unknown}' is not an experiment ({string.Join(", ", Program.Experiments.Select(e => e.Name))}).");
+            error.WriteLine($"all: '--skip {options.GetValue(Skip)}': '{unknown}' is not an experiment ({string.Join(", ", Program.Experiments.Select(e => e.Name))}).");
             return 2;
         }
         // Everything that can be checked is checked before the first experiment runs: the device, then every folder
         // and the gallery file this run would replace (each must be GenLab's), so a refusal costs no training.
-        bool verbose = options.Flag("verbose");
+        bool verbose = options.GetValue(CommonOptions.Verbose);
         string root;
         OutputLock? rootLock;
         try
         {
-            var dir = options.String("out") ?? "results";
-            if (string.IsNullOrWhiteSpace(dir)) throw new UsageException("all: '--out' needs a folder.");
+            var dir = options.GetValue(CommonOptions.Out) ?? "results";
             root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir));
-            if (options.String("device") is string device && Lab.Core.Device.Parse(device).Type != Lab.Core.DeviceType.Cpu)
-                _ = BackendRegistry.For(Lab.Core.Device.Parse(device));
+            if (Lab.Core.Device.Parse(options.GetValue(CommonOptions.Device)!) is { Type: not Lab.Core.DeviceType.Cpu } device)
+                _ = BackendRegistry.For(device);
             if (File.Exists(root)) throw new OutputFolderException($"cannot write results to {root}: it is a file, not a folder.");
             Directory.CreateDirectory(root);
             // A folder the run cannot write to (read-only, no permission) fails here, not after every experiment.
@@ -76,7 +66,7 @@ public static class AllCommand
         using var held = rootLock;
         try
         {
-            bool mnistRuns = options.String("data") is not null || FashionMnistFiles.TryLocate(out _) is not null;
+            bool mnistRuns = options.GetValue(Data) is not null || FashionMnistFiles.TryLocate(out _) is not null;
             foreach (var experiment in Program.Experiments.Where(e => !skip.Contains(e.Name) && (e.Name != "mnist" || mnistRuns)))
                 OutputFolder.Refuse(OutputFolder.CheckPath(Path.Combine(root, experiment.Name)));
             Gallery.Refuse(root);
@@ -97,13 +87,13 @@ public static class AllCommand
                 continue;
             }
             var runArgs = new List<string> { name, "--out", Path.Combine(root, name) };
-            foreach (var common in new[] { "seed", "epochs", "device" })
-                if (options.String(common) is string v) runArgs.AddRange(["--" + common, v]);
-            foreach (var flag in new[] { "quick", "detect-anomaly" }) if (options.Flag(flag)) runArgs.Add("--" + flag);
+            foreach (var common in new Option[] { CommonOptions.Seed, CommonOptions.Epochs, CommonOptions.Device })
+                if (Given(options, common) is string v) runArgs.AddRange([common.Name, v]);
+            foreach (var flag in new[] { CommonOptions.Quick, CommonOptions.DetectAnomaly }) if (options.GetValue(flag)) runArgs.Add(flag.Name);
             if (verbose) runArgs.Add("--verbose");
             if (name == "mnist")
             {
-                if (options.String("data") is string data) runArgs.AddRange(["--data", data]);
+                if (options.GetValue(Data) is string data) runArgs.AddRange(["--data", data]);
                 else if (FashionMnistFiles.TryLocate(out var reason) is null)
                 {
                     output.WriteLine($"== mnist skipped: {reason}");
@@ -126,7 +116,7 @@ public static class AllCommand
                 code == 0 ? "" : $"exit code {code}; see the messages above. Results shown are from an earlier run, if any."));
             output.WriteLine($"== {name}: {(code == 0 ? "ok" : $"FAILED (exit code {code})")} in {seconds:0.0}s");
         }
-        try { Gallery.Write(root, outcomes, options); }
+        try { Gallery.Write(root, outcomes, string.Join(" ", options.Tokens.Skip(1).Select(t => t.Value))); }
         catch (Exception e)
         {
             error.WriteLine($"all: the gallery was not written: {Failure.Describe(e)}");

@@ -40,13 +40,13 @@ public static class Gallery
         "mean_epoch_seconds",
     ];
 
-    public static void Write(string root, IReadOnlyList<Outcome> outcomes, Options options)
+    public static void Write(string root, IReadOnlyList<Outcome> outcomes, string arguments)
     {
         var sb = new StringBuilder();
         sb.AppendLine(Marker);
         sb.AppendLine("# GenLab results");
         sb.AppendLine();
-        sb.AppendLine($"Written by `dotnet run -c Release --project Lab.Experiments -- all{(options.ToString() is { Length: > 0 } a ? " " + a : "")}` " +
+        sb.AppendLine($"Written by `dotnet run -c Release --project Lab.Experiments -- all{(arguments.Length > 0 ? " " + arguments : "")}` " +
                       $"at commit {RunManifest.SourceCommit} on {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC ({Environment.ProcessorCount} logical CPUs). Every folder holds the experiment's " +
                       "`metrics.json`, its training history as CSV, TensorBoard event files and a JSON-lines run log beside the figures.");
         sb.AppendLine();

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Lab.Core;
 using Lab.Core.Autodiff;
 using Lab.Core.Data;
@@ -20,14 +21,14 @@ public sealed class AdversarialExperiment : IExperiment
 {
     public string Name => "adversarial";
     public string Description => "targeted adversarial perturbations of the digits CNN (SGD + L1 penalty), success vs L∞ budget with FGSM";
-    public IReadOnlyList<OptionSpec> Options =>
-    [
-        new("pairs", "N", "attack a seeded sample of N (image, target) pairs instead of all of them"),
-        new("lr", "X", "SGD learning rate (Keras's default)", "0.01"),
-        new("c", "X", "weight of the L1 penalty", "0.1"),
-        new("max-steps", "N", "step budget per attack", "5000"),
-        new("checkpoint", "PATH", "digits CNN checkpoint to attack (--epochs N trains one instead)", "results/digits/checkpoints/digits_cnn.ckpt, else train one"),
-    ];
+    public static readonly Option<int?> Pairs = Define.OptionalInt("--pairs",
+        "attack a seeded sample of N (image, target) pairs instead of all of them [default: all; 60 with --quick]", min: 1, quick: 60);
+    public static readonly Option<float> Lr = Define.Float("--lr", "X", "SGD learning rate (Keras's default)", 0.01f);
+    public static readonly Option<float> C = Define.Float("--c", "X", "weight of the L1 penalty", 0.1f);
+    public static readonly Option<int> MaxSteps = Define.Int("--max-steps", "step budget per attack", 5000, min: 1, max: 1_000_000, quick: 100);
+    public static readonly Option<string?> CheckpointPath = Define.OptionalText("--checkpoint", "PATH",
+        "digits CNN checkpoint to attack (--epochs N trains one instead) [default: results/digits/checkpoints/digits_cnn.ckpt, else train one]");
+    public IReadOnlyList<Option> Options => [Pairs, Lr, C, MaxSteps, CheckpointPath];
 
     public void Run(ExperimentContext ctx)
     {
@@ -38,16 +39,16 @@ public sealed class AdversarialExperiment : IExperiment
         for (int i = 0; i < test.Count; i++)
             for (int t = 0; t < 10; t++)
                 if (t != (int)test.Target(i)[0]) pairs.Add((i, t));
-        int requested = ctx.Options.Int("pairs", ctx.Quick ? 60 : pairs.Count, min: 1);
+        int requested = ctx.Get(Pairs) ?? pairs.Count;
         if (requested < pairs.Count)
         {
             var order = pairs.ToArray();
             ctx.Rng(5).Shuffle(order.AsSpan());
             pairs = order.Take(requested).ToList();
         }
-        float lr = ctx.Options.Float("lr", 0.01f, min: 0), c = ctx.Options.Float("c", 0.1f, min: 0);
-        int maxSteps = ctx.Options.Int("max-steps", ctx.Quick ? 100 : 5000, min: 1, max: 1_000_000);
-        var hint = ctx.NonFiniteHint(("lr", "the learning rate"), ("c", "the L1 weight"));
+        float lr = ctx.Get(Lr), c = ctx.Get(C);
+        int maxSteps = ctx.Get(MaxSteps);
+        var hint = ctx.NonFiniteHint((Lr, "the learning rate"), (C, "the L1 weight"));
 
         var model = LoadOrTrain(ctx, train);
         model.To(ctx.Device);
@@ -193,19 +194,20 @@ public sealed class AdversarialExperiment : IExperiment
     private static DigitsCnn LoadOrTrain(ExperimentContext ctx, Dataset train)
     {
         var model = new DigitsCnn(ctx.Rng(1));
-        var given = ctx.Options.String("checkpoint");
-        if (given is not null && ctx.Options.Has("epochs"))
+        var given = ctx.Get(CheckpointPath);
+        bool epochsGiven = ctx.Given(CommonOptions.Epochs);
+        if (given is not null && epochsGiven)
             throw new UsageException("adversarial: --epochs trains the digits CNN and --checkpoint loads one; give one or the other.");
         int epochs = ctx.Epochs(10);
         var path = given ?? Path.Combine(Path.GetDirectoryName(ctx.FinalDir)!, "digits", "checkpoints", "digits_cnn.ckpt");
-        if (given is not null || (File.Exists(path) && !ctx.Quick && !ctx.Options.Has("epochs")))
+        if (given is not null || (File.Exists(path) && !ctx.Quick && !epochsGiven))
         {
             if (!File.Exists(path)) throw new FileNotFoundException($"adversarial: checkpoint '{path}' not found.");
             Checkpoint.Load(path, model);
             ctx.Log($"attacking the digits CNN from {path}");
             return model;
         }
-        ctx.Log($"training the digits CNN for {epochs} epoch(s) (the digits recipe){(ctx.Options.Has("epochs") ? "" : ": no digits checkpoint found")}");
+        ctx.Log($"training the digits CNN for {epochs} epoch(s) (the digits recipe){(epochsGiven ? "" : ": no digits checkpoint found")}");
         var trainer = new Trainer(model) { Output = ctx.Output, NonFiniteHint = ctx.NonFiniteHint() };
         trainer.Compile(new Adam(model.Parameters()), (p, y) => Losses.SparseCategoricalCrossEntropy(p, y), new SparseCategoricalAccuracy());
         trainer.Fit(train, epochs, 10, generator: ctx.Rng(2));

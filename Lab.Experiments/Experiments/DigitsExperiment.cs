@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using Lab.Core;
 using Lab.Core.Autodiff;
@@ -20,11 +21,9 @@ public sealed class DigitsExperiment : IExperiment
 {
     public string Name => "digits";
     public string Description => "digits CNN (8x8): custom train/test steps with My_loss/My_accuracy, or Keras Compile/Fit";
-    public IReadOnlyList<OptionSpec> Options =>
-    [
-        new("style", "custom|keras", "training style", "custom", ["custom", "keras"]),
-        new("batch-size", "N", "mini-batch size", "10"),
-    ];
+    public static readonly Option<string> Style = Define.Choice("--style", "training style", ["custom", "keras"]);
+    public static readonly Option<int> BatchSize = Define.Int("--batch-size", "mini-batch size", 10, min: 1);
+    public IReadOnlyList<Option> Options => [Style, BatchSize];
 
     /// <summary>Exercise 3/4: the step written by hand, with metrics of its own.</summary>
     public sealed class CustomStepTrainer(DigitsCnn model) : Trainer(model)
@@ -69,11 +68,11 @@ public sealed class DigitsExperiment : IExperiment
         var model = new DigitsCnn(ctx.Rng(1));
         model.To(ctx.Device);
         ctx.Log(model.Summary(1, 1, 8, 8));
-        int epochs = ctx.Epochs(10), batch = ctx.Options.Int("batch-size", 10, min: 1);
+        int epochs = ctx.Epochs(10), batch = ctx.Get(BatchSize);
 
         Trainer trainer;
         string lossKey, accuracyKey;
-        if (ctx.Options.String("style", "custom") == "keras")
+        if (ctx.Get(Style) == "keras")
         {
             trainer = new Trainer(model) { Output = ctx.Output };
             trainer.Compile(new Adam(model.Parameters()), (p, y) => Losses.SparseCategoricalCrossEntropy(p, y), new SparseCategoricalAccuracy());

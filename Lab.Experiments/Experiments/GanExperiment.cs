@@ -1,8 +1,8 @@
+using System.CommandLine;
 using System.Diagnostics;
 using Lab.Core;
 using Lab.Core.Autodiff;
 using Lab.Core.Data;
-using Lab.Core.Optim;
 using Lab.Core.Training;
 using Lab.Experiments.Cli;
 using Lab.Models;
@@ -23,89 +23,39 @@ public sealed class GanExperiment : IExperiment
 {
     public string Name => "gan";
     public string Description => "GAN on 8x8 digits (5 discriminator steps per generator step), compared with 1:1";
-    public IReadOnlyList<OptionSpec> Options =>
-    [
-        new("d-steps", "N", "discriminator updates per generator update", "5"),
-        new("compare-d-steps", "N", "also train a GAN with this ratio for the comparison figure (0: none)", "1"),
-        new("batch-size", "N", "mini-batch size", "16"),
-        new("loss", "gan|wgan-gp", "the seed's GAN loss, or WGAN-GP: the wgan-gp experiment, with its options and results/wgan-gp", "gan", [LossGan, LossWganGp]),
-        DigitsSource.TrainOn,
-        new("fakes", "eval|train", "the generator's mode when it makes the discriminator's fakes: inference (the seed's Keras solution) or training (batch statistics, as a plain PyTorch loop)", "eval", ["eval", "train"]),
-        new("judge-samples", "CSV", "train nothing: judge a samples.csv in GenLab's layout (e.g. from bench/pytorch/gan_recipe.py) against this seed's held-out digits"),
-    ];
-
     public const string LossGan = "gan", LossWganGp = "wgan-gp";
 
-    /// <summary>The seed's train_step with its two optimizers and two loss trackers.</summary>
-    public sealed class GanTrainer : Trainer
-    {
-        private readonly Gan _gan;
-        private readonly Adam _dOptimizer, _gOptimizer;
-        private readonly Generator _noise;
-
-        public GanTrainer(Gan gan, int discriminatorSteps, Generator noise) : base(gan)
-        {
-            _gan = gan;
-            _noise = noise;
-            DiscriminatorSteps = discriminatorSteps;
-            _dOptimizer = new Adam(gan.Discriminator.Parameters());
-            _gOptimizer = new Adam(gan.Generator.Parameters());
-        }
-
-        public int DiscriminatorSteps { get; }
-        /// <summary>Whether the discriminator's fakes come from the generator in training mode (batch statistics) rather than inference mode.</summary>
-        public bool FakesInTrainingMode { get; init; }
-        public Mean DLoss { get; } = new("d_loss");
-        public Mean GLoss { get; } = new("g_loss");
-        public override IReadOnlyList<Metric> Metrics => [DLoss, GLoss];
-
-        protected override void TrainStep(Batch batch)
-        {
-            var (generator, discriminator) = (_gan.Generator, _gan.Discriminator);
-            int n = batch.Size;
-            float dLoss = 0;
-            for (int k = 0; k < DiscriminatorSteps; k++)
-            {
-                // Fakes from the generator in inference mode; no gradient reaches it from this loss.
-                Tensor fake;
-                if (FakesInTrainingMode) generator.Train(); else generator.Eval();
-                using (new NoGrad()) fake = generator.Generate(n, _noise);
-                _dOptimizer.ZeroGrad();
-                var lossD = discriminator.Loss(batch.X, fake);
-                lossD.Backward();
-                _dOptimizer.Step();
-                dLoss = lossD.Item();
-            }
-            generator.Train();
-            _gOptimizer.ZeroGrad();
-            var lossG = discriminator.GeneratorLoss(generator.Generate(n, _noise));
-            lossG.Backward();
-            _gOptimizer.Step();
-            DLoss.Update(dLoss, n);
-            GLoss.Update(lossG, n);
-        }
-    }
+    public static readonly Option<int> DSteps = Define.Int("--d-steps", "discriminator updates per generator update", 5, min: 1, max: 100);
+    public static readonly Option<int> CompareDSteps = Define.Int("--compare-d-steps", "also train a GAN with this ratio for the comparison figure (0: none)", 1, min: 0, max: 100);
+    public static readonly Option<int> BatchSize = Define.Int("--batch-size", "mini-batch size", 16, min: 1);
+    public static readonly Option<string> Loss = Define.Choice("--loss",
+        "the seed's GAN loss, or WGAN-GP: the wgan-gp experiment, with its options and results/wgan-gp", [LossGan, LossWganGp]);
+    public static readonly Option<string> Fakes = Define.Choice("--fakes",
+        "the generator's mode when it makes the discriminator's fakes: inference (the seed's Keras solution) or training (batch statistics, as a plain PyTorch loop)", ["eval", "train"]);
+    public static readonly Option<string?> JudgeSamples = Define.OptionalText("--judge-samples", "CSV",
+        "train nothing: judge a samples.csv in GenLab's layout (e.g. from bench/pytorch/gan_recipe.py) against this seed's held-out digits");
+    public IReadOnlyList<Option> Options => [DSteps, CompareDSteps, BatchSize, Loss, DigitsSource.TrainOn, Fakes, JudgeSamples];
 
     public void Run(ExperimentContext ctx)
     {
         // Program hands `gan --loss wgan-gp` to the wgan-gp experiment before a context exists.
-        if (ctx.Options.String("loss", LossGan) != LossGan)
-            throw new UsageException($"gan: --loss {ctx.Options.String("loss")} is run by the wgan-gp experiment.");
+        if (ctx.Get(Loss) != LossGan)
+            throw new UsageException($"gan: --loss {ctx.Get(Loss)} is run by the wgan-gp experiment.");
         var (train, heldOut) = DigitsSource.ForGenerativeModel(ctx);
-        int epochs = ctx.Epochs(20), batch = ctx.Options.Int("batch-size", 16, min: 1);
-        int dSteps = ctx.Options.Int("d-steps", 5, min: 1, max: 100);
-        int compareSteps = ctx.Options.Int("compare-d-steps", 1, min: 0, max: 100);
+        int epochs = ctx.Epochs(20), batch = ctx.Get(BatchSize);
+        int dSteps = ctx.Get(DSteps);
+        int compareSteps = ctx.Get(CompareDSteps);
         var judge = GeneratedDigits.Judge(ctx, heldOut);
-        if (ctx.Options.String("judge-samples", "") is { Length: > 0 } csv)
+        if (ctx.Get(JudgeSamples) is { Length: > 0 } csv)
         {
-            if (!ctx.Options.Has("out"))
+            if (!ctx.Given(CommonOptions.Out))
                 throw new UsageException("gan: --judge-samples needs --out DIR (its judged metrics would replace results/gan).");
             judge(GeneratedDigits.Read(csv), "");
             return;
         }
 
         var clock = Stopwatch.StartNew();
-        bool trainFakes = ctx.Options.String("fakes", "eval") == "train";
+        bool trainFakes = ctx.Get(Fakes) == "train";
         var (gan, history) = Train(ctx, train, dSteps, epochs, batch, verbose: 1, trainFakes);
         ctx.Metric("train_seconds", clock.Elapsed.TotalSeconds);
         ctx.Metric("d_steps", dSteps);

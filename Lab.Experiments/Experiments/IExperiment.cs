@@ -7,6 +7,7 @@ public interface IExperiment
 {
     string Name { get; }
     string Description { get; }
-    IReadOnlyList<OptionSpec> Options { get; }
+    /// <summary>The experiment's own options (the common ones are added to every experiment: <see cref="Cli.CommonOptions"/>).</summary>
+    IReadOnlyList<System.CommandLine.Option> Options { get; }
     void Run(ExperimentContext context);
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using Lab.Core;
 using Lab.Core.Data;
@@ -23,12 +24,11 @@ public sealed class MnistExperiment : IExperiment
 
     public string Name => "mnist";
     public string Description => "Keras tutorial CNN on 28x28 IDX data (Fashion-MNIST by default), time per epoch and test accuracy";
-    public IReadOnlyList<OptionSpec> Options =>
-    [
-        new("data", "DIR", "folder with train-/t10k- images and labels IDX files (.gz or plain)", FashionMnistFiles.DefaultDirectory),
-        new("synthetic", "", "random images and labels of the same size, for timing only (accuracy means nothing)"),
-        new("batch-size", "N", "mini-batch size", "32"),
-    ];
+    public static readonly Option<string> Data = Define.Text("--data", "DIR",
+        "folder with train-/t10k- images and labels IDX files (.gz or plain)", FashionMnistFiles.DefaultDirectory);
+    public static readonly Option<bool> Synthetic = Define.Flag("--synthetic", "random images and labels of the same size, for timing only (accuracy means nothing)");
+    public static readonly Option<int> BatchSize = Define.Int("--batch-size", "mini-batch size", 32, min: 1);
+    public IReadOnlyList<Option> Options => [Data, Synthetic, BatchSize];
 
     /// <summary>Wall time of every epoch (Fit's own work: batches, metrics, progress).</summary>
     public sealed class EpochTimer : Callback
@@ -58,12 +58,12 @@ public sealed class MnistExperiment : IExperiment
         trainer.Compile(new Adam(model.Parameters()), (p, y) => Losses.SparseCategoricalCrossEntropy(p, y), new SparseCategoricalAccuracy());
 
         var timer = new EpochTimer();
-        var history = trainer.Fit(train, ctx.Epochs(5), ctx.Options.Int("batch-size", 32, min: 1),
+        var history = trainer.Fit(train, ctx.Epochs(5), ctx.Get(BatchSize),
             callbacks: [.. ctx.StandardCallbacks(), timer], generator: ctx.Rng(2));
         var clock = Stopwatch.StartNew();
         var result = trainer.Evaluate(test, 256);
         ctx.Metric("data", source);
-        ctx.Metric("synthetic", ctx.Options.Flag("synthetic"));
+        ctx.Metric("synthetic", ctx.Get(Synthetic));
         ctx.Metric("train_images", train.Count);
         ctx.Metric("test_images", test.Count);
         ctx.Metric("epoch_seconds", timer.Seconds);
@@ -73,7 +73,7 @@ public sealed class MnistExperiment : IExperiment
         ctx.Metric("test_loss", result["loss"]);
         ctx.WriteHistory(history);
         ctx.Log($"time per epoch {string.Join(", ", timer.Seconds.Select(s => $"{s:0.0}s"))} on {ctx.Device}; " +
-                $"test accuracy {result["accuracy"]:0.0000}{(ctx.Options.Flag("synthetic") ? " (random data: meaningless)" : "")}");
+                $"test accuracy {result["accuracy"]:0.0000}{(ctx.Get(Synthetic) ? " (random data: meaningless)" : "")}");
 
         var probabilities = trainer.Predict(test.FeaturesTensor().Narrow(0, 0, Math.Min(test.Count, 16)), 16).To(Device.Cpu);
         MnistFigures.Draw(ctx, test, probabilities, history, source);
@@ -81,13 +81,13 @@ public sealed class MnistExperiment : IExperiment
 
     private static (Dataset Train, Dataset Test, string Source) Load(ExperimentContext ctx)
     {
-        if (ctx.Options.Flag("synthetic"))
+        if (ctx.Get(Synthetic))
         {
-            if (ctx.Options.Has("data")) throw new UsageException("mnist: give --data DIR or --synthetic, not both.");
+            if (ctx.Given(Data)) throw new UsageException("mnist: give --data DIR or --synthetic, not both.");
             var g = ctx.Rng(9);
             return (Random(g, ctx.Quick ? QuickTrain : 60000), Random(g, ctx.Quick ? QuickTest : 10000), "synthetic");
         }
-        var dir = ctx.Options.String("data", FashionMnistFiles.DefaultDirectory);
+        var dir = ctx.Get(Data);
         var files = FashionMnistFiles.TryLocate(out var reason, dir)
             ?? throw new UsageException($"mnist: {reason} Give --data DIR with the four IDX files " +
                 "(train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, each optionally .gz), " +

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using Lab.Core;
 using Lab.Core.Autodiff;
@@ -25,83 +26,60 @@ public sealed class ScoreDigitsExperiment : IExperiment
 {
     public string Name => "score-digits";
     public string Description => "noise-conditional score network on 8x8 digits: denoising score matching, annealed Langevin sampling";
-    public IReadOnlyList<OptionSpec> Options =>
-    [
-        new("levels", "L", "noise levels on the geometric ladder", "20"),
-        new("sigma-max", "X", "largest noise level", "the largest distance between two training digits"),
-        new("sigma-min", "X", "smallest noise level", "0.01"),
-        new("steps-per-level", "N", "Langevin steps at each level", "20"),
-        new("step-eps", "X", "ε of the step size ε σ²/σ_min²", "1e-5"),
-        new("net", "conv|mlp", "score network: 3x3 convolutions with a global code of the image, or an MLP on the 64 pixels", "conv", ["conv", "mlp"]),
-        new("hidden", "N", "width of the score network (channels of the conv net, units of the MLP)", "32 (conv), 256 (mlp)"),
-        new("batch-size", "N", "mini-batch size", "64"),
-        new("lr", "X", "Adam learning rate", "0.001"),
-        new("lr-schedule", "cosine|constant", "learning rate over the epochs", "cosine", ["cosine", "constant"]),
-        new("ema", "X", "decay of the weight average used for sampling (0: none)", "0.999"),
-        new("checkpoint", "PATH", "sample from a trained network (a score_digits.ckpt) instead of training one"),
-        DigitsSource.TrainOn,
-    ];
+    public static readonly Option<int> Levels = Define.Int("--levels", "noise levels on the geometric ladder", 20, min: 1, max: 1000, quick: 5);
+    public static readonly Option<float?> SigmaMax = Define.OptionalFloat("--sigma-max", "X", "largest noise level [default: the largest distance between two training digits]", min: 1e-4f);
+    public static readonly Option<float> SigmaMin = Define.Float("--sigma-min", "X", "smallest noise level (at most --sigma-max)", 0.01f, min: 1e-5f);
+    public static readonly Option<int> StepsPerLevel = Define.Int("--steps-per-level", "Langevin steps at each level", 20, min: 1, max: 10_000, quick: 1);
+    public static readonly Option<float> StepEps = Define.Float("--step-eps", "X", "ε of the step size ε σ²/σ_min²", 1e-5f);
+    public static readonly Option<string> Net = Define.Choice("--net", "score network: 3x3 convolutions with a global code of the image, or an MLP on the 64 pixels", ["conv", "mlp"]);
+    public static readonly Option<int?> Hidden = Define.OptionalInt("--hidden",
+        $"width of the score network (channels of the conv net, up to {MaxConvChannels}; units of the MLP) [default: {ConvChannels} (conv), {MlpUnits} (mlp)]", min: 1, max: 16384);
+    public static readonly Option<int> BatchSize = Define.Int("--batch-size", "mini-batch size", 64, min: 1);
+    public static readonly Option<float> Lr = Define.Float("--lr", "X", "Adam learning rate", 1e-3f);
+    public static readonly Option<string> LrSchedule = Define.Choice("--lr-schedule", "learning rate over the epochs", ["cosine", "constant"]);
+    public static readonly Option<float> Ema = Define.Float("--ema", "X", "decay of the weight average used for sampling (0: none)", 0.999f, max: 0.999999f);
+    public static readonly Option<string?> CheckpointPath = Define.OptionalText("--checkpoint", "PATH", "sample from a trained network (a score_digits.ckpt) instead of training one");
+    public IReadOnlyList<Option> Options =>
+        [Levels, SigmaMax, SigmaMin, StepsPerLevel, StepEps, Net, Hidden, BatchSize, Lr, LrSchedule, Ema, CheckpointPath, DigitsSource.TrainOn];
 
-    /// <summary>Denoising score matching with a random level per image, and the weight average after each step.</summary>
-    public sealed class DenoisingTrainer : Trainer
-    {
-        private readonly NoiseConditionalScoreNet _net;
-        private readonly float[] _sigmas;
-        private readonly Generator _noise;
-        private readonly WeightAverage? _average;
-
-        public DenoisingTrainer(NoiseConditionalScoreNet net, float[] sigmas, float lr, Generator noise, WeightAverage? average) : base(net)
-        {
-            _net = net;
-            _sigmas = sigmas;
-            _noise = noise;
-            _average = average;
-            Optimizer = new Adam(net.Parameters(), lr);
-        }
-
-        protected override void TrainStep(Batch batch)
-        {
-            var sigmas = new float[batch.Size];
-            for (int i = 0; i < sigmas.Length; i++) sigmas[i] = _sigmas[_noise.NextInt(_sigmas.Length)];
-            Optimizer!.ZeroGrad();
-            var loss = _net.DenoisingLoss(batch.X, sigmas, _noise);
-            loss.Backward();
-            Optimizer.Step();
-            _average?.Update();
-            LossTracker.Update(loss, batch.Size);
-        }
-    }
+    private const int ConvChannels = 32, MaxConvChannels = 1024, MlpUnits = 256;
 
     /// <summary>Options that shape training, which sampling from --checkpoint skips.</summary>
-    private static readonly string[] TrainingOptions = ["epochs", "batch-size", "lr", "lr-schedule", "ema"];
+    private static readonly Option[] TrainingOptions = [CommonOptions.Epochs, BatchSize, Lr, LrSchedule, Ema];
 
     public void Run(ExperimentContext ctx)
     {
-        var checkpoint = ctx.Options.String("checkpoint");
-        if (checkpoint is not null && TrainingOptions.FirstOrDefault(ctx.Options.Has) is string unused)
-            throw new UsageException($"score-digits: --{unused} shapes training, which --checkpoint skips; give one or the other.");
+        var checkpoint = ctx.Get(CheckpointPath);
+        if (checkpoint is not null && TrainingOptions.FirstOrDefault(ctx.Given) is { } unused)
+            throw new UsageException($"score-digits: {unused.Name} shapes training, which --checkpoint skips; give one or the other.");
 
         // Data, and the top of the noise ladder: the largest distance between two training digits.
         var (train, heldOut) = DigitsSource.ForGenerativeModel(ctx);
         double largest = LargestDistance(train);
         ctx.Metric("largest_distance", largest);
-        float sigmaMax = ctx.Options.Float("sigma-max", (float)largest, min: 1e-4f);
-        float sigmaMin = ctx.Options.Float("sigma-min", 0.01f, min: 1e-5f, max: sigmaMax);
-        int levels = ctx.Options.Int("levels", ctx.Quick ? 5 : 20, min: 1, max: 1000);
+        float sigmaMax = ctx.Get(SigmaMax) ?? (float)largest;
+        float sigmaMin = ctx.Get(SigmaMin);
+        if (sigmaMin > sigmaMax)
+            throw new UsageException($"score-digits: '--sigma-min {sigmaMin}' must be at most the largest noise level {sigmaMax} (--sigma-max).");
+        int levels = ctx.Get(Levels);
         var sigmas = Ladder(sigmaMax, sigmaMin, levels);
         ctx.Log($"largest distance between training digits {largest:0.000}; {levels} noise levels from {sigmaMax:0.000} to {sigmaMin}");
         ctx.Metric("sigmas", sigmas);
 
-        int steps = ctx.Options.Int("steps-per-level", ctx.Quick ? 1 : 20, min: 1, max: 10_000);
-        float eps = ctx.Options.Float("step-eps", 1e-5f, min: 0);
+        int steps = ctx.Get(StepsPerLevel);
+        float eps = ctx.Get(StepEps);
 
         // Model and training.
-        NoiseConditionalScoreNet net = ctx.Options.String("net", "conv") == "conv"
-            ? new ScoreConvNet(channels: ctx.Options.Int("hidden", 32, min: 1, max: 1024), generator: ctx.Rng(1))
-            : new ScoreMlpNet(hidden: ctx.Options.Int("hidden", 256, min: 1, max: 16384), generator: ctx.Rng(1));
+        bool conv = ctx.Get(Net) == "conv";
+        int hidden = ctx.Get(Hidden) ?? (conv ? ConvChannels : MlpUnits);
+        if (conv && hidden > MaxConvChannels)
+            throw new UsageException($"score-digits: '--hidden {hidden}' must be between 1 and {MaxConvChannels} for the conv net.");
+        NoiseConditionalScoreNet net = conv
+            ? new ScoreConvNet(channels: hidden, generator: ctx.Rng(1))
+            : new ScoreMlpNet(hidden: hidden, generator: ctx.Rng(1));
         net.To(ctx.Device);
         ctx.Log(net.Summary(1, 64));
-        float decay = ctx.Options.Float("ema", 0.999f, min: 0, max: 0.999999f);
+        float decay = ctx.Get(Ema);
         var history = new History();
         if (checkpoint is string path)
         {
@@ -115,7 +93,7 @@ public sealed class ScoreDigitsExperiment : IExperiment
         // Annealed Langevin sampling; the first 100 chains are kept after every level for the GIF.
         var clock = Stopwatch.StartNew();
         var (samples, frames) = AnnealedLangevin(net, sigmas, GeneratedDigits.SampleCount, steps, eps, ctx.Rng(5), ctx.Device,
-            ctx.NonFiniteHint(("step-eps", "the step size ε"), ("sigma-max", "the largest noise level")));
+            ctx.NonFiniteHint((StepEps, "the step size ε"), (SigmaMax, "the largest noise level")));
         ctx.Metric("sampling_seconds", clock.Elapsed.TotalSeconds);
         ctx.Metric("steps_per_level", steps);
         ctx.Metric("step_eps", eps);
@@ -127,10 +105,10 @@ public sealed class ScoreDigitsExperiment : IExperiment
     private static History Train(ExperimentContext ctx, NoiseConditionalScoreNet net, Dataset train, float[] sigmas, float decay)
     {
         var average = decay > 0 ? new WeightAverage(net, decay) : null;
-        var trainer = new DenoisingTrainer(net, sigmas, ctx.Options.Float("lr", 1e-3f, min: 0), ctx.Rng(4), average)
+        var trainer = new DenoisingTrainer(net, sigmas, ctx.Get(Lr), ctx.Rng(4), average)
         {
             Output = ctx.Output,
-            NonFiniteHint = ctx.NonFiniteHint(("lr", "the learning rate"), ("sigma-max", "the largest noise level")),
+            NonFiniteHint = ctx.NonFiniteHint((Lr, "the learning rate"), (SigmaMax, "the largest noise level")),
         };
         int epochs = ctx.Epochs(300);
         var clock = Stopwatch.StartNew();
@@ -140,7 +118,7 @@ public sealed class ScoreDigitsExperiment : IExperiment
             if ((epoch + 1) % every == 0 || epoch + 1 == epochs)
                 ctx.Log($"epoch {epoch + 1}/{epochs}: loss {logs["loss"]:0.00000} ({clock.Elapsed.TotalSeconds:0}s)");
         });
-        var history = trainer.Fit(train, epochs, ctx.Options.Int("batch-size", 64, min: 1),
+        var history = trainer.Fit(train, epochs, ctx.Get(BatchSize),
             callbacks: [.. ctx.StandardCallbacks(), progress, .. Schedule(ctx, epochs)], generator: ctx.Rng(2), verbose: 0);
         ctx.Metric("train_seconds", clock.Elapsed.TotalSeconds);
         ctx.Metric("final_loss", history["loss"][^1]);
@@ -151,7 +129,7 @@ public sealed class ScoreDigitsExperiment : IExperiment
 
     /// <summary>Cosine decay to a tenth of the rate: the last epochs refine the weights the average is taken of.</summary>
     private static Callback[] Schedule(ExperimentContext ctx, int epochs) =>
-        ctx.Options.String("lr-schedule", "cosine") == "cosine" ? [new LearningRateScheduler(new CosineDecay(epochs, ctx.Options.Float("lr", 1e-3f) / 10))] : [];
+        ctx.Get(LrSchedule) == "cosine" ? [new LearningRateScheduler(new CosineDecay(epochs, ctx.Get(Lr) / 10))] : [];
 
     /// <summary>σ_1 = max > σ_2 > ... > σ_L = min with a constant ratio.</summary>
     public static float[] Ladder(float max, float min, int levels) =>

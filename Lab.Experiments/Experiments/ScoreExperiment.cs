@@ -1,8 +1,8 @@
+using System.CommandLine;
 using System.Diagnostics;
 using Lab.Core;
 using Lab.Core.Autodiff;
 using Lab.Core.Data;
-using Lab.Core.Optim;
 using Lab.Core.Training;
 using Lab.Experiments.Cli;
 using Lab.Models;
@@ -20,40 +20,14 @@ public sealed class ScoreExperiment : IExperiment
 {
     public string Name => "score";
     public string Description => "score matching on the toy mixture (exact Jacobian trace, or sliced) and Langevin sampling, as a GIF";
-    public IReadOnlyList<OptionSpec> Options =>
-    [
-        new("loss", "exact|sliced", "Hyvärinen's loss with the exact trace, or sliced score matching", "exact", ["exact", "sliced"]),
-        new("lr", "X", "Adam learning rate", "0.01"),
-        new("batch-size", "N", "mini-batch size", "16"),
-        new("samples", "N", "Langevin chains", "5000"),
-        new("steps", "N", "Langevin steps (one GIF frame each)", "50"),
-        new("eps", "X", "Langevin step size", "0.01"),
-        new("temperature", "T", "Langevin temperature", "1"),
-    ];
-
-    /// <summary>The seed's train step: the loss needs gradients of the model with respect to its input.</summary>
-    public sealed class ScoreTrainer : Trainer
-    {
-        private readonly ScoreMlp _model;
-        private readonly Generator? _projections;
-
-        /// <param name="projections">Random projections for sliced score matching; null for the exact loss.</param>
-        public ScoreTrainer(ScoreMlp model, float lr, Generator? projections) : base(model)
-        {
-            _model = model;
-            _projections = projections;
-            Optimizer = new Adam(model.Parameters(), lr);
-        }
-
-        protected override void TrainStep(Batch batch)
-        {
-            Optimizer!.ZeroGrad();
-            var loss = _projections is null ? _model.ImplicitLoss(batch.X) : _model.SlicedLoss(batch.X, _projections);
-            loss.Backward();
-            Optimizer.Step();
-            LossTracker.Update(loss, batch.Size);
-        }
-    }
+    public static readonly Option<string> Loss = Define.Choice("--loss", "Hyvärinen's loss with the exact trace, or sliced score matching", ["exact", "sliced"]);
+    public static readonly Option<float> Lr = Define.Float("--lr", "X", "Adam learning rate", 0.01f);
+    public static readonly Option<int> BatchSize = Define.Int("--batch-size", "mini-batch size", 16, min: 1);
+    public static readonly Option<int> Samples = Define.Int("--samples", "Langevin chains", 5000, min: 1, max: 1_000_000, quick: 1000);
+    public static readonly Option<int> Steps = Define.Int("--steps", "Langevin steps (one GIF frame each)", 50, min: 1, max: 10_000, quick: 10);
+    public static readonly Option<float> Eps = Define.Float("--eps", "X", "Langevin step size", 0.01f);
+    public static readonly Option<float> Temperature = Define.Float("--temperature", "T", "Langevin temperature", 1f);
+    public IReadOnlyList<Option> Options => [Loss, Lr, BatchSize, Samples, Steps, Eps, Temperature];
 
     public void Run(ExperimentContext ctx)
     {
@@ -63,22 +37,22 @@ public sealed class ScoreExperiment : IExperiment
         ctx.WriteCsv("data.csv", ["x0", "x1", "label"],
             Enumerable.Range(0, data.Count).Select(i => (IReadOnlyList<double>)[Math.Round(data.Sample(i)[0], 5), Math.Round(data.Sample(i)[1], 5), data.Target(i)[0]]));
 
-        int n = ctx.Options.Int("samples", ctx.Quick ? 1000 : 5000, min: 1, max: 1_000_000);
-        int steps = ctx.Options.Int("steps", ctx.Quick ? 10 : 50, min: 1, max: 10_000);
-        float eps = ctx.Options.Float("eps", 0.01f, min: 0), temperature = ctx.Options.Float("temperature", 1f, min: 0);
+        int n = ctx.Get(Samples);
+        int steps = ctx.Get(Steps);
+        float eps = ctx.Get(Eps), temperature = ctx.Get(Temperature);
 
         // Model and training.
         var model = new ScoreMlp(ctx.Rng(1));
         model.To(ctx.Device);
         ctx.Log(model.Summary(1, 2));
-        bool sliced = ctx.Options.String("loss", "exact") == "sliced";
-        var trainer = new ScoreTrainer(model, ctx.Options.Float("lr", 1e-2f, min: 0), sliced ? ctx.Rng(4) : null)
+        bool sliced = ctx.Get(Loss) == "sliced";
+        var trainer = new ScoreTrainer(model, ctx.Get(Lr), sliced ? ctx.Rng(4) : null)
         {
             Output = ctx.Output,
-            NonFiniteHint = ctx.NonFiniteHint(("lr", "the learning rate"), ("batch-size", "the batch size")),
+            NonFiniteHint = ctx.NonFiniteHint((Lr, "the learning rate"), (BatchSize, "the batch size")),
         };
         var clock = Stopwatch.StartNew();
-        var history = trainer.Fit(data, ctx.Epochs(20), ctx.Options.Int("batch-size", 16, min: 1),
+        var history = trainer.Fit(data, ctx.Epochs(20), ctx.Get(BatchSize),
             callbacks: ctx.StandardCallbacks(), generator: ctx.Rng(2));
         ctx.Metric("train_seconds", clock.Elapsed.TotalSeconds);
         ctx.Metric("loss_kind", sliced ? "sliced" : "exact");
@@ -88,7 +62,7 @@ public sealed class ScoreExperiment : IExperiment
 
         // Langevin sampling from N(0, std(data)²), every step kept as a frame.
         var frames = Langevin(model, n, Std(data.Features), steps, eps, temperature, ctx.Rng(5), ctx.Device,
-            ctx.NonFiniteHint(("eps", "the step size"), ("temperature", "the temperature")));
+            ctx.NonFiniteHint((Eps, "the step size"), (Temperature, "the temperature")));
         var final = frames[^1];
         ctx.WriteCsv("samples.csv", ["x0", "x1"], Enumerable.Range(0, n).Select(i => (IReadOnlyList<double>)[Math.Round(final[2 * i], 5), Math.Round(final[2 * i + 1], 5)]));
 

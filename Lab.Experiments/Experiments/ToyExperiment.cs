@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using Lab.Core;
 using Lab.Core.Data;
@@ -18,17 +19,15 @@ public sealed class ToyExperiment : IExperiment
 {
     public string Name => "toy";
     public string Description => "toy 2-D mixture classifier (163 parameters): Keras-style Fit or explicit loop; noisy-sin regression";
-    public IReadOnlyList<OptionSpec> Options =>
-    [
-        new("loop", "keras|explicit", "training style", "keras", ["keras", "explicit"]),
-        new("task", "classification|regression", "what to fit", "classification", ["classification", "regression"]),
-        new("batch-size", "N", "mini-batch size", "10"),
-    ];
+    public static readonly Option<string> Loop = Define.Choice("--loop", "training style", ["keras", "explicit"]);
+    public static readonly Option<string> Task = Define.Choice("--task", "what to fit", ["classification", "regression"]);
+    public static readonly Option<int> BatchSize = Define.Int("--batch-size", "mini-batch size", 10, min: 1);
+    public IReadOnlyList<Option> Options => [Loop, Task, BatchSize];
 
     public void Run(ExperimentContext ctx)
     {
-        bool explicitLoop = ctx.Options.String("loop", "keras") == "explicit";
-        if (ctx.Options.String("task", "classification") == "regression")
+        bool explicitLoop = ctx.Get(Loop) == "explicit";
+        if (ctx.Get(Task) == "regression")
         {
             if (explicitLoop) throw new UsageException("toy: --loop explicit trains the classifier; --task regression always uses Fit.");
             RunRegression(ctx);
@@ -45,7 +44,7 @@ public sealed class ToyExperiment : IExperiment
         model.To(ctx.Device);
         ctx.Log(model.Summary(1, 2));
 
-        int epochs = ctx.Epochs(5), batch = ctx.Options.Int("batch-size", 10, min: 1);
+        int epochs = ctx.Epochs(5), batch = ctx.Get(BatchSize);
         var adam = new Adam(model.Parameters());
         Tensor Loss(Tensor p, Tensor y) => Losses.SparseCategoricalCrossEntropy(p, y);
         var trainer = new Trainer(model) { Output = ctx.Output, NonFiniteHint = ctx.NonFiniteHint() };
@@ -108,7 +107,7 @@ public sealed class ToyExperiment : IExperiment
         ctx.Log(model.Summary(1, 1));
         var trainer = new Trainer(model) { Output = ctx.Output, NonFiniteHint = ctx.NonFiniteHint() };
         trainer.Compile(new Adam(model.Parameters()), (p, y) => Losses.Mse(p, y), new Core.Training.MeanSquaredError());
-        var history = trainer.Fit(train, ctx.Epochs(5), ctx.Options.Int("batch-size", 10, min: 1), callbacks: ctx.StandardCallbacks(), generator: ctx.Rng(2));
+        var history = trainer.Fit(train, ctx.Epochs(5), ctx.Get(BatchSize), callbacks: ctx.StandardCallbacks(), generator: ctx.Rng(2));
         var result = trainer.Evaluate(test);
         ctx.Metric("test_loss", result["loss"]);
         ctx.Metric("test_mse", result["mse"]);

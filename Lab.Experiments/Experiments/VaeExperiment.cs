@@ -1,8 +1,8 @@
+using System.CommandLine;
 using System.Diagnostics;
 using Lab.Core;
 using Lab.Core.Autodiff;
 using Lab.Core.Data;
-using Lab.Core.Optim;
 using Lab.Core.Training;
 using Lab.Experiments.Cli;
 using Lab.Models;
@@ -21,53 +21,19 @@ public sealed class VaeExperiment : IExperiment
 
     public string Name => "vae";
     public string Description => "variational autoencoder on 8x8 digits (T = 0.01): samples, reconstructions, temperature sweep";
-    public IReadOnlyList<OptionSpec> Options =>
-    [
-        new("temperature", "T", "decoder variance T in the reconstruction term", "0.01"),
-        new("batch-size", "N", "mini-batch size", "16"),
-        new("sweep", "T1,T2,...|none", "temperatures to train and compare in the sweep figure", "0.001,0.01,0.1,1"),
-        DigitsSource.TrainOn,
-    ];
-
-    /// <summary>The seed's train_step: both loss terms tracked as metrics beside their sum.</summary>
-    public sealed class VaeTrainer : Trainer
-    {
-        private readonly Vae _vae;
-        private readonly Generator _noise;
-
-        public VaeTrainer(Vae vae, float temperature, Generator noise) : base(vae)
-        {
-            _vae = vae;
-            _noise = noise;
-            Temperature = temperature;
-            Optimizer = new Adam(vae.Parameters());
-        }
-
-        public float Temperature { get; }
-        public Mean KlLoss { get; } = new("kl_loss");
-        public Mean ReconstructionLoss { get; } = new("reconstruction_loss");
-        public override IReadOnlyList<Metric> Metrics => [LossTracker, KlLoss, ReconstructionLoss];
-
-        protected override void TrainStep(Batch batch)
-        {
-            Optimizer!.ZeroGrad();
-            var (kl, reconstruction) = _vae.Loss(batch.X, _noise, Temperature);
-            var loss = kl + reconstruction;
-            loss.Backward();
-            Optimizer.Step();
-            LossTracker.Update(loss, batch.Size);
-            KlLoss.Update(kl, batch.Size);
-            ReconstructionLoss.Update(reconstruction, batch.Size);
-        }
-    }
+    public static readonly Option<float> Temperature = Define.Float("--temperature", "T", "decoder variance T in the reconstruction term", 0.01f, min: 1e-6f);
+    public static readonly Option<int> BatchSize = Define.Int("--batch-size", "mini-batch size", 16, min: 1);
+    public static readonly Option<float[]> Sweep = Define.FloatList("--sweep", "T1,T2,...|none", "temperatures to train and compare in the sweep figure",
+        SweepTemperatures, min: 1e-6f);
+    public IReadOnlyList<Option> Options => [Temperature, BatchSize, Sweep, DigitsSource.TrainOn];
 
     public void Run(ExperimentContext ctx)
     {
         // Data: the digits in [0, 1] (labels are carried along, never used).
         var (train, heldOut) = DigitsSource.ForGenerativeModel(ctx);
-        float temperature = ctx.Options.Float("temperature", 0.01f, min: 1e-6f);
-        int epochs = ctx.Epochs(20), batch = ctx.Options.Int("batch-size", 16, min: 1);
-        var sweepTemperatures = ctx.Options.FloatList("sweep", SweepTemperatures, min: 1e-6f);
+        float temperature = ctx.Get(Temperature);
+        int epochs = ctx.Epochs(20), batch = ctx.Get(BatchSize);
+        var sweepTemperatures = ctx.Get(Sweep);
 
         // Model and training.
         var clock = Stopwatch.StartNew();

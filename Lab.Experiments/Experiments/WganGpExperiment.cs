@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Lab.Core;
@@ -24,24 +25,21 @@ public sealed class WganGpExperiment : IExperiment
 
     public string Name => "wgan-gp";
     public string Description => "WGAN-GP on 8x8 digits: conv critic, gradient penalty λ = 10, 5 critic steps per generator step, beside the seed's GAN";
-    public IReadOnlyList<OptionSpec> Options =>
-    [
-        new("critic-steps", "N", "critic updates per generator update (n_critic)", "5"),
-        new("lambda", "X", "gradient penalty weight λ", "10"),
-        new("lr", "X", "Adam learning rate of both networks (β = (0, 0.9))", "0.0001"),
-        new("batch-size", "N", "mini-batch size (one critic update per batch)", "16"),
-        new("critic-width", "N", "channels of the critic's first convolution (the second has twice as many)", "32"),
-        new("compare", "gan|none", "also train the seed's GAN (5:1, 20 epochs) for the comparison", "gan", ["gan", "none"]),
-        DigitsSource.TrainOn,
-    ];
+    public static readonly Option<int> CriticSteps = Define.Int("--critic-steps", "critic updates per generator update (n_critic)", 5, min: 1, max: 100);
+    public static readonly Option<float> Lambda = Define.Float("--lambda", "X", "gradient penalty weight λ", 10f);
+    public static readonly Option<float> Lr = Define.Float("--lr", "X", "Adam learning rate of both networks (β = (0, 0.9))", 1e-4f);
+    public static readonly Option<int> BatchSize = Define.Int("--batch-size", "mini-batch size (one critic update per batch)", 16, min: 1);
+    public static readonly Option<int> CriticWidth = Define.Int("--critic-width", "channels of the critic's first convolution (the second has twice as many)", 32, min: 1, max: 1024);
+    public static readonly Option<string> Compare = Define.Choice("--compare", "also train the seed's GAN (5:1, 20 epochs) for the comparison", ["gan", "none"]);
+    public IReadOnlyList<Option> Options => [CriticSteps, Lambda, Lr, BatchSize, CriticWidth, Compare, DigitsSource.TrainOn];
 
     public void Run(ExperimentContext ctx)
     {
         var (train, heldOut) = DigitsSource.ForGenerativeModel(ctx);
-        int epochs = ctx.Epochs(DefaultEpochs), batch = ctx.Options.Int("batch-size", 16, min: 1);
-        int criticSteps = ctx.Options.Int("critic-steps", 5, min: 1, max: 100);
-        int width = ctx.Options.Int("critic-width", 32, min: 1, max: 1024);
-        float lambda = ctx.Options.Float("lambda", 10f, min: 0), lr = ctx.Options.Float("lr", 1e-4f, min: 0);
+        int epochs = ctx.Epochs(DefaultEpochs), batch = ctx.Get(BatchSize);
+        int criticSteps = ctx.Get(CriticSteps);
+        int width = ctx.Get(CriticWidth);
+        float lambda = ctx.Get(Lambda), lr = ctx.Get(Lr);
         var judge = GeneratedDigits.Judge(ctx, heldOut);
 
         // Model: the seed's generator and a conv critic.
@@ -54,7 +52,7 @@ public sealed class WganGpExperiment : IExperiment
         var trainer = new WganGpTrainer(gan, ctx.Rng(4), criticSteps, lambda, lr, label: Name)
         {
             Output = ctx.Output,
-            NonFiniteHint = ctx.NonFiniteHint(("lr", "the learning rate"), ("lambda", "the penalty weight")),
+            NonFiniteHint = ctx.NonFiniteHint((Lr, "the learning rate"), (Lambda, "the penalty weight")),
         };
         var clock = Stopwatch.StartNew();
         var history = trainer.Fit(train, epochs, batch, callbacks: ctx.StandardCallbacks(), generator: ctx.Rng(2));
@@ -81,7 +79,7 @@ public sealed class WganGpExperiment : IExperiment
 
         // The seed's GAN on the same digits, judged by the same classifier.
         Tensor? ganSamples = null;
-        if (ctx.Options.String("compare", "gan") == "gan")
+        if (ctx.Get(Compare) == "gan")
         {
             int ganEpochs = ctx.Quick ? 1 : 20;
             ctx.Log($"comparison: training the seed's GAN (5 discriminator steps per generator step, {ganEpochs} epochs)");

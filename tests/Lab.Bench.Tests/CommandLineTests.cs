@@ -18,6 +18,8 @@ public class CommandLineTests
     [InlineData("conv-quick: 'threads=0' needs an integer from 1 to 1024", "conv-quick", "threads=0")]
     [InlineData("conv-quick: unknown argument 'fast'", "conv-quick", "fast")]
     [InlineData("gemm-quick: 'mpt=0' needs an integer from 1 to", "gemm-quick", "mpt=0")]
+    [InlineData("throughput: --device needs a value", "throughput", "--device", "--json")]
+    [InlineData("no command given", new string[0])]
     public void BadCommandLinesSayWhatWasWrongAndExitWithTwo(string message, params string[] args)
     {
         using var folder = new Folder();
@@ -25,7 +27,22 @@ public class CommandLineTests
         Assert.Equal(2, r.Code);
         Assert.Contains(message, r.Error);
         Assert.DoesNotContain("   at ", r.Error);
-        if (args[0] == "nope") Assert.Contains("usage:", r.Error);
+        if (args is [] or ["nope"]) Assert.Contains("usage:", r.Error);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(folder.Path));
+    }
+
+    [Fact]
+    public void HelpListsTheCommandsAndThroughputsOptionsWithTheirDefaults()
+    {
+        using var folder = new Folder();
+        var root = Bench(folder.Path, "--help");
+        Assert.Equal(0, root.Code);
+        foreach (var command in new[] { "throughput", "gemm-quick", "conv-quick", "bdn" }) Assert.Contains($"  {command} ", root.Output);
+        var throughput = Bench(folder.Path, "throughput", "--help");
+        Assert.Equal(0, throughput.Code);
+        Assert.Matches(@"--seconds <S> +measured seconds per workload and device \[default: 5\]", throughput.Output);
+        Assert.Matches(@"--device <cpu\|cuda\|all> .*\[default: cpu\]", throughput.Output);
+        Assert.Contains("--no-save", throughput.Output);
         Assert.Empty(Directory.EnumerateFileSystemEntries(folder.Path));
     }
 
@@ -33,7 +50,7 @@ public class CommandLineTests
     public void AUsersFilesInResultsBenchAreRefusedBeforeMeasuringAndGenLabsAreReplaced()
     {
         using var folder = new Folder();
-        File.WriteAllText(Path.Combine(folder.Path, "GenLab.slnx"), "<Solution />"); // the repository root the command looks for
+        File.WriteAllText(Path.Combine(folder.Path, "GenLab.sln"), ""); // the repository root the command looks for
         var bench = Path.Combine(folder.Path, "results", "bench");
         Directory.CreateDirectory(bench);
         File.WriteAllText(Path.Combine(bench, "throughput.md"), "my own table");

@@ -16,7 +16,13 @@ public class CommandLineTests
         Assert.Contains("--d-steps", Cli.Run("gan", "--help").Output);
         Assert.Contains("--data", Cli.Run("all", "--help").Output);
         Assert.Contains("--critic-steps", Cli.Run("wgan-gp", "--help").Output);
-        Assert.Contains("--loss gan|wgan-gp", Cli.Run("gan", "--help").Output);
+        Assert.Contains("--loss <gan|wgan-gp>", Cli.Run("gan", "--help").Output);
+        // Every option's default is written once, in its definition, and shown by --help.
+        Assert.Contains("--d-steps <N>", Cli.Run("gan", "--help").Output);
+        Assert.Matches(@"--d-steps <N> +discriminator updates per generator update \[default: 5\]", Cli.Run("gan", "--help").Output);
+        Assert.Matches(@"--samples <N> +Langevin chains \(1000 with --quick\) \[default: 5000\]", Cli.Run("score", "--help").Output);
+        Assert.Contains("[default: cpu]", Cli.Run("toy", "--help").Output);
+        Assert.Equal(2, Cli.Run().Code);   // no experiment: the help, and the usage error's code
         Assert.Contains("--critic-steps", Cli.Run("gan", "--loss", "wgan-gp", "--help").Output);
     }
 
@@ -54,7 +60,12 @@ public class CommandLineTests
     [InlineData("--epochs trains the digits CNN and --checkpoint loads one", "adversarial", "--checkpoint", "x.ckpt", "--epochs", "2")]
     [InlineData("--lr shapes training, which --checkpoint skips", "score-digits", "--checkpoint", "x.ckpt", "--lr", "0.1")]
     [InlineData("'--samples 2000000000' must be between 1 and 1000000", "score", "--samples", "2000000000")]
-    [InlineData("'--hidden 100000' must be between 1 and 1024", "score-digits", "--hidden", "100000")]
+    [InlineData("'--hidden 100000' must be between 1 and 16384", "score-digits", "--hidden", "100000")]
+    [InlineData("'--hidden 2000' must be between 1 and 1024 for the conv net", "score-digits", "--hidden", "2000")]
+    [InlineData("option '--levels' needs a value", "score-digits", "--levels", "--quick")]
+    [InlineData("unexpected argument 'extra'", "toy", "extra")]
+    [InlineData("unknown option '--bogus'", "toy", "--bogus=1")]
+    [InlineData("'--sigma-min 0.5' must be at most the largest noise level 0.1", "score-digits", "--sigma-max", "0.1", "--sigma-min", "0.5")]
     public void BadCommandLinesExitWithCodeTwoAndSayWhy(string message, params string[] args)
     {
         using var folder = new TempFolder();

@@ -27,7 +27,7 @@ public class OptionMeaningTests(QuickRun run)
             .Where(e => e.TryGetProperty("Option", out _))
             .Select(e => e.GetProperty("Option").GetString())
             .ToHashSet();
-        var unread = experiment.Options.Concat(Options.Common).Select(o => o.Name).Where(o => !read.Contains(o)).ToList();
+        var unread = experiment.Options.Concat(CommonOptions.All).Select(o => o.Name.TrimStart('-')).Where(o => !read.Contains(o)).ToList();
         Assert.True(unread.Count == 0, $"{name} lists options its run never reads: {string.Join(", ", unread)}");
     }
 

@@ -238,8 +238,8 @@ public class OutputFolderTests
     internal static string RepoRoot()
     {
         for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "GenLab.slnx"))) return d.FullName;
-        throw new InvalidOperationException("GenLab.slnx not found above " + AppContext.BaseDirectory);
+            if (File.Exists(Path.Combine(d.FullName, "GenLab.sln"))) return d.FullName;
+        throw new InvalidOperationException("GenLab.sln not found above " + AppContext.BaseDirectory);
     }
 
     internal static void AssertSame(Dictionary<string, byte[]> before, string dir)

@@ -34,7 +34,7 @@ public class ModelTests
         Assert.Equal([4, 1, 8, 8], gen.Generate(4, g).ShapeArray());
         Assert.Equal([4, 1], new GanDiscriminator(g).Call(Tensor.Zeros(4, 1, 8, 8)).ShapeArray());
         Assert.Equal([2, 10], new MnistCnn(g).Call(Tensor.Zeros(2, 1, 28, 28)).ShapeArray());
-        Assert.Contains("Total params: 93,322", new MnistCnn(g).Summary(1, 1, 28, 28));
+        Assert.Contains("Total params: 93,322", new MnistCnn(g).Summary(1, 1, 28, 28).ToString());
     }
 
     [Fact]

@@ -2,7 +2,7 @@ using Lab.Core;
 using Lab.Core.Autodiff;
 using Lab.Core.Nn;
 
-namespace Lab.Experiments;
+namespace Lab.Models;
 
 /// <summary>
 /// An exponential moving average of a model's parameters (Song and Ermon 2020, technique 5): sampling with

@@ -1,0 +1,21 @@
+using System.CommandLine;
+
+namespace Lab.Experiments.Cli;
+
+/// <summary>The options every experiment (and `all`) takes.</summary>
+public static class CommonOptions
+{
+    /// <summary>The largest --epochs any run accepts.</summary>
+    public const int MaxEpochs = 100_000;
+
+    public static readonly Option<string?> Out = Define.OptionalText("--out", "DIR", "output folder [default: results/<experiment>]");
+    public static readonly Option<int> Seed = Define.Int("--seed", "random seed", 0, min: 0);
+    public static readonly Option<int?> Epochs = Define.OptionalInt("--epochs", "training epochs [default: the seed recipe's; 1 with --quick]", min: 1, max: MaxEpochs);
+    public static readonly Option<string> Device = Define.Choice("--device", "where tensors live", ["cpu", "cuda"]);
+    public static readonly Option<bool> Quick = Define.Flag("--quick", "tiny data and epochs: proves the pipeline in seconds (used by the tests)");
+    public static readonly Option<bool> DetectAnomaly = Define.Flag("--detect-anomaly",
+        "check every op's result for NaN or infinity and name the first op that made one (slow; also GENLAB_DETECT_ANOMALY=1)");
+    public static readonly Option<bool> Verbose = Define.Flag("--verbose", "print a failure's stack trace (it is always in the run log)");
+
+    public static readonly Option[] All = [Out, Seed, Epochs, Device, Quick, DetectAnomaly, Verbose];
+}
