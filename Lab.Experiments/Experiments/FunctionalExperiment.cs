@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Lab.Core;
 using Lab.Core.Data;
 using Lab.Core.Nn;
@@ -18,7 +19,8 @@ public sealed class FunctionalExperiment : IExperiment
 {
     public string Name => "functional";
     public string Description => "functional API: two inputs, two outputs, a shared encoder (fit per-output losses); Inception module; model plots";
-    public IReadOnlyList<OptionSpec> Options => [new("batch-size", "N", "mini-batch size", "32")];
+    public static readonly Option<int> BatchSize = Define.Int("--batch-size", "mini-batch size", 32, min: 1);
+    public IReadOnlyList<Option> Options => [BatchSize];
 
     public void Run(ExperimentContext ctx)
     {
@@ -47,7 +49,7 @@ public sealed class FunctionalExperiment : IExperiment
             },
             lossWeights: new Dictionary<string, float> { ["diff"] = 4f, ["sign"] = 1f },
             metrics: new Dictionary<string, Metric[]> { ["sign"] = [new SparseCategoricalAccuracy()] });
-        var history = trainer.Fit(train, ctx.Epochs(20), ctx.Options.Int("batch-size", 32, min: 1), validationData: test,
+        var history = trainer.Fit(train, ctx.Epochs(20), ctx.Get(BatchSize), validationData: test,
             callbacks: ctx.StandardCallbacks(), generator: ctx.Rng(7));
         var result = trainer.Evaluate(test, verbose: 0);
         foreach (var key in new[] { "loss", "diff_loss", "sign_loss", "sign_accuracy" }) ctx.Metric("test_" + key, result[key]);
@@ -57,7 +59,7 @@ public sealed class FunctionalExperiment : IExperiment
 
         var inception = Inception();
         ctx.Log(inception.Summary());
-        ctx.WriteText("summary.txt", model.Summary() + "\n" + inception.Summary());
+        ctx.WriteText("summary.txt", FunctionalSummary.Render(model) + "\n" + FunctionalSummary.Render(inception));
         foreach (var (name, m) in new[] { ("twin", model), ("inception", inception) })
         {
             var graph = m.Graph();

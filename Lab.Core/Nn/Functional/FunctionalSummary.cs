@@ -4,7 +4,7 @@ using System.Text;
 namespace Lab.Core.Nn;
 
 /// <summary>One row of a functional model's summary: a layer (or input) with its shapes, parameters and inbound tensors.</summary>
-public sealed record SummaryRow(string Name, string Type, string OutputShape, long Parameters, IReadOnlyList<string> ConnectedTo);
+public sealed record FunctionalSummaryRow(string Name, string Type, string OutputShape, long Parameters, IReadOnlyList<string> ConnectedTo);
 
 /// <summary>
 /// Keras's summary of a functional model: one row per layer in the order the model runs them, inputs first, with the
@@ -13,9 +13,9 @@ public sealed record SummaryRow(string Name, string Type, string OutputShape, lo
 /// </summary>
 public static class FunctionalSummary
 {
-    public static IReadOnlyList<SummaryRow> Rows(Model model)
+    public static IReadOnlyList<FunctionalSummaryRow> Rows(Model model)
     {
-        var rows = new List<SummaryRow>();
+        var rows = new List<FunctionalSummaryRow>();
         var seen = new HashSet<object>(ReferenceEqualityComparer.Instance);
         foreach (var node in model.Nodes)
         {
@@ -32,6 +32,16 @@ public static class FunctionalSummary
                 [.. calls.SelectMany(n => n.Inputs.Select(t => t.Reference))]));
         }
         return rows;
+    }
+
+    /// <summary>The summary as a value the programs render (<see cref="ModelSummary"/>), "Connected to" filled.</summary>
+    public static ModelSummary Table(Model model)
+    {
+        var rows = Rows(model).Select(r => new SummaryRow(r.Name, r.Type, r.OutputShape, r.Parameters, string.Join(", ", r.ConnectedTo))).ToList();
+        long parameters = model.ParameterCount();
+        long trainable = model.Parameters().Where(p => p.RequiresGrad).Sum(p => (long)p.Numel);
+        long buffers = model.NamedBuffers().Sum(b => (long)b.Tensor.Numel);
+        return new ModelSummary(model.Name ?? nameof(Model), rows, trainable, parameters - trainable + buffers);
     }
 
     /// <summary>The summary as text, as Keras prints it.</summary>

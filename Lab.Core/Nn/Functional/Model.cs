@@ -241,8 +241,11 @@ public sealed class Model : Module
         return names;
     }
 
-    /// <summary>Keras's functional summary: one row per layer with its output shape, parameters and inbound layers.</summary>
-    public string Summary() => FunctionalSummary.Render(this);
+    /// <summary>
+    /// Keras's functional summary as a value: one row per layer with its output shape, parameters and inbound layers
+    /// ("Connected to"); <see cref="FunctionalSummary.Render"/> gives Keras's own text.
+    /// </summary>
+    public ModelSummary Summary() => FunctionalSummary.Table(this);
 
     /// <summary>The graph of layers for a picture (Keras's plot_model): boxes with shapes, and edges.</summary>
     public ModelGraph Graph() => ModelGraph.Of(this);

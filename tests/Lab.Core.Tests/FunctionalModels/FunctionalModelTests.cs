@@ -270,7 +270,11 @@ public class FunctionalModelTests
         Assert.Equal("(None, 10)", rows[3].OutputShape);
         Assert.Equal("[(None, 4)]", rows[0].OutputShape);
 
-        var text = model.Summary();
+        var table = model.Summary();
+        Assert.True(table.HasConnections);
+        Assert.Equal("shared[0][0], shared[1][0]", table.Rows[3].ConnectedTo);
+        Assert.Equal(36, table.TotalParams);
+        var text = FunctionalSummary.Render(model);
         var lines = text.Split('\n');
         Assert.Equal("Model: \"twin\"", lines[0]);
         Assert.Matches(@"^ Layer \(type\) +Output Shape +Param # +Connected to$", lines[2]);
