@@ -19,6 +19,7 @@ public sealed class Options
         new("device", "cpu|cuda", "where tensors live", "cpu", ["cpu", "cuda"]),
         new("quick", "", "tiny data and epochs: proves the pipeline in seconds (used by the tests)"),
         new("detect-anomaly", "", "check every op's result for NaN or infinity and name the first op that made one (slow; also GENLAB_DETECT_ANOMALY=1)"),
+        new("video", "gif|mp4", "write animations through ffmpeg: a palette-optimised GIF or an H.264 MP4 (without ffmpeg: GenLab's own GIF, and a note)", "GenLab's own GIF", ["gif", "mp4"]),
         new("verbose", "", "print a failure's stack trace (it is always in the run log)"),
     ];
 
