@@ -141,7 +141,7 @@ public static partial class Plots
             plot.Axes.Left.TickGenerator = new NumericAutomatic
             {
                 IntegerTicksOnly = true,
-                TickDensity = 0.6,
+                MinimumTickSpacing = 45,
                 LabelFormatter = Decade,
                 MinorTickGenerator = new LogMinorTickGenerator(),
             };
