@@ -16,7 +16,8 @@ public static partial class Plots
         var plot = figure.Plot;
         Labels(plot, title, "x\u2081", "x\u2082");
         ClassLayers(plot, xy, labels, ClassCount(classCount, labels), PointSize(labels.Length));
-        plot.ShowLegend(Alignment.UpperRight);
+        var (x, y) = Split(xy, nameof(xy));
+        BestLegend(plot, x.Zip(y));
         return figure;
     }
 
@@ -55,7 +56,8 @@ public static partial class Plots
         bar.Axis.TickGenerator = Style.Ticks(Enumerable.Range(0, classes).Select(c => (double)c));
         plot.Axes.SetLimits(xRange.Min, xRange.Max, yRange.Min, yRange.Max);
         plot.HideGrid();
-        plot.ShowLegend(Alignment.UpperRight);
+        var (px, py) = Split(xy, nameof(xy));
+        BestLegend(plot, px.Zip(py), yRange);
         return figure;
     }
 
@@ -76,7 +78,7 @@ public static partial class Plots
         var curve = plot.Add.ScatterLine(curveX.Select(v => (double)v).ToArray(), curveY.Select(v => (double)v).ToArray(), Style.Class(1));
         curve.LineWidth = 2.5f;
         curve.LegendText = curveLabel;
-        plot.ShowLegend(Alignment.UpperRight);
+        BestLegend(plot, x.Zip(y, (a, b) => ((double)a, (double)b)).Concat(curveX.Zip(curveY, (a, b) => ((double)a, (double)b))));
         return figure;
     }
 }

@@ -52,7 +52,7 @@ public static partial class Plots
                 if (validation) line.LinePattern = LinePattern.Dashed;
             }
             EpochTicks(plot);
-            plot.ShowLegend(Alignment.UpperRight);
+            BestLegend(plot, groups[g].Series.SelectMany(kv => kv.Value.Select((v, i) => (epochs[i], v))));
         }
         return figure;
     }
@@ -87,7 +87,7 @@ public static partial class Plots
             Curve(plot, xs[..series[s].Values.Count], series[s].Values, series[s].Name, s, markers ? SeriesMarkers[s % SeriesMarkers.Length] : MarkerShape.None);
         }
         if (yLimits is { } y) plot.Axes.SetLimitsY(y.Min, y.Max);
-        if (series.Count > 0) plot.ShowLegend(Alignment.UpperRight);
+        if (series.Count > 0) BestLegend(plot, series.SelectMany(s => s.Values.Select((v, i) => (xs[i], v))), yLimits);
         return figure;
     }
 

@@ -75,6 +75,33 @@ public static partial class Plots
         _ => 5,
     };
 
+    /// <summary>
+    /// Shows the legend in the corner that covers the fewest data points (matplotlib's "best", in its order of
+    /// preference on ties: upper right, upper left, lower left, lower right). A corner is the 45% x 35% of the data's
+    /// extent (or of the given limits) that a legend of a few lines covers.
+    /// </summary>
+    private static void BestLegend(Plot plot, IEnumerable<(double X, double Y)> points, (double Min, double Max)? yLimits = null)
+    {
+        var finite = points.Where(p => double.IsFinite(p.X) && double.IsFinite(p.Y)).ToList();
+        var corner = Alignment.UpperRight;
+        if (finite.Count > 0)
+        {
+            double x0 = finite.Min(p => p.X), x1 = finite.Max(p => p.X);
+            var (y0, y1) = yLimits ?? (finite.Min(p => p.Y), finite.Max(p => p.Y));
+            double U(double x) => x1 > x0 ? (x - x0) / (x1 - x0) : 0.5;
+            double V(double y) => y1 > y0 ? (y - y0) / (y1 - y0) : 0.5;
+            var candidates = new (Alignment Where, Func<double, double, bool> Covers)[]
+            {
+                (Alignment.UpperRight, (u, v) => u > 0.55 && v > 0.65),
+                (Alignment.UpperLeft, (u, v) => u < 0.45 && v > 0.65),
+                (Alignment.LowerLeft, (u, v) => u < 0.45 && v < 0.35),
+                (Alignment.LowerRight, (u, v) => u > 0.55 && v < 0.35),
+            };
+            corner = candidates.MinBy(c => finite.Count(p => c.Covers(U(p.X), V(p.Y)))).Where;
+        }
+        plot.ShowLegend(corner);
+    }
+
     private static void Labels(Plot plot, string? title, string? xLabel, string? yLabel)
     {
         if (title is not null) plot.Title(title, Style.TitleSize);

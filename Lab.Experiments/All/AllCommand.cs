@@ -97,7 +97,7 @@ public static class AllCommand
                 continue;
             }
             var runArgs = new List<string> { name, "--out", Path.Combine(root, name) };
-            foreach (var common in new[] { "seed", "epochs", "device" })
+            foreach (var common in new[] { "seed", "epochs", "device", "video" })
                 if (options.String(common) is string v) runArgs.AddRange(["--" + common, v]);
             foreach (var flag in new[] { "quick", "detect-anomaly" }) if (options.Flag(flag)) runArgs.Add("--" + flag);
             if (verbose) runArgs.Add("--verbose");

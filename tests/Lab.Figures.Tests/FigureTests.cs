@@ -133,6 +133,33 @@ public class FigureTests
     }
 
     [Fact]
+    public void TheLegend_GoesToTheCornerTheDataLeaveFree()
+    {
+        using var look = new Look();
+        // Curves that climb to the upper right above a flat baseline: only the upper-left corner is free.
+        var rising = Plots.Lines([0, 0.1, 0.2, 0.3, 0.4, 0.5],
+            [new Series("SGD", [0, 0.2, 0.7, 0.95, 1, 1]), new Series("FGSM", [0, 0.1, 0.5, 0.7, 0.8, 0.85]), new Series("chance", [0.1, 0.1, 0.1, 0.1, 0.1, 0.1])],
+            "Rising", "budget", "success", yLimits: (0, 1.02));
+        Assert.True(LegendX(look, rising, "rising", "SGD") < rising.Width / 2.0);
+        // Falling curves leave the upper right free, the default.
+        var falling = Plots.LossCurves([new Series("loss", [2, 1, 0.5, 0.3, 0.2, 0.15])], "Falling");
+        Assert.True(LegendX(look, falling, "falling", "loss") > falling.Width / 2.0);
+    }
+
+    /// <summary>Where the legend entry <paramref name="entry"/> starts, from the SVG's text positions.</summary>
+    private static double LegendX(Look look, Figure figure, string name, string entry)
+    {
+        look.Save(figure, name, entry);
+        var svg = System.Xml.Linq.XDocument.Load(Path.Combine(look.Folder, name + ".svg"));
+        var text = svg.Descendants().First(e => e.Name.LocalName == "text" && e.Value.Trim() == entry);
+        // Skia writes each text as transform="translate(left top)" with glyph offsets in x="0, 7.6, ...".
+        static double First(string? list) => list is null ? 0
+            : double.Parse(list.Split([' ', ',', '(', ')'], StringSplitOptions.RemoveEmptyEntries)[0], System.Globalization.CultureInfo.InvariantCulture);
+        string? transform = text.Attribute("transform")?.Value;
+        return First(transform?.Replace("translate", "")) + First(text.Attribute("x")?.Value);
+    }
+
+    [Fact]
     public void Lines_AndLossCurves_AndFit_AndLangevinFrames_Draw()
     {
         using var look = new Look();
