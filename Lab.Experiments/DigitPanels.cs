@@ -1,4 +1,4 @@
-using Lab.Core.Imaging;
+using Lab.Figures;
 
 namespace Lab.Experiments;
 
@@ -10,17 +10,13 @@ public static class DigitPanels
         string? title = null, int scale = 6)
     {
         int rows = (panels.Count + panelColumns - 1) / panelColumns;
-        var rasters = panels.Select(p => SampleGrid.Tile(p.Images, columns, scale, gap: 1)).ToArray();
-        int w = rasters.Max(r => r.Width), h = rasters.Max(r => r.Height);
+        var grids = panels.Select(p => Pictures.Tile(p.Images, columns, scale, gap: 1)).ToArray();
+        int w = grids.Max(g => g.Width), h = grids.Max(g => g.Height);
         var figure = new Figure(panelColumns * (w + 24) + 8, rows * (h + 40) + (title is null ? 8 : 40), rows, panelColumns) { Title = title };
         for (int i = 0; i < rows * panelColumns; i++)
         {
-            var axes = figure[i / panelColumns, i % panelColumns];
-            axes.Hidden = true;
-            if (i >= panels.Count) continue;
-            axes.Title = panels[i].Title;
-            axes.EqualAspect = true;
-            axes.Image(rasters[i], 0, rasters[i].Width, 0, rasters[i].Height);
+            if (i < panels.Count) figure.SetPicture(i / panelColumns, i % panelColumns, grids[i], panels[i].Title);
+            else figure.SetEmpty(i / panelColumns, i % panelColumns);
         }
         return figure;
     }

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Lab.Core;
 using Lab.Core.Autodiff;
-using Lab.Core.Imaging;
 using Lab.Core.IO;
 using Lab.Core.Logging;
 using Lab.Core.Nn;
@@ -11,6 +10,8 @@ using System.CommandLine;
 using Lab.Core.Training;
 using Lab.Experiments.Cli;
 using Lab.Experiments.Output;
+using Lab.Figures;
+using Lab.Figures.Animation;
 
 namespace Lab.Experiments;
 
@@ -40,6 +41,7 @@ public sealed class ExperimentContext : IDisposable
         Quick = Get(CommonOptions.Quick);
         Device = Device.Parse(Get(CommonOptions.Device));
         DetectAnomaly = Get(CommonOptions.DetectAnomaly) || Environment.GetEnvironmentVariable(DetectAnomalyVariable) is "1" or "true";
+        Video = Get(CommonOptions.Video) switch { "mp4" => VideoFormat.Mp4, "gif" => VideoFormat.FfmpegGif, _ => VideoFormat.ManagedGif };
         // The run's own flow of execution only (see Anomaly): tests running experiments side by side stay apart.
         Anomaly.Enabled = DetectAnomaly;
     }
@@ -165,19 +167,16 @@ public sealed class ExperimentContext : IDisposable
     public void WriteCsv(string file, IReadOnlyList<string> header, IEnumerable<IReadOnlyList<double>> rows)
         => CsvWriter.Write(PathFor(file), header, rows);
 
-    /// <summary>Saves a figure as name.png and name.svg (SVG only, with a note in the log, where Cairo is missing).</summary>
-    public void SaveFigure(Figure figure, string name)
-    {
-        var result = figure.Save(PathFor(name + ".png"));
-        if (result.Problem is not null) Log($"{name}: SVG only ({result.Problem})");
-    }
+    /// <summary>Saves a figure as name.png and name.svg.</summary>
+    public void SaveFigure(Figure figure, string name) => figure.Save(PathFor(name + ".png"));
 
-    /// <summary>Saves frames as name.gif (default 4 frames per second).</summary>
-    public void SaveGif(string name, IEnumerable<Figure> frames, int delayCentiseconds = 25)
-    {
-        var result = Animation.SaveGif(PathFor(name + ".gif"), frames, delayCentiseconds);
-        if (result.Problem is not null) Log($"{name}.gif not written ({result.Problem})");
-    }
+    /// <summary>How animations are written (--video gif|mp4 through ffmpeg; GenLab's own GIF encoder without the option).</summary>
+    public VideoFormat Video { get; }
+
+    /// <summary>Saves frames as name.gif, or name.mp4 with --video mp4 (4 frames per second by default). Where ffmpeg is
+    /// missing, one line says what to install and GenLab's own GIF is written.</summary>
+    public void SaveAnimation(string name, IEnumerable<Figure> frames, int delayCentiseconds = 25) =>
+        Animations.Save(PathFor(name), frames, Video, delayCentiseconds, Log);
 
     public void WriteHistory(Core.Training.History history, string file = "history.csv")
     {

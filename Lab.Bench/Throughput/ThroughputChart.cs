@@ -1,4 +1,4 @@
-using Lab.Core.Imaging;
+using Lab.Figures;
 
 namespace Lab.Bench.Throughput;
 
@@ -19,7 +19,8 @@ public static class ThroughputChart
         return (groups, series);
     }
 
-    public static SaveResult? Save(string pathWithoutExtension, IReadOnlyList<ThroughputResult> results)
+    /// <summary>Writes the chart as .png and .svg; returns the files, or null when there is nothing to draw.</summary>
+    public static IReadOnlyList<string>? Save(string pathWithoutExtension, IReadOnlyList<ThroughputResult> results)
     {
         var (groups, series) = Data(results);
         if (series.Count == 0) return null;

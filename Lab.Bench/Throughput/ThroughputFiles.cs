@@ -86,11 +86,7 @@ public static class ThroughputFiles
         }
         var written = new List<string> { json, md };
         var chart = ThroughputChart.Save(Path.Combine(dir, "throughput"), results);
-        if (chart is not null)
-        {
-            written.AddRange(chart.Written);
-            if (chart.Problem is not null) sb.AppendLine().AppendLine(inv, $"(chart: PNG not written: {chart.Problem})");
-        }
+        if (chart is not null) written.AddRange(chart);
         AtomicFile.WriteAllText(md, sb.ToString());
         BenchFolder.Mark(dir, "throughput " + string.Join(" ", CommandLine(o)), written.Select(Path.GetFileName).OfType<string>());
         return written;

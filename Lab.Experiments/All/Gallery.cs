@@ -85,13 +85,19 @@ public static class Gallery
             }
             if (Directory.Exists(dir))
             {
-                // PNGs and GIFs; an SVG stands in for a PNG that could not be rendered (no Cairo).
+                // PNGs and GIFs shown, each PNG's SVG linked; an MP4 (--video mp4) is linked, as Markdown cannot show it.
                 bool Shown(string f) => f.EndsWith(".png", StringComparison.Ordinal) || f.EndsWith(".gif", StringComparison.Ordinal)
-                    || (f.EndsWith(".svg", StringComparison.Ordinal) && !File.Exists(Path.ChangeExtension(f, ".png")));
+                    || f.EndsWith(".mp4", StringComparison.Ordinal);
                 foreach (var figure in Directory.EnumerateFiles(dir).Where(Shown).Order(StringComparer.Ordinal))
                 {
                     var file = Path.GetFileName(figure);
                     var caption = Path.GetFileNameWithoutExtension(file).Replace('_', ' ');
+                    if (file.EndsWith(".mp4", StringComparison.Ordinal))
+                    {
+                        sb.AppendLine($"**{caption}** (video: [{file}]({o.Experiment}/{file}))");
+                        sb.AppendLine();
+                        continue;
+                    }
                     var svg = Path.ChangeExtension(file, ".svg");
                     bool svgBeside = file.EndsWith(".png", StringComparison.Ordinal) && File.Exists(Path.Combine(dir, svg));
                     sb.AppendLine($"**{caption}**{(svgBeside ? $" ([svg]({o.Experiment}/{svg}))" : "")}");

@@ -15,7 +15,10 @@ public static class CommonOptions
     public static readonly Option<bool> Quick = Define.Flag("--quick", "tiny data and epochs: proves the pipeline in seconds (used by the tests)");
     public static readonly Option<bool> DetectAnomaly = Define.Flag("--detect-anomaly",
         "check every op's result for NaN or infinity and name the first op that made one (slow; also GENLAB_DETECT_ANOMALY=1)");
+    public static readonly Option<string> Video = Define.Choice("--video",
+        "how animations are written: GenLab's own GIF, or through ffmpeg a palette-optimised GIF or an H.264 MP4 (without ffmpeg: GenLab's own GIF, and a note)",
+        ["own", "gif", "mp4"]);
     public static readonly Option<bool> Verbose = Define.Flag("--verbose", "print a failure's stack trace (it is always in the run log)");
 
-    public static readonly Option[] All = [Out, Seed, Epochs, Device, Quick, DetectAnomaly, Verbose];
+    public static readonly Option[] All = [Out, Seed, Epochs, Device, Quick, DetectAnomaly, Video, Verbose];
 }

@@ -1,8 +1,8 @@
 using Lab.Core;
 using Lab.Core.Autodiff;
 using Lab.Core.Data;
-using Lab.Core.Imaging;
 using Lab.Core.Nn;
+using Lab.Figures;
 
 namespace Lab.Experiments.Experiments;
 

@@ -1,6 +1,6 @@
 using Lab.Core;
-using Lab.Core.Imaging;
 using Lab.Core.Training;
+using Lab.Figures;
 
 namespace Lab.Experiments.Experiments;
 

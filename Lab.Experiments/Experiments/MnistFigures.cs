@@ -1,7 +1,7 @@
 using Lab.Core;
 using Lab.Core.Data;
-using Lab.Core.Imaging;
 using Lab.Core.Training;
+using Lab.Figures;
 
 namespace Lab.Experiments.Experiments;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Lab.Core;
-using Lab.Core.Imaging;
 using Lab.Core.Training;
+using Lab.Figures;
 
 namespace Lab.Experiments.Experiments;
 
@@ -16,7 +16,7 @@ internal static class ScoreDigitsFigures
         string Label(int i) => i == 0 ? "start: U(0, 1) noise" : i <= sigmas.Length
             ? $"after σ = {sigmas[i - 1].ToString("0.###", CultureInfo.InvariantCulture)} ({i}/{sigmas.Length})" : "after the denoising step";
         var grids = frames.Select(f => DigitPanels.Rows(f, 64)).ToList();
-        ctx.SaveGif("annealing", grids.Select((g, i) => Plots.Samples(g, 10, Label(i))));
+        ctx.SaveAnimation("annealing", grids.Select((g, i) => Plots.Samples(g, 10, Label(i))));
         var shown = new[] { 0, sigmas.Length / 4, sigmas.Length / 2, 3 * sigmas.Length / 4, sigmas.Length, sigmas.Length + 1 }.Distinct().ToArray();
         ctx.SaveFigure(DigitPanels.Grids(shown.Select(i => (Label(i), (IReadOnlyList<float[]>)grids[i].Take(25).ToList())).ToList(), 5, 3,
             "Annealed Langevin dynamics, from noise to digits"), "annealing");

@@ -1,6 +1,6 @@
 using Lab.Core.Data;
-using Lab.Core.Imaging;
 using Lab.Core.Training;
+using Lab.Figures;
 
 namespace Lab.Experiments.Experiments;
 
@@ -11,7 +11,7 @@ internal static class ScoreFigures
     {
         var xy = data.Features;
         ctx.SaveFigure(Plots.ClassScatter(xy, data.Targets.Select(t => (int)t).ToArray(), "Toy mixture (training data)"), "data");
-        ctx.SaveGif("langevin", frames.Select((f, i) => Plots.LangevinFrame(xy, f, i + 1, frames.Count)));
+        ctx.SaveAnimation("langevin", frames.Select((f, i) => Plots.LangevinFrame(xy, f, i + 1, frames.Count)));
         ctx.SaveFigure(Plots.LangevinFrame(xy, frames[^1], frames.Count, frames.Count), "langevin_final");
         ctx.SaveFigure(Plots.LossCurves([new Series((string)ctx.Metrics["loss_kind"] == "sliced" ? "sliced score matching" : "Hyvärinen loss (exact trace)", history["loss"])],
             "Score-matching loss per epoch"), "loss");

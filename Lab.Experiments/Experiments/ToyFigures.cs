@@ -1,9 +1,9 @@
 using Lab.Core;
 using Lab.Core.Autodiff;
 using Lab.Core.Data;
-using Lab.Core.Imaging;
 using Lab.Core.Nn;
 using Lab.Core.Training;
+using Lab.Figures;
 
 namespace Lab.Experiments.Experiments;
 

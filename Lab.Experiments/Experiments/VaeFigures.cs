@@ -1,8 +1,8 @@
 using System.Globalization;
 using Lab.Core;
 using Lab.Core.Data;
-using Lab.Core.Imaging;
 using Lab.Core.Training;
+using Lab.Figures;
 
 namespace Lab.Experiments.Experiments;
 

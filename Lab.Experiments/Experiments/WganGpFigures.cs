@@ -1,6 +1,6 @@
 using Lab.Core;
-using Lab.Core.Imaging;
 using Lab.Core.Training;
+using Lab.Figures;
 
 namespace Lab.Experiments.Experiments;
 
@@ -25,8 +25,7 @@ internal static class WganGpFigures
             ], "Gradient penalty and the critic's gradient norm on interpolates", "value");
         // Head room above the curves for the legend (the norm sits near 1 for most of the run).
         double top = history["grad_norm"].Concat(history["gradient_penalty"]).Where(double.IsFinite).DefaultIfEmpty(1).Max();
-        penalty.Axes.YLimits = (0, Math.Max(1, top) * 1.4);
-        penalty.Axes.Legend = LegendLocation.UpperRight;
+        penalty.Plot.Axes.SetLimitsY(0, Math.Max(1, top) * 1.4);
         ctx.SaveFigure(penalty, "penalty");
         if (ganSamples is null) return;
 
