@@ -5,8 +5,11 @@ namespace Lab.Core.Nn;
 /// functional graph uses for a node with several inputs. Masks are [B, T] float tensors, 1 = keep, 0 = masked,
 /// one per input (or null).
 /// </summary>
-public interface IMultiInputModule
+public interface IMultiInputModule : IMultiInputLayer
 {
+    /// <summary>A functional model's call (Functional.Call with several inputs): no masks.</summary>
+    Tensor IMultiInputLayer.Forward(IReadOnlyList<Tensor> inputs) => Forward(inputs, null);
+
     /// <summary>The layer's output for <paramref name="inputs"/> in Keras's order, with optional per-input masks.</summary>
     Tensor Forward(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?>? masks = null);
 
