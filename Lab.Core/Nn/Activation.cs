@@ -13,7 +13,7 @@ public static class Activations
         Activation.Sigmoid => x.Sigmoid(),
         Activation.Tanh => x.Tanh(),
         Activation.Softplus => x.Softplus(),
-        Activation.Softmax => x.Softmax(1),
+        Activation.Softmax => x.Softmax(-1),   // Keras: over the last axis (a Dense on [B, T, D] normalises each step)
         _ => throw new ArgumentOutOfRangeException(nameof(a), a, "Unknown activation."),
     };
 

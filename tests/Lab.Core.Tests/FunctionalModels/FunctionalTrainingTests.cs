@@ -204,7 +204,7 @@ public class FunctionalTrainingTests
         var outs = new Tensor[2];
         void Step()
         {
-            using var scope = TensorScope.Begin();
+            using var scope = TensorScope.BeginRecycling();   // the zero-allocation step reuses tensor objects too
             opt.ZeroGrad();
             model.Run(inputs, outs);
             (Losses.Mse(outs[0], target) + Losses.SparseCategoricalCrossEntropy(outs[1], labels)).Backward();
