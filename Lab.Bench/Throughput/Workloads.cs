@@ -30,9 +30,9 @@ public abstract class WorkloadRun
     {
         int i = _next;
         _next = (_next + 1) % _inputs.Length;
-        // As in Trainer.Fit: the step's temporaries are recycled for the next step (TensorScope), and the
-        // loss is copied out, on the device, before they are.
-        using var scope = TensorScope.Begin();
+        // As in Trainer.Fit: the step's temporaries and tensor objects are recycled for the next step (TensorScope), and
+        // the loss is copied out, on the device, before they are.
+        using var scope = TensorScope.BeginRecycling();
         var loss = Step(_inputs[i], _labels.Length > 0 ? _labels[i] : null);
         if (_lastLoss is null || _lastLoss.Device != loss.Device)
             using (TensorScope.Suspend()) _lastLoss = Tensor.Zeros([1], loss.Device);

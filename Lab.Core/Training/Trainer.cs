@@ -137,10 +137,11 @@ public partial class Trainer
         bool everyStep = Device.Type == DeviceType.Cpu;
         foreach (var batch in epochBatches)
         {
-            // A step's temporaries are recycled for the next step (see TensorScope).
+            // A step's temporaries are recycled for the next step (see TensorScope). No tensor of the step leaves it
+            // (metrics and logs keep numbers), so the step also reuses the tensor objects: Fit allocates nothing per step.
             try
             {
-                using (TensorScope.Begin()) trainStep(batch);
+                using (TensorScope.BeginRecycling()) trainStep(batch);
             }
             catch (AnomalyException e) { throw NonFinite.FromAnomaly(e, epoch + 1, step + 1, NonFiniteHint); }
             step++;
@@ -190,7 +191,7 @@ public partial class Trainer
             int step = 0;
             foreach (var batch in epochBatches)
             {
-                using (TensorScope.Begin()) testStep(batch);
+                using (TensorScope.BeginRecycling()) testStep(batch);
                 ++step;
                 if (progress is { WantsUpdate: true }) progress.Update(step, Logs());
             }
