@@ -107,25 +107,40 @@ public sealed class Figure
     }
 
     /// <summary>Writes an SVG atomically: vector shapes and real text (font-family "DejaVu Sans"), pictures embedded as PNG.</summary>
-    public void SaveSvg(string path) => AtomicFile.Write(path, stream =>
+    public void SaveSvg(string path)
     {
-        using var skStream = new SKManagedWStream(stream);
-        using (var canvas = SKSvgCanvas.Create(SKRect.Create(Width, Height), skStream))
+        using var data = InMemory(stream =>
         {
+            using var canvas = SKSvgCanvas.Create(SKRect.Create(Width, Height), stream);
             Draw(canvas);
-        }
-        skStream.Flush();
-    });
+        });
+        AtomicFile.Write(path, data.SaveTo);
+    }
 
     /// <summary>Writes a one-page PDF atomically (vector, the bundled font embedded).</summary>
-    public void SavePdf(string path) => AtomicFile.Write(path, stream =>
+    public void SavePdf(string path)
     {
-        using var skStream = new SKManagedWStream(stream);
-        using var document = SKDocument.CreatePdf(skStream);
-        Draw(document.BeginPage(Width, Height));
-        document.EndPage();
-        document.Close();
-    });
+        using var data = InMemory(stream =>
+        {
+            using var document = SKDocument.CreatePdf(stream);
+            Draw(document.BeginPage(Width, Height));
+            document.EndPage();
+            document.Close();
+        });
+        AtomicFile.Write(path, data.SaveTo);
+    }
+
+    /// <summary>
+    /// What <paramref name="write"/> puts into a Skia stream, in native memory. Files are then written from managed code:
+    /// an I/O error (a full disk) raised inside Skia's write callback could not unwind through native frames and would
+    /// end the process instead of reaching the run's error handling.
+    /// </summary>
+    public static SKData InMemory(Action<SKWStream> write)
+    {
+        using var memory = new SKDynamicMemoryWStream();
+        write(memory);
+        return memory.DetachAsData();
+    }
 
     /// <summary>
     /// Writes <c>stem.png</c> and <c>stem.svg</c>; <paramref name="path"/> may end in .png or .svg (the extension is

@@ -109,12 +109,12 @@ public static class ModelPlot
                 }
                 break;
             case ".svg":
-                AtomicFile.Write(path, s =>
+                using (var svg = Lab.Figures.Figure.InMemory(stream =>
                 {
-                    using var managed = new SKManagedWStream(s);
-                    using var canvas = SKSvgCanvas.Create(new SKRect(0, 0, width, height), managed);
+                    using var canvas = SKSvgCanvas.Create(new SKRect(0, 0, width, height), stream);
                     Draw(canvas, graph, boxes, waypoints);
-                });
+                }))
+                    AtomicFile.Write(path, svg.SaveTo);
                 break;
             default:
                 throw new ArgumentException($"ModelPlot: '{path}' should end in .png or .svg.");
