@@ -11,7 +11,8 @@ public static partial class OpRegistry
     private static readonly float[] ValueMask25 = [1, 0, 1, 1, 0, 1, 1, 0, 1, 1];
     private static readonly float[] ValueMask24 = [1, 1, 0, 1, 1, 0, 1, 1];
 
-    private static Tensor Const(float[] values, params int[] shape) => Tensor.FromArray(values, shape);
+    /// <summary>A constant (a mask) on the device of the case's first input, so the CUDA comparison runs the case on CUDA alone.</summary>
+    private static Tensor Const(Tensor like, float[] values, params int[] shape) => Tensor.FromArray(values, shape, like.Device);
     private static double[] D(float[] values) => Array.ConvertAll(values, v => (double)v);
 
     /// <summary>A [Tq, Tv] causal mask: 1 where i &gt;= j.</summary>
@@ -39,16 +40,16 @@ public static partial class OpRegistry
             t => DenseAttention.ApplyScores(Attention.DotScores(t[0], t[2], null), t[1], null, null).Output,
             r => AttentionReference.ApplyScores(AttentionReference.Scores("dot", r[0], r[2], null), r[1], null, null, false).Output);
         yield return new("AttentionDotScaledMasked", [I(2, 3, 4), I(2, 5, 3), I(2, 5, 4), I()],
-            t => DenseAttention.ApplyScores(Attention.DotScores(t[0], t[2], t[3]), t[1], Const(ValueMask25, 2, 5).Unsqueeze(1), Const(QueryMask23, 2, 3)).Output,
+            t => DenseAttention.ApplyScores(Attention.DotScores(t[0], t[2], t[3]), t[1], Const(t[0], ValueMask25, 2, 5).Unsqueeze(1), Const(t[0], QueryMask23, 2, 3)).Output,
             r => AttentionReference.ApplyScores(AttentionReference.Scores("dot", r[0], r[2], r[3]), r[1], D(QueryMask23), D(ValueMask25), false).Output);
         yield return new("AttentionCausalWeights", [I(2, 3, 4), I(2, 5, 3), I(2, 5, 4)],
-            t => DenseAttention.ApplyScores(Attention.DotScores(t[0], t[2], null), t[1], Const(ValueMask25, 2, 5).Unsqueeze(1) * Const(CausalMask(3, 5), 3, 5), null).Weights,
+            t => DenseAttention.ApplyScores(Attention.DotScores(t[0], t[2], null), t[1], Const(t[0], ValueMask25, 2, 5).Unsqueeze(1) * Const(t[0], CausalMask(3, 5), 3, 5), null).Weights,
             r => AttentionReference.ApplyScores(AttentionReference.Scores("dot", r[0], r[2], null), r[1], null, D(ValueMask25), true).Weights);
         yield return new("AttentionConcat", [I(2, 3, 4), I(2, 4, 2), I(2, 4, 4), I(), I()],
             t => DenseAttention.ApplyScores(Attention.ConcatScores(t[0], t[2], t[3], t[4]), t[1], null, null).Output,
             r => AttentionReference.ApplyScores(AttentionReference.Scores("concat", r[0], r[2], r[3], r[4]), r[1], null, null, false).Output);
         yield return new("AdditiveAttentionMasked", [I(2, 3, 4), I(2, 5, 3), I(2, 5, 4), I(4)],
-            t => DenseAttention.ApplyScores(AdditiveAttention.AdditiveScores(t[0], t[2], t[3]), t[1], Const(ValueMask25, 2, 5).Unsqueeze(1), Const(QueryMask23, 2, 3)).Output,
+            t => DenseAttention.ApplyScores(AdditiveAttention.AdditiveScores(t[0], t[2], t[3]), t[1], Const(t[0], ValueMask25, 2, 5).Unsqueeze(1), Const(t[0], QueryMask23, 2, 3)).Output,
             r => AttentionReference.ApplyScores(AttentionReference.Scores("additive", r[0], r[2], r[3]), r[1], D(QueryMask23), D(ValueMask25), false).Output);
         yield return new("AdditiveAttentionUnscaled", [I(1, 4, 3), I(1, 2, 5)],
             t => DenseAttention.ApplyScores(AdditiveAttention.AdditiveScores(t[0], t[0].Narrow(1, 0, 2), null), t[1], null, null).Output,
@@ -67,10 +68,10 @@ public static partial class OpRegistry
         yield return new("MultiHeadAttention", mha, t => MultiHeadAttention.Compute(t[0], t[1], t[2], W(t), 2).Output, r => Ref(r, null).Item1);
         // Query, value and causal masks combined (Keras's _compute_attention_mask).
         bool Allowed(int n, int i, int j) => QueryMask23[n * 3 + i] != 0 && ValueMask24[n * 4 + j] != 0 && i >= j;
-        Tensor MaskOf() => Const(QueryMask23, 2, 3).Unsqueeze(2) * Const(ValueMask24, 2, 4).Unsqueeze(1) * Const(CausalMask(3, 4), 3, 4);
-        yield return new("MultiHeadAttentionMasked", mha, t => MultiHeadAttention.Compute(t[0], t[1], t[2], W(t), 2, MaskOf()).Output,
+        Tensor MaskOf(Tensor[] t) => Const(t[0], QueryMask23, 2, 3).Unsqueeze(2) * Const(t[0], ValueMask24, 2, 4).Unsqueeze(1) * Const(t[0], CausalMask(3, 4), 3, 4);
+        yield return new("MultiHeadAttentionMasked", mha, t => MultiHeadAttention.Compute(t[0], t[1], t[2], W(t), 2, MaskOf(t)).Output,
             r => Ref(r, Allowed).Item1);
-        yield return new("MultiHeadAttentionScores", mha, t => MultiHeadAttention.Compute(t[0], t[1], t[2], W(t), 2, MaskOf()).Scores,
+        yield return new("MultiHeadAttentionScores", mha, t => MultiHeadAttention.Compute(t[0], t[1], t[2], W(t), 2, MaskOf(t)).Scores,
             r => Ref(r, Allowed).Item2);
         // Self-attention without biases, four heads of one feature.
         yield return new("MultiHeadSelfAttentionNoBias", [I(2, 3, 4), I(4, 4, 1), I(4, 4, 1), I(4, 4, 1), I(4, 1, 4)],

@@ -51,17 +51,30 @@ public static partial class OpRegistry
         => Tensor.FromArray(Array.ConvertAll(mask, v => (float)v), [batch, mask.Length / batch], device);
 
     /// <summary>A layer case: the layer (seeded weights) moves to the input's device, so the CUDA check runs it too.</summary>
-    private static OpCase LayerCase(string name, int[] xShape, RecurrentLayer layer, Cell cell, RunOptions options, double[]? mask = null)
+    private static OpCase LayerCase(string name, int[] xShape, Func<RecurrentLayer> make, Cell cell, RunOptions options, double[]? mask = null)
     {
-        return new OpCase(name, [I(xShape)], t =>
+        var on = Twins(make);
+        return new OpCase(name, [I(xShape)], t => on(t[0].Device).Forward(t[0], mask is null ? null : MaskOn(mask, xShape[0], t[0].Device)), r =>
         {
-            layer.To(t[0].Device);
-            return layer.Forward(t[0], mask is null ? null : MaskOn(mask, xShape[0], t[0].Device));
-        }, r =>
-        {
+            var layer = on(Device.Cpu);
             var (kernel, recurrent, bias) = Weights(layer);
             return RecurrentReference.Run(cell, r[0], kernel, recurrent, bias, layer.Units, options with { Mask = mask }).Output;
         });
+    }
+
+    /// <summary>
+    /// One instance of a layer per device, each made by <paramref name="make"/> (seeded: the same weights): a CPU and a
+    /// CUDA run of a case then each differentiate through their own weights. Moving one instance with To() would move
+    /// the weights under the graph the other device's run still holds.
+    /// </summary>
+    internal static Func<Device, T> Twins<T>(Func<T> make) where T : Module
+    {
+        var instances = new Dictionary<Device, T>();
+        return device =>
+        {
+            if (!instances.TryGetValue(device, out var layer)) instances[device] = layer = (T)make().To(device);
+            return layer;
+        };
     }
 
     internal static (R Kernel, R Recurrent, R? Bias) Weights(RecurrentLayer layer) => layer switch
@@ -84,15 +97,20 @@ public static partial class OpRegistry
         return layer;
     }
 
-    private static OpCase BidirectionalCase(string name, MergeMode mode, Cell cell, RecurrentLayer layer)
+    private static OpCase BidirectionalCase(string name, MergeMode mode, Cell cell, Func<RecurrentLayer> make)
     {
-        var bi = new Bidirectional(layer, mode);
-        Randomised(bi.Backwards, 77);
+        var on = Twins(() =>
+        {
+            var made = new Bidirectional(make(), mode);
+            Randomised(made.Backwards, 77);
+            return made;
+        });
+        var bi = on(Device.Cpu);
+        var layer = bi.Forwards;
         var seq = new RunOptions(ReturnSequences: layer.ReturnSequences, ZeroOutputForMask: layer.ReturnSequences, Mask: MaskBT);
         return new OpCase(name, [I(2, 4, 3)], t =>
         {
-            bi.To(t[0].Device);
-            return bi.Forward(t[0], MaskOn(MaskBT, 2, t[0].Device));
+            return on(t[0].Device).Forward(t[0], MaskOn(MaskBT, 2, t[0].Device));
         }, r =>
         {
             var (k1, u1, b1) = Weights(bi.Forwards);
@@ -129,32 +147,32 @@ public static partial class OpRegistry
         yield return new("Select0[3,4,2]", [I(3, 4, 2)], t => t[0].Select(1), r => r[0].Narrow(0, 1, 1).Reshape([4, 2]));
         yield return new("SelectLast[4,3]", [I(4, 3)], t => t[0].Select(3), r => r[0].Narrow(0, 3, 1).Reshape([3]));
 
-        yield return LayerCase("LayerLstmSequences[2,4,3]", [2, 4, 3], Randomised(new Lstm(3, 3, returnSequences: true, generator: new Generator(1)), 11),
+        yield return LayerCase("LayerLstmSequences[2,4,3]", [2, 4, 3], () => Randomised(new Lstm(3, 3, returnSequences: true, generator: new Generator(1)), 11),
             Cell.Lstm, new RunOptions(ReturnSequences: true));
-        yield return LayerCase("LayerLstmBackwardsMasked[2,4,3]", [2, 4, 3], Randomised(new Lstm(3, 2, goBackwards: true, generator: new Generator(2)), 12),
+        yield return LayerCase("LayerLstmBackwardsMasked[2,4,3]", [2, 4, 3], () => Randomised(new Lstm(3, 2, goBackwards: true, generator: new Generator(2)), 12),
             Cell.Lstm, new RunOptions(GoBackwards: true), MaskBT);
-        yield return LayerCase("LayerLstmSequencesMasked[3,3,2]", [3, 3, 2], Randomised(new Lstm(2, 3, returnSequences: true, generator: new Generator(3)), 13),
+        yield return LayerCase("LayerLstmSequencesMasked[3,3,2]", [3, 3, 2], () => Randomised(new Lstm(2, 3, returnSequences: true, generator: new Generator(3)), 13),
             Cell.Lstm, new RunOptions(ReturnSequences: true), MaskBT3);
-        yield return LayerCase("LayerGruSequences[2,4,3]", [2, 4, 3], Randomised(new Gru(3, 3, returnSequences: true, generator: new Generator(4)), 14),
+        yield return LayerCase("LayerGruSequences[2,4,3]", [2, 4, 3], () => Randomised(new Gru(3, 3, returnSequences: true, generator: new Generator(4)), 14),
             Cell.Gru, new RunOptions(ReturnSequences: true));
-        yield return LayerCase("LayerGruMasked[2,4,3]", [2, 4, 3], Randomised(new Gru(3, 2, generator: new Generator(5)), 15),
+        yield return LayerCase("LayerGruMasked[2,4,3]", [2, 4, 3], () => Randomised(new Gru(3, 2, generator: new Generator(5)), 15),
             Cell.Gru, new RunOptions(), MaskBT);
-        yield return LayerCase("LayerGruResetBefore[2,4,3]", [2, 4, 3], Randomised(new Gru(3, 3, returnSequences: true, goBackwards: true, resetAfter: false, generator: new Generator(6)), 16),
+        yield return LayerCase("LayerGruResetBefore[2,4,3]", [2, 4, 3], () => Randomised(new Gru(3, 3, returnSequences: true, goBackwards: true, resetAfter: false, generator: new Generator(6)), 16),
             Cell.GruResetBefore, new RunOptions(ReturnSequences: true, GoBackwards: true));
-        yield return LayerCase("LayerGruResetBeforeMasked[3,3,2]", [3, 3, 2], Randomised(new Gru(2, 2, resetAfter: false, generator: new Generator(7)), 17),
+        yield return LayerCase("LayerGruResetBeforeMasked[3,3,2]", [3, 3, 2], () => Randomised(new Gru(2, 2, resetAfter: false, generator: new Generator(7)), 17),
             Cell.GruResetBefore, new RunOptions(), MaskBT3);
-        yield return LayerCase("LayerSimpleRnnSequences[2,4,3]", [2, 4, 3], Randomised(new SimpleRnn(3, 4, returnSequences: true, generator: new Generator(8)), 18),
+        yield return LayerCase("LayerSimpleRnnSequences[2,4,3]", [2, 4, 3], () => Randomised(new SimpleRnn(3, 4, returnSequences: true, generator: new Generator(8)), 18),
             Cell.SimpleRnn, new RunOptions(ReturnSequences: true), MaskBT);
-        yield return LayerCase("LayerSimpleRnnBackwards[1,5,2]", [1, 5, 2], Randomised(new SimpleRnn(2, 3, goBackwards: true, generator: new Generator(9)), 19),
+        yield return LayerCase("LayerSimpleRnnBackwards[1,5,2]", [1, 5, 2], () => Randomised(new SimpleRnn(2, 3, goBackwards: true, generator: new Generator(9)), 19),
             Cell.SimpleRnn, new RunOptions(GoBackwards: true));
 
-        yield return BidirectionalCase("BidirectionalLstmSum[2,4,3]", MergeMode.Sum, Cell.Lstm, Randomised(new Lstm(3, 2, generator: new Generator(20)), 21));
+        yield return BidirectionalCase("BidirectionalLstmSum[2,4,3]", MergeMode.Sum, Cell.Lstm, () => Randomised(new Lstm(3, 2, generator: new Generator(20)), 21));
         yield return BidirectionalCase("BidirectionalLstmConcatSequences[2,4,3]", MergeMode.Concat, Cell.Lstm,
-            Randomised(new Lstm(3, 2, returnSequences: true, generator: new Generator(22)), 23));
+            () => Randomised(new Lstm(3, 2, returnSequences: true, generator: new Generator(22)), 23));
         yield return BidirectionalCase("BidirectionalGruMulSequences[2,4,3]", MergeMode.Mul, Cell.Gru,
-            Randomised(new Gru(3, 2, returnSequences: true, generator: new Generator(24)), 25));
+            () => Randomised(new Gru(3, 2, returnSequences: true, generator: new Generator(24)), 25));
         yield return BidirectionalCase("BidirectionalSimpleRnnAve[2,4,3]", MergeMode.Ave, Cell.SimpleRnn,
-            Randomised(new SimpleRnn(3, 3, generator: new Generator(26)), 27));
+            () => Randomised(new SimpleRnn(3, 3, generator: new Generator(26)), 27));
     }
 
     /// <summary>Channels-last 1-D convolution written out: x [B, T, C] padded by (left, right), w [F, C, k].</summary>
@@ -206,8 +224,9 @@ public static partial class OpRegistry
             r => r[0].Reduce([1], false, v => v.Max()), NoSecondOrder: "max picks one element: its second derivative is zero almost everywhere");
         yield return new("GlobalMaxPooling1dMasked[2,4,3]", [I(2, 4, 3)], t => new GlobalMaxPooling1d().Forward(t[0], MaskOn(MaskBT, 2, t[0].Device)),
             r => MaskedReduce(r[0], MaskBT, v => v.Max()), NoSecondOrder: "max picks one element: its second derivative is zero almost everywhere");
-        var dense = new Linear(3, 2, Activation.Tanh, generator: new Generator(45));
-        yield return new("TimeDistributedLinear[2,4,3]", [I(2, 4, 3)], t => { dense.To(t[0].Device); return new TimeDistributed(dense).Forward(t[0]); },
+        var denseOn = Twins(() => new Linear(3, 2, Activation.Tanh, generator: new Generator(45)));
+        var dense = denseOn(Device.Cpu);
+        yield return new("TimeDistributedLinear[2,4,3]", [I(2, 4, 3)], t => new TimeDistributed(denseOn(t[0].Device)).Forward(t[0]),
             r => R.Zip(R.MatMul(r[0], R.Of(dense.Weight), false, true), R.Of(dense.Bias!), (a, b) => a + b).Map(Math.Tanh));
     }
 
