@@ -22,6 +22,7 @@ public sealed class Model : Module
     private readonly Step[] _steps;
     private readonly int[] _inputSlots, _outputSlots;
     private readonly Tensor?[] _values;
+    private readonly Tensor?[] _masks;            // Keras's masks beside the values: [B, T], 1 = keep; null for none
     private readonly Tensor[] _one = new Tensor[1], _oneOut;
 
     public Model(SymbolicTensor input, SymbolicTensor output, string? name = null) : this([input], [output], name) { }
@@ -49,6 +50,7 @@ public sealed class Model : Module
         foreach (var node in _nodes)
             foreach (var t in node.Outputs) slots[t] = slots.Count;
         _values = new Tensor?[slots.Count];
+        _masks = new Tensor?[slots.Count];
         _inputSlots = Array.ConvertAll(_inputs, t => slots[t]);
         _outputSlots = Array.ConvertAll(_outputs, t => slots[t]);
         _oneOut = new Tensor[_outputs.Length];
@@ -134,7 +136,7 @@ public sealed class Model : Module
                     inner.Run(step.In, step.Out);
                     for (int i = 0; i < step.Out.Length; i++) _values[step.OutSlots[i]] = step.Out[i];
                 }
-                else _values[step.OutSlots[0]] = layer is IMultiInputLayer multi ? multi.Forward(step.In) : layer.Call(step.In[0]);
+                else RunLayer(layer, step);
             }
             for (int i = 0; i < outputs.Length; i++) outputs[i] = _values[_outputSlots[i]]!;
         }
@@ -142,9 +144,54 @@ public sealed class Model : Module
         {
             // The model keeps no tensor of a finished call alive (nor one a TensorScope will recycle).
             Array.Clear(_values);
+            Array.Clear(_masks);
             foreach (var step in _steps) { Array.Clear(step.In); Array.Clear(step.Out); }
         }
     }
+
+    /// <summary>
+    /// One layer call with Keras's masks: a masked layer (Embedding with maskZero, the recurrent layers ...) gets its
+    /// input's mask and says what its output carries; the attention layers get their inputs' masks (query, value, key);
+    /// a merge ANDs its inputs' masks; any other layer keeps the mask while its output keeps the [B, T] axes.
+    /// </summary>
+    private void RunLayer(Module layer, Step step)
+    {
+        int outSlot = step.OutSlots[0];
+        if (layer is IMultiInputLayer multi)
+        {
+            Tensor? any = null;
+            for (int i = 0; i < step.InSlots.Length; i++) any ??= _masks[step.InSlots[i]];
+            if (any is null) { _values[outSlot] = multi.Forward(step.In); return; }
+            var masks = new Tensor?[step.InSlots.Length];
+            for (int i = 0; i < masks.Length; i++) masks[i] = _masks[step.InSlots[i]];
+            if (layer is IMultiInputModule attention)
+            {
+                _values[outSlot] = attention.Forward(step.In, masks);
+                _masks[outSlot] = attention.ComputeMask(masks);
+                return;
+            }
+            var y = multi.Forward(step.In);
+            Tensor? merged = null;
+            foreach (var m in masks) if (m is not null) merged = merged is null ? m : merged * m;
+            _values[outSlot] = y;
+            _masks[outSlot] = KeepsSteps(y, merged) ? merged : null;
+            return;
+        }
+        var x = step.In[0];
+        var mask = _masks[step.InSlots[0]];
+        if (layer is IMaskedLayer masked)
+        {
+            _masks[outSlot] = masked.ComputeMask(x, mask);
+            _values[outSlot] = mask is null ? layer.Call(x) : Masks.CallMasked(layer, masked, x, mask);
+            return;
+        }
+        var output = layer.Call(x);
+        _values[outSlot] = output;
+        _masks[outSlot] = KeepsSteps(output, mask) ? mask : null;
+    }
+
+    private static bool KeepsSteps(Tensor y, Tensor? mask) =>
+        mask is not null && y.Rank >= 2 && y.Shape[0] == mask.Shape[0] && y.Shape[1] == mask.Shape[1];
 
     /// <summary>The output shapes for given input shapes: the graph's own where they fit, else found by running it.</summary>
     internal int?[][] ComputeOutputShapes(int?[][] inputShapes)
