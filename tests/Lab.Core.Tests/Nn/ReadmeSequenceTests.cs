@@ -30,18 +30,5 @@ public class ReadmeSequenceTests
     }
 
     [Fact]
-    public void TheReadmeShowsTheTestedExample()
-    {
-        static string[] Code(IEnumerable<string> lines) => [.. lines.Select(l => l.Trim()).Where(l => l.Length > 0)];
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "README.md")) || !Directory.Exists(Path.Combine(root, "Lab.Core"))) root = Path.GetDirectoryName(root)!;
-        var readme = File.ReadAllLines(Path.Combine(root, "README.md"));
-        int start = Array.FindIndex(readme, l => l.StartsWith("string[] texts = ", StringComparison.Ordinal));
-        int end = Array.FindIndex(readme, start, l => l.StartsWith("```", StringComparison.Ordinal));
-        var test = File.ReadAllLines(Path.Combine(root, "tests", "Lab.Core.Tests", "Nn", "ReadmeSequenceTests.cs"));
-        int from = Array.FindIndex(test, l => l.Contains("// ---- README begins")) + 1;
-        int to = Array.FindIndex(test, l => l.Contains("// ---- README ends"));
-        Assert.True(start > 0 && from > 0, "markers not found");
-        Assert.Equal(Code(readme[start..end]), Code(test[from..to]));
-    }
+    public void TheReadmeShowsTheTestedExample() => ReadmeExample.AssertSameAsTest("string[] texts = ", "Nn", "ReadmeSequenceTests.cs");
 }
