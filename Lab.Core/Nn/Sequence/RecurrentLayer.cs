@@ -34,7 +34,17 @@ public abstract class RecurrentLayer : Module, IMaskedLayer
         (ReturnSequences, ReturnState, GoBackwards, Dropout, RecurrentDropout) = (returnSequences, returnState, goBackwards, dropout, recurrentDropout);
         Generator = generator ?? Init.Default;
         _dropoutGenerator = Generator.Fork();
+        // Keras's initialisers: a Glorot-uniform input kernel and an orthogonal recurrent kernel, the gates side by side.
+        Kernel = RegisterParameter("kernel", Init.GlorotUniform(Generator, [inputSize, gates * units], inputSize, gates * units));
+        RecurrentKernel = RegisterParameter("recurrent_kernel", Init.Orthogonal(Generator, [units, gates * units]));
     }
+
+    /// <summary>The input kernel [input size, gates × units].</summary>
+    public Tensor Kernel { get; }
+    /// <summary>The recurrent kernel [units, gates × units].</summary>
+    public Tensor RecurrentKernel { get; }
+    /// <summary>The bias (its layout is the layer's: GRU with resetAfter keeps an input and a recurrent row); null without one.</summary>
+    public Tensor? Bias { get; private protected set; }
 
     private protected string LayerName { get; }
     private protected Generator Generator { get; }
@@ -116,7 +126,11 @@ public abstract class RecurrentLayer : Module, IMaskedLayer
     }
 
     /// <summary>x W + b for all steps at once ([T·B, D] to [T·B, gates·H]).</summary>
-    private protected abstract Tensor Project(Tensor rows);
+    private protected virtual Tensor Project(Tensor rows)
+    {
+        var p = Tensor.MatMul(rows, Kernel);
+        return Bias is null ? p : p + Bias;
+    }
 
     /// <summary>One step from the projected input [B, gates·H] and the carried state; returns the new carry.</summary>
     private protected abstract Tensor Step(Tensor projected, Tensor carry, Tensor? recurrentMask, out Tensor output);
@@ -148,10 +162,7 @@ public abstract class RecurrentLayer : Module, IMaskedLayer
         }
     }
 
-    /// <summary>Keras's initialisers: glorot-uniform kernel, orthogonal recurrent kernel.</summary>
-    private protected (Tensor Kernel, Tensor Recurrent) InitialWeights() =>
-        (Init.GlorotUniform(Generator, [InputSize, Gates * Units], InputSize, Gates * Units), Init.Orthogonal(Generator, [Units, Gates * Units]));
-
+    /// <summary>The options that differ from Keras's defaults, for <see cref="Module.Describe"/>.</summary>
     private protected string Options() =>
         (ReturnSequences ? ", return_sequences" : "") + (ReturnState ? ", return_state" : "") + (GoBackwards ? ", go_backwards" : "") +
         (Dropout > 0 ? $", dropout {Dropout}" : "") + (RecurrentDropout > 0 ? $", recurrent_dropout {RecurrentDropout}" : "");

@@ -8,23 +8,11 @@ public sealed class SimpleRnn : RecurrentLayer
         : base("SimpleRNN", inputSize, units, 1, returnSequences, returnState, goBackwards, dropout, recurrentDropout, generator)
     {
         Activation = activation;
-        var (kernel, recurrent) = InitialWeights();
-        Kernel = RegisterParameter("kernel", kernel);
-        RecurrentKernel = RegisterParameter("recurrent_kernel", recurrent);
         if (useBias) Bias = RegisterParameter("bias", Tensor.Zeros(units));
     }
 
     public Activation Activation { get; }
-    public Tensor Kernel { get; }
-    public Tensor RecurrentKernel { get; }
-    public Tensor? Bias { get; }
     public override int StateCount => 1;
-
-    private protected override Tensor Project(Tensor rows)
-    {
-        var p = Tensor.MatMul(rows, Kernel);
-        return Bias is null ? p : p + Bias;
-    }
 
     private protected override Tensor Step(Tensor projected, Tensor h, Tensor? recurrentMask, out Tensor output)
         => output = Activations.Apply(Activation, projected + Tensor.MatMul(Dropped(h, recurrentMask), RecurrentKernel));
@@ -51,9 +39,6 @@ public sealed class Lstm : RecurrentLayer
         : base("LSTM", inputSize, units, 4, returnSequences, returnState, goBackwards, dropout, recurrentDropout, generator)
     {
         UnitForgetBias = unitForgetBias;
-        var (kernel, recurrent) = InitialWeights();
-        Kernel = RegisterParameter("kernel", kernel);
-        RecurrentKernel = RegisterParameter("recurrent_kernel", recurrent);
         if (useBias)
         {
             var b = new float[4 * units];
@@ -63,16 +48,7 @@ public sealed class Lstm : RecurrentLayer
     }
 
     public bool UnitForgetBias { get; }
-    public Tensor Kernel { get; }
-    public Tensor RecurrentKernel { get; }
-    public Tensor? Bias { get; }
     public override int StateCount => 2;
-
-    private protected override Tensor Project(Tensor rows)
-    {
-        var p = Tensor.MatMul(rows, Kernel);
-        return Bias is null ? p : p + Bias;
-    }
 
     /// <summary>The carry is the state [2, B, H] (h, then c) that the fused step makes.</summary>
     private protected override Tensor Step(Tensor projected, Tensor state, Tensor? recurrentMask, out Tensor output)
@@ -106,16 +82,10 @@ public sealed class Gru : RecurrentLayer
         : base("GRU", inputSize, units, 3, returnSequences, returnState, goBackwards, dropout, recurrentDropout, generator)
     {
         ResetAfter = resetAfter;
-        var (kernel, recurrent) = InitialWeights();
-        Kernel = RegisterParameter("kernel", kernel);
-        RecurrentKernel = RegisterParameter("recurrent_kernel", recurrent);
         if (useBias) Bias = RegisterParameter("bias", resetAfter ? Tensor.Zeros(2, 3 * units) : Tensor.Zeros(3 * units));
     }
 
     public bool ResetAfter { get; }
-    public Tensor Kernel { get; }
-    public Tensor RecurrentKernel { get; }
-    public Tensor? Bias { get; }
     public override int StateCount => 1;
 
     private protected override Tensor Project(Tensor rows)

@@ -77,13 +77,8 @@ public static partial class OpRegistry
         };
     }
 
-    internal static (R Kernel, R Recurrent, R? Bias) Weights(RecurrentLayer layer) => layer switch
-    {
-        Lstm l => (R.Of(l.Kernel), R.Of(l.RecurrentKernel), l.Bias is null ? null : R.Of(l.Bias)),
-        Gru g => (R.Of(g.Kernel), R.Of(g.RecurrentKernel), g.Bias is null ? null : R.Of(g.Bias)),
-        SimpleRnn s => (R.Of(s.Kernel), R.Of(s.RecurrentKernel), s.Bias is null ? null : R.Of(s.Bias)),
-        _ => throw new ArgumentException(layer.GetType().Name),
-    };
+    internal static (R Kernel, R Recurrent, R? Bias) Weights(RecurrentLayer layer) =>
+        (R.Of(layer.Kernel), R.Of(layer.RecurrentKernel), layer.Bias is null ? null : R.Of(layer.Bias));
 
     /// <summary>Random weights (biases included: Keras starts most of them at 0, which would hide a bias bug).</summary>
     internal static T Randomised<T>(T layer, ulong seed) where T : RecurrentLayer
