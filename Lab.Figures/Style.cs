@@ -102,7 +102,11 @@ public static class Style
     }
 
     /// <summary>Automatic ticks at the house density (whole numbers only when <paramref name="integers"/>).</summary>
-    public static NumericAutomatic Automatic(bool integers = false) => new() { MinimumTickSpacing = 45, IntegerTicksOnly = integers };
+    public static NumericAutomatic Automatic(bool integers = false) =>
+        new() { MinimumTickSpacing = 45, IntegerTicksOnly = integers, LabelFormatter = v => Minus(LabelFormatters.Numeric(v)) };
+
+    /// <summary>Negative numbers with the true minus sign (U+2212), as typeset figures have it, not a hyphen.</summary>
+    public static string Minus(string label) => label.StartsWith('-') ? "\u2212" + label[1..] : label;
 
     /// <summary>Fixed ticks at <paramref name="positions"/> labelled as given (or as whole numbers).</summary>
     public static NumericManual Ticks(IEnumerable<double> positions, Func<double, string>? label = null)
@@ -112,5 +116,5 @@ public static class Style
         return ticks;
     }
 
-    internal static string Whole(double v) => v.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture);
+    internal static string Whole(double v) => Minus(v.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture));
 }

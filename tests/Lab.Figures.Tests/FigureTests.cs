@@ -52,6 +52,19 @@ public class FigureTests
     }
 
     [Fact]
+    public void NegativeTickLabels_UseTheTrueMinusSign_NotAHyphen()
+    {
+        Assert.Equal("\u22122.5", Style.Automatic().LabelFormatter(-2.5));
+        Assert.Equal("2.5", Style.Automatic().LabelFormatter(2.5));
+        Assert.Equal("\u22120.5", Style.Minus("-0.5"));
+        using var look = new Look();
+        var figure = Plots.ClassScatter(Cluster(30, (-1, -1), (1, 1), (1, -1)), Labels(30, 3), "Toy mixture");
+        look.Save(figure, "minus_ticks", "\u22121");
+        var svg = File.ReadAllText(Path.Combine(look.Folder, "minus_ticks.svg"));
+        Assert.DoesNotMatch(@">-\d", svg);
+    }
+
+    [Fact]
     public void DecisionRegions_PutRowZeroOfTheGridAtTheBottom_InWashedClassColours()
     {
         using var look = new Look();
