@@ -55,6 +55,7 @@ public static class Program
 
     public static int Main(string[] args)
     {
+        if (PeerEnvironment.RunWithout(args) is int code) return code;
         // bdn's arguments are BenchmarkDotNet's (--filter, --job, --help, ...): they are not parsed here at all.
         bool verbose = args.Contains("--verbose");
         var parse = args is ["bdn", ..]

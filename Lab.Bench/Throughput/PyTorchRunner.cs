@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 
 namespace Lab.Bench.Throughput;
 
@@ -21,11 +22,17 @@ public sealed class PyTorchRunner
     /// </summary>
     public static PyTorchRunner? Find(string repoRoot, out string reason)
     {
-        string script = Path.Combine(repoRoot, "bench", "pytorch", "seed_workloads.py");
-        if (!File.Exists(script)) { reason = $"no {script}"; return null; }
         var candidates = new List<string>();
         if (Environment.GetEnvironmentVariable("GENLAB_PYTHON") is { Length: > 0 } env) candidates.Add(env);
         candidates.AddRange(["/usr/bin/python3", "python3", "python"]);
+        return Find(repoRoot, candidates, out reason);
+    }
+
+    /// <summary><see cref="Find(string, out string)"/> over the given interpreters, in order.</summary>
+    public static PyTorchRunner? Find(string repoRoot, IEnumerable<string> candidates, out string reason)
+    {
+        string script = Path.Combine(repoRoot, "bench", "pytorch", "seed_workloads.py");
+        if (!File.Exists(script)) { reason = $"no {script}"; return null; }
         var tried = new List<string>();
         foreach (var python in candidates.Distinct())
         {
@@ -41,29 +48,57 @@ public sealed class PyTorchRunner
         return null;
     }
 
-    /// <summary>One workload on one device; a result with Error set when the script fails.</summary>
-    public ThroughputResult Measure(string workload, string device, int batch, int threads, double seconds, double warmup)
+    /// <summary>One workload on one device in one configuration; a result with Error set when the script fails.</summary>
+    public ThroughputResult Measure(string workload, string device, int batch, PeerConfig config, double seconds, double warmup)
     {
-        string[] args = [Script, "--device", device, "--workloads", workload, "--batch", batch.ToString(),
-            "--threads", threads.ToString(), "--seconds", seconds.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
-            "--warmup", warmup.ToString("R", System.Globalization.CultureInfo.InvariantCulture)];
-        var (rc, stdout, stderr) = Run(Python, args, TimeSpan.FromSeconds(120 + 6 * (seconds + warmup)), threads);
+        string[] args = [Script, "--device", device, "--workloads", workload, "--batch", batch.ToString(CultureInfo.InvariantCulture),
+            "--threads", config.Threads.ToString(CultureInfo.InvariantCulture), "--mkldnn", config.OneDnn ? "on" : "off",
+            "--seconds", seconds.ToString("R", CultureInfo.InvariantCulture), "--warmup", warmup.ToString("R", CultureInfo.InvariantCulture)];
+        var (rc, stdout, stderr) = Run(Python, args, TimeSpan.FromSeconds(120 + 6 * (seconds + warmup)), config.Threads);
         var result = stdout.Split('\n').Select(ThroughputResult.TryParse).LastOrDefault(r => r is not null);
         if (result is not null) return result with { Impl = "pytorch" };
-        return ThroughputResult.Failed(workload, device, "pytorch", $"seed_workloads.py exited with {rc}: {LastLine(stderr)}", batch, threads);
+        return ThroughputResult.Failed(workload, device, "pytorch", $"seed_workloads.py exited with {rc}: {LastLine(stderr)}", batch, config.Threads);
+    }
+
+    /// <summary>
+    /// PyTorch at its best for one workload: a short trial of every configuration in <see cref="PeerConfig.Candidates"/>
+    /// (1 thread and all cores; oneDNN on and off on the CPU), the fastest one returned with what each trial gave
+    /// (for the table's notes). Null, with every trial's outcome, when none ran.
+    /// </summary>
+    public (PeerConfig? Best, string Trials) Tune(string workload, string device, int batch, int cores, double trialSeconds)
+    {
+        var trials = new List<(PeerConfig Config, ThroughputResult Result)>();
+        foreach (var config in PeerConfig.Candidates(device, cores))
+            trials.Add((config, Measure(workload, device, batch, config, trialSeconds, Math.Min(0.5, trialSeconds / 2))));
+        var best = trials.Where(t => t.Result.Ok).OrderByDescending(t => t.Result.StepsPerS).Select(t => (PeerConfig?)t.Config).FirstOrDefault();
+        string Describe((PeerConfig Config, ThroughputResult Result) t) =>
+            $"{t.Config}: {(t.Result.Ok ? ThroughputTable.Rate(t.Result.StepsPerS) + " steps/s" : t.Result.Error)}";
+        return (best, string.Join("; ", trials.Select(Describe)));
     }
 
     private static string LastLine(string text) =>
         text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "no output";
+
+    /// <summary>
+    /// The peer's environment: OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed (a machine may set them to force older
+    /// OpenBLAS kernels, about half the SGEMM rate here), BLAS single-threaded under torch's own OpenMP pool of
+    /// <paramref name="threads"/>.
+    /// </summary>
+    public static void ConfigureEnvironment(IDictionary<string, string?> environment, int threads)
+    {
+        environment.Remove("OPENBLAS_CORETYPE");
+        environment.Remove("OPENBLAS_L2_SIZE");
+        environment["OPENBLAS_NUM_THREADS"] = "1";
+        environment["MKL_NUM_THREADS"] = "1";
+        environment["OMP_NUM_THREADS"] = threads.ToString(CultureInfo.InvariantCulture);
+    }
 
     /// <summary>Runs a process; rc -1 when it cannot start. BLAS and OpenMP thread counts are set as the script documents.</summary>
     private static (int Rc, string Stdout, string Stderr) Run(string file, string[] args, TimeSpan timeout, int threads = 1)
     {
         var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment["OPENBLAS_NUM_THREADS"] = "1";
-        psi.Environment["MKL_NUM_THREADS"] = "1";
-        psi.Environment["OMP_NUM_THREADS"] = threads.ToString();
+        ConfigureEnvironment(psi.Environment, threads);
         try
         {
             using var p = Process.Start(psi)!;
@@ -79,4 +114,19 @@ public sealed class PyTorchRunner
         }
         catch (System.ComponentModel.Win32Exception) { return (-1, "", "not found"); }
     }
+}
+
+/// <summary>How the PyTorch peer runs one workload: its thread count and whether oneDNN (mkldnn) is enabled.</summary>
+public sealed record PeerConfig(int Threads, bool OneDnn)
+{
+    /// <summary>The configurations tried per workload: 1 thread and all cores, oneDNN on and off (the CPU only).</summary>
+    public static IReadOnlyList<PeerConfig> Candidates(string device, int cores)
+    {
+        var threads = new[] { 1, Math.Max(1, cores) }.Distinct();
+        return device == "cpu"
+            ? threads.SelectMany(t => new[] { new PeerConfig(t, true), new PeerConfig(t, false) }).ToArray()
+            : [new PeerConfig(Math.Max(1, cores), true)];
+    }
+
+    public override string ToString() => $"{Threads} thread{(Threads == 1 ? "" : "s")}, oneDNN {(OneDnn ? "on" : "off")}";
 }

@@ -40,14 +40,29 @@ public static class ThroughputCommand
             foreach (var device in o.Devices)
             {
                 int batch = o.BatchFor(w);
-                console.MarkupLine($"[grey]{w.Name} on {device} ...[/]");
-                var ours = MeasureGenLab(w, device, batch, threads, o);
-                Emit(results, ours, o.Json);
-                if (!o.ComparePyTorch) continue;
-                var theirs = torch is null
-                    ? ThroughputResult.Failed(w.Name, device, "pytorch", torchMissing, batch, threads)
-                    : torch.Measure(w.Name, device, batch, threads, o.Seconds, o.WarmupSeconds);
-                Emit(results, theirs, o.Json);
+                // PyTorch's best configuration for this workload first (short trials), then the rounds alternate
+                // GenLab and PyTorch so that a change of load on a shared machine hits both columns alike.
+                PeerConfig? best = null;
+                string trials = torchMissing;
+                if (torch is not null)
+                {
+                    console.MarkupLine($"[grey]{w.Name} on {device}: trying PyTorch's configurations ...[/]");
+                    (best, trials) = torch.Tune(w.Name, device, batch, threads, Math.Max(0.5, o.Seconds / 4));
+                }
+                var ours = new List<ThroughputResult>();
+                var theirs = new List<ThroughputResult>();
+                for (int round = 1; round <= o.Rounds; round++)
+                {
+                    console.MarkupLine($"[grey]{w.Name} on {device}, round {round} of {o.Rounds} ...[/]");
+                    ours.Add(MeasureGenLab(w, device, batch, threads, o));
+                    if (!o.ComparePyTorch) continue;
+                    theirs.Add(torch is null ? ThroughputResult.Failed(w.Name, device, "pytorch", torchMissing, batch, threads)
+                        : best is null ? ThroughputResult.Failed(w.Name, device, "pytorch", "no configuration ran: " + trials, batch, threads)
+                        : torch.Measure(w.Name, device, batch, best, o.Seconds, o.WarmupSeconds));
+                }
+                Emit(results, ThroughputResult.Combine(ours), o.Json);
+                if (o.ComparePyTorch)
+                    Emit(results, ThroughputResult.Combine(theirs) with { Trials = torch is null ? null : trials }, o.Json);
             }
 
         var table = new ThroughputTable(results, o.Devices, o.ComparePyTorch);

@@ -25,6 +25,7 @@ public static class ThroughputFiles
             ["seconds"] = o.Seconds,
             ["warmup_seconds"] = o.WarmupSeconds,
             ["chunks"] = StepTimer.Chunks,
+            ["rounds"] = o.Rounds,
             ["pytorch"] = o.ComparePyTorch ? pytorch : null,
             ["results"] = JsonNode.Parse(ThroughputResult.ToJsonArray(results)),
         };
@@ -62,14 +63,16 @@ public static class ThroughputFiles
         sb.AppendLine("How it is measured:");
         sb.AppendLine();
         sb.AppendLine(inv, $"- A step is one optimizer update on one batch (gan_digits_b16_d5: 5 discriminator updates with the generator in inference mode, then 1 generator update). images/s counts the batch per step, x5 for the GAN (real images seen by D).");
-        sb.AppendLine(inv, $"- Each workload warms up for {o.WarmupSeconds} s, then runs {o.Seconds} s in {StepTimer.Chunks} parts; the rate is the median part's, so a burst of load from elsewhere spoils one part, not the result. GenLab and PyTorch alternate workload by workload in one run.");
+        sb.AppendLine(inv, $"- Each workload warms up for {o.WarmupSeconds} s, then runs {o.Seconds} s in {StepTimer.Chunks} parts; a round's rate is the median part's, so a burst of load from elsewhere spoils one part, not the result.");
+        sb.AppendLine(inv, $"- {o.Rounds} round{(o.Rounds == 1 ? "" : "s")} per workload, alternating GenLab and PyTorch in one run; the table shows the median round with the rounds' min–max.");
         sb.AppendLine("- Data: 8 batches of synthetic inputs of the seed shapes (uniform [0, 1) images, normal 2-D points, cycled labels), resident on the device before timing.");
         sb.AppendLine("- alloc B/step: managed bytes allocated per step, all threads (GC.GetTotalAllocatedBytes(precise: true)). The stepping thread itself allocates 0 bytes per step for every workload (Lab.Bench.Tests checks it); a few bytes per step can come from the runtime's own threads (tiered compilation, timers), so long steps show more of them.");
         if (o.ComparePyTorch)
         {
             sb.AppendLine(inv, $"- PyTorch: {pytorch}. bench/pytorch/seed_workloads.py runs the same models, batches, optimizers (Adam with eps 1e-7) and steps; configuration in bench/pytorch/README.md.");
+            sb.AppendLine("- PyTorch at its best per workload: before the rounds, a short trial of 1 thread and all cores, each with oneDNN on and off (the CPU), and the fastest is timed; Adam's foreach variant is chosen the same way inside the script. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are removed from its environment.");
             foreach (var r in results.Where(r => r.Impl == "pytorch" && r.Config is not null))
-                sb.AppendLine(inv, $"  - {r.Workload} on {r.Device}: {r.Config}");
+                sb.AppendLine(inv, $"  - {r.Workload} on {r.Device}: {r.Config}{(r.Trials is null ? "" : $". Trials: {r.Trials}")}");
         }
         if (profiles.Count > 0)
         {
@@ -97,6 +100,7 @@ public static class ThroughputFiles
         yield return "--device " + (o.Devices.Count > 1 ? "all" : o.Devices[0]);
         if (o.Workloads.Count != Workload.All.Length) yield return "--workloads " + string.Join(",", o.Workloads.Select(w => w.Name));
         yield return "--seconds " + o.Seconds.ToString(CultureInfo.InvariantCulture);
+        yield return "--rounds " + o.Rounds.ToString(CultureInfo.InvariantCulture);
         if (o.Batch is int b) yield return "--batch " + b;
         if (o.ComparePyTorch) yield return "--compare-pytorch";
         if (o.Profile) yield return "--profile";

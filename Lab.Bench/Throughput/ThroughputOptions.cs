@@ -22,6 +22,9 @@ public sealed record ThroughputOptions
     public int? Batch { get; init; }
     /// <summary>Where results/bench/ files go; null writes nothing (quick runs with --no-save).</summary>
     public bool Save { get; init; } = true;
+    /// <summary>Alternating rounds per workload (GenLab, then each peer, repeated); the tables report the median with min–max.</summary>
+    public int Rounds { get; init; } = 3;
+    public const int MaxRounds = 50;
 
     /// <summary>Bounds checked before any work: a batch past this would ask for gigabytes per step (mnist_cnn at 4096 is ~0.4 GB
     /// of activations), and a window past an hour per workload is a typo, not a measurement.</summary>
@@ -78,13 +81,27 @@ public sealed record ThroughputOptions
         },
     };
 
+    public static readonly Option<int> RoundsOption = new("--rounds")
+    {
+        Description = "alternating rounds per workload (GenLab, then PyTorch, repeated); tables show the median with min–max",
+        HelpName = "N",
+        DefaultValueFactory = _ => Defaults.Rounds,
+        CustomParser = r =>
+        {
+            if (Value(r) is not string v) return Defaults.Rounds;
+            return int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n is >= 1 and <= MaxRounds
+                ? n
+                : Error(r, $"throughput: --rounds expects an integer from 1 to {MaxRounds}, got '{v}'.", Defaults.Rounds);
+        },
+    };
+
     public static readonly Option<bool> JsonOption = new("--json") { Description = "one JSON line per result on stdout (the table goes to stderr)" };
     public static readonly Option<bool> ComparePyTorchOption = new("--compare-pytorch") { Description = "measure PyTorch's version of each workload beside GenLab's" };
     public static readonly Option<bool> ProfileOption = new("--profile") { Description = "also profile each workload per layer and op (results/bench/profile_*.md)" };
     public static readonly Option<bool> NoSaveOption = new("--no-save") { Description = "write nothing under results/bench/" };
 
     public static readonly Option[] All =
-        [DeviceOption, WorkloadsOption, SecondsOption, WarmupOption, BatchOption, JsonOption, ComparePyTorchOption, ProfileOption, NoSaveOption];
+        [DeviceOption, WorkloadsOption, SecondsOption, WarmupOption, RoundsOption, BatchOption, JsonOption, ComparePyTorchOption, ProfileOption, NoSaveOption];
 
     /// <summary>The `throughput` command with its options (the caller sets the action).</summary>
     public static Command Command()
@@ -104,6 +121,7 @@ public sealed record ThroughputOptions
         Seconds = parse.GetValue(SecondsOption),
         WarmupSeconds = parse.GetValue(WarmupOption),
         Batch = parse.GetValue(BatchOption),
+        Rounds = parse.GetValue(RoundsOption),
         Json = parse.GetValue(JsonOption),
         ComparePyTorch = parse.GetValue(ComparePyTorchOption),
         Profile = parse.GetValue(ProfileOption),

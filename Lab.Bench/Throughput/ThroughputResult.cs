@@ -27,6 +27,12 @@ public sealed record ThroughputResult
     public string? Error { get; init; }
     /// <summary>How the implementation was configured (PyTorch: threads, BLAS threads, Adam variant).</summary>
     public string? Config { get; init; }
+    /// <summary>Each round's steps/s when several alternating rounds ran (<see cref="StepsPerS"/> is then their median).</summary>
+    public IReadOnlyList<double>? RoundsStepsPerS { get; init; }
+    public double? MinStepsPerS { get; init; }
+    public double? MaxStepsPerS { get; init; }
+    /// <summary>PyTorch: what each configuration gave in the short trial that chose <see cref="Config"/>.</summary>
+    public string? Trials { get; init; }
 
     [JsonIgnore]
     public bool Ok => Error is null && StepsPerS is not null;
@@ -55,6 +61,22 @@ public sealed record ThroughputResult
 
     public static ThroughputResult Failed(string workload, string device, string impl, string error, int batch = 0, int threads = 0) =>
         new() { Workload = workload, Device = device, Impl = impl, Error = error, Batch = batch, Threads = threads };
+
+    /// <summary>
+    /// Several rounds of one workload by one implementation as one result: the round with the median steps/s
+    /// (the lower middle one for an even count, so the result is a measured round), with every round's rate and
+    /// the min and max. A failed round makes the result that round's failure: a flaky peer is not hidden.
+    /// </summary>
+    public static ThroughputResult Combine(IReadOnlyList<ThroughputResult> rounds)
+    {
+        if (rounds.Count == 0) throw new ArgumentException("no rounds to combine", nameof(rounds));
+        if (rounds.FirstOrDefault(r => !r.Ok) is { } failed) return failed;
+        if (rounds.Select(r => (r.Workload, r.Device, r.Impl)).Distinct().Count() != 1)
+            throw new ArgumentException("rounds of different workloads, devices or implementations", nameof(rounds));
+        var rates = rounds.Select(r => r.StepsPerS!.Value).ToArray();
+        var median = rounds.OrderBy(r => r.StepsPerS).ElementAt((rounds.Count - 1) / 2);
+        return median with { RoundsStepsPerS = rates, MinStepsPerS = rates.Min(), MaxStepsPerS = rates.Max() };
+    }
 
     /// <summary>Four significant digits: more would be noise.</summary>
     private static double Round(double x) => x == 0 || !double.IsFinite(x) ? x : Math.Round(x, Math.Max(0, 3 - (int)Math.Floor(Math.Log10(Math.Abs(x)))));

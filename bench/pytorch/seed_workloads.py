@@ -8,7 +8,10 @@ and thread count. Prints one JSON object per line with the fields GenLab's harne
 workload, device, steps_per_s, images_per_s, ms_per_step, allocated_bytes_per_step (null here).
 
 PyTorch is configured at its best for these small CPU workloads (see bench/pytorch/README.md):
-  * torch.set_num_threads(T) with T = GenLab's thread count (the machine's cores by default);
+  * torch.set_num_threads(T): Lab.Bench's `throughput --compare-pytorch` tries T = 1 and T = the machine's
+    cores, with oneDNN on and off (--mkldnn), per workload, and times the fastest configuration;
+  * OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset in this process's environment (Lab.Bench removes them):
+    some machines set them to force older, slower OpenBLAS kernels;
   * OPENBLAS_NUM_THREADS=1 (and MKL_NUM_THREADS=1): Debian's torch calls the system BLAS, OpenBLAS, from
     inside its own OpenMP threads; a threaded OpenBLAS under them oversubscribes the cores (3x slower on
     mnist_cnn_b32 here). These must be set before torch is imported, hence at the top of this file;
@@ -19,7 +22,7 @@ PyTorch is configured at its best for these small CPU workloads (see bench/pytor
     not page-faulted in afresh every step.
 
 usage: seed_workloads.py [--device cpu|cuda] [--workloads a,b] [--seconds S] [--warmup S] [--threads T]
-                         [--batch N] [--foreach auto|on|off] [--malloc tuned|default]
+                         [--batch N] [--foreach auto|on|off] [--malloc tuned|default] [--mkldnn on|off]
 """
 
 import argparse
@@ -315,13 +318,18 @@ def main():
     ap.add_argument("--batch", type=int, default=None)
     ap.add_argument("--foreach", default="auto", choices=["auto", "on", "off"])
     ap.add_argument("--malloc", default="tuned", choices=["tuned", "default"])
+    ap.add_argument("--mkldnn", default="on", choices=["on", "off"],
+                    help="oneDNN (mkldnn) convolutions on or off; off is faster for the digits-sized convolutions in torch 1.13")
     args = ap.parse_args()
     malloc = tune_malloc() if args.malloc == "tuned" else "glibc malloc defaults"
 
     torch.set_num_threads(args.threads)
+    torch.backends.mkldnn.enabled = args.mkldnn == "on"
     device = torch.device(args.device)
     config = (f"torch {torch.__version__}, {torch.get_num_threads()} threads, OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}, "
-              f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}, mkldnn={torch.backends.mkldnn.is_available()}")
+              f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}, "
+              f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}, "
+              f"mkldnn={'on' if torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled else 'off'}")
     for name in [w.strip() for w in args.workloads.split(",") if w.strip()]:
         batch = args.batch or DEFAULT_BATCH.get(name, 0)
         line = {"workload": name, "device": args.device, "impl": "pytorch", "batch": batch, "threads": torch.get_num_threads()}

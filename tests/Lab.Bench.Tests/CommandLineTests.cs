@@ -25,7 +25,7 @@ public class CommandLineTests
         using var folder = new Folder();
         var r = Bench(folder.Path, args);
         Assert.Equal(2, r.Code);
-        Assert.Contains(message, r.Error);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(r.Error, System.Text.RegularExpressions.Regex.Escape(message)));
         Assert.DoesNotContain("   at ", r.Error);
         if (args is [] or ["nope"]) Assert.Contains("usage:", r.Error);
         Assert.Empty(Directory.EnumerateFileSystemEntries(folder.Path));
@@ -73,15 +73,31 @@ public class CommandLineTests
         }
     }
 
+    [Fact]
+    public void StartedWithOpenBlasOverridesItRunsAgainWithoutThemPassingOutputAndExitCodeThrough()
+    {
+        using var folder = new Folder();
+        var env = new Dictionary<string, string?> { ["OPENBLAS_CORETYPE"] = "Haswell", ["OPENBLAS_L2_SIZE"] = "512" };
+        var help = Bench(folder.Path, env, "--help");
+        Assert.Equal(0, help.Code);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(help.Output, "  gemm-quick "));
+        var bad = Bench(folder.Path, env, "throughput", "--rounds", "0", "--no-save");
+        Assert.Equal(2, bad.Code);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(bad.Error, "--rounds expects an integer from 1 to 50"));
+    }
+
     private sealed record Result(int Code, string Output, string Error);
 
-    private static Result Bench(string workingDirectory, params string[] args)
+    private static Result Bench(string workingDirectory, params string[] args) => Bench(workingDirectory, new Dictionary<string, string?>(), args);
+
+    private static Result Bench(string workingDirectory, IReadOnlyDictionary<string, string?> environment, params string[] args)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "Lab.Bench.dll");
         Assert.True(File.Exists(dll), $"{dll} should be copied beside the tests by the project reference");
         var info = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add(dll);
         foreach (var a in args) info.ArgumentList.Add(a);
+        foreach (var (name, value) in environment) info.Environment[name] = value;
         using var p = Process.Start(info)!;
         var output = p.StandardOutput.ReadToEndAsync();
         var error = p.StandardError.ReadToEndAsync();

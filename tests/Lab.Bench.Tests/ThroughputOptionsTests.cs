@@ -9,6 +9,7 @@ public class ThroughputOptionsTests
         Assert.Equal(["cpu"], o.Devices);
         Assert.Equal(Workload.All.Select(w => w.Name), o.Workloads.Select(w => w.Name));
         Assert.True(o.Save);
+        Assert.Equal(3, o.Rounds);
         Assert.False(o.Json || o.ComparePyTorch || o.Profile);
     }
 
@@ -16,11 +17,12 @@ public class ThroughputOptionsTests
     public void Parses_every_option()
     {
         var o = ThroughputOptions.Parse(["--device", "all", "--workloads", "mnist_cnn_b32, toy_mlp_b10", "--seconds", "2.5",
-            "--warmup", "0.5", "--batch", "64", "--json", "--compare-pytorch", "--profile", "--no-save"]);
+            "--warmup", "0.5", "--rounds", "5", "--batch", "64", "--json", "--compare-pytorch", "--profile", "--no-save"]);
         Assert.Equal(["cpu", "cuda"], o.Devices);
         Assert.Equal(["mnist_cnn_b32", "toy_mlp_b10"], o.Workloads.Select(w => w.Name));
         Assert.Equal(2.5, o.Seconds);
         Assert.Equal(0.5, o.WarmupSeconds);
+        Assert.Equal(5, o.Rounds);
         Assert.Equal(64, o.BatchFor(Workload.Find("toy_mlp_b10")));
         Assert.True(o.Json && o.ComparePyTorch && o.Profile && !o.Save);
     }
@@ -38,6 +40,8 @@ public class ThroughputOptionsTests
     [InlineData("--workloads", "resnet50", "toy_mlp_b10")]
     [InlineData("--seconds", "-1", "positive number")]
     [InlineData("--seconds", "abc", "positive number")]
+    [InlineData("--rounds", "0", "--rounds expects an integer from 1 to 50")]
+    [InlineData("--rounds", "2.5", "--rounds expects an integer from 1 to 50")]
     [InlineData("--batch", "0", "positive integer")]
     [InlineData("--batch", "2000000000", "up to 4096")]
     [InlineData("--seconds", "1e308", "from 0.01 to 3600")]

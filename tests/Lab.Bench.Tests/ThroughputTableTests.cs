@@ -17,10 +17,10 @@ public class ThroughputTableTests
             Ok("mnist_cnn_b32", "cpu", "genlab", 200), Ok("mnist_cnn_b32", "cpu", "pytorch", 176),
         };
         var table = new ThroughputTable(results, ["cpu"], withPyTorch: true);
-        Assert.Equal(9, table.Header.Count);
-        Assert.Equal(["toy_mlp_b10", "20,000", "200,000", "0.050", "2.0 KiB", "3,500", "35,000", "5.71x", "≥ 5x met"], table.Rows[0]);
-        Assert.Equal("1.14x", table.Rows[1][7]);
-        Assert.Equal("≥ 1.5x missed", table.Rows[1][8]);
+        Assert.Equal(12, table.Header.Count);
+        Assert.Equal(["toy_mlp_b10", "20,000", "", "200,000", "0.050", "2.0 KiB", "3,500", "", "35,000", "", "5.71x", "≥ 10x missed"], table.Rows[0]);
+        Assert.Equal("1.14x", table.Rows[1][10]);
+        Assert.Equal("≥ 2.5x missed", table.Rows[1][11]);
     }
 
     [Fact]
@@ -35,13 +35,52 @@ public class ThroughputTableTests
         };
         var table = new ThroughputTable(results, ["cpu", "cuda"], withPyTorch: true);
         var row = table.Rows.Single();
-        Assert.Equal("PyTorch not importable", row[5]);
-        Assert.Equal("≥ 5x", row[8]);
-        Assert.Equal("CUDA not available: no driver", row[9]);
-        Assert.Equal("CUDA not available: no GPU", row[13]);
-        Assert.Equal("", row[16]);
+        Assert.Equal("PyTorch not importable", row[6]);
+        Assert.Equal("≥ 10x", row[11]);
+        Assert.Equal("CUDA not available: no driver", row[12]);
+        Assert.Equal("CUDA not available: no GPU", row[17]);
+        Assert.Equal("", row[22]);
         Assert.Null(ThroughputTable.Ratio(results[0], results[1]));
     }
+
+    [Fact]
+    public void Rounds_show_the_median_round_with_the_spread_and_the_peer_config()
+    {
+        ThroughputResult Round(string impl, double rate, string? config = null) => Ok("digits_cnn_b10", "cpu", impl, rate) with { Config = config };
+        const string config = "torch 1.13.0a0, 1 threads, OMP_NUM_THREADS=1, OPENBLAS_NUM_THREADS=1, OPENBLAS_CORETYPE=unset, mkldnn=off, adam foreach=True";
+        var ours = ThroughputResult.Combine([Round("genlab", 300), Round("genlab", 100), Round("genlab", 200)]);
+        var theirs = ThroughputResult.Combine([Round("pytorch", 10, config), Round("pytorch", 30, config), Round("pytorch", 20, config), Round("pytorch", 25, config)]);
+        Assert.Equal(200, ours.StepsPerS);
+        Assert.Equal([300.0, 100, 200], ours.RoundsStepsPerS!);
+        Assert.Equal(20, theirs.StepsPerS); // the lower middle of an even count: a round that was measured
+        var row = new ThroughputTable([ours, theirs], ["cpu"], withPyTorch: true).Rows.Single();
+        Assert.Equal(["digits_cnn_b10", "200", "100–300"], row.Take(3));
+        Assert.Equal(["20.0", "10.0–30.0", "200", "1 thread, oneDNN off", "10.00x", "≥ 10x met"], row.Skip(6));
+    }
+
+    [Fact]
+    public void A_failed_round_is_the_result_not_hidden_by_the_median()
+    {
+        var failed = ThroughputResult.Failed("toy_mlp_b10", "cpu", "pytorch", "seed_workloads.py exited with 1: boom");
+        var combined = ThroughputResult.Combine([Ok("toy_mlp_b10", "cpu", "pytorch", 10), failed, Ok("toy_mlp_b10", "cpu", "pytorch", 12)]);
+        Assert.Equal("seed_workloads.py exited with 1: boom", combined.Error);
+        Assert.Throws<ArgumentException>(() => ThroughputResult.Combine([Ok("toy_mlp_b10", "cpu", "pytorch", 10), Ok("toy_mlp_b10", "cpu", "genlab", 10)]));
+        Assert.Throws<ArgumentException>(() => ThroughputResult.Combine([]));
+    }
+
+    [Theory]
+    [InlineData("cpu", 2, "1 thread, oneDNN on|1 thread, oneDNN off|2 threads, oneDNN on|2 threads, oneDNN off")]
+    [InlineData("cpu", 1, "1 thread, oneDNN on|1 thread, oneDNN off")]
+    [InlineData("cuda", 16, "16 threads, oneDNN on")]
+    public void The_peer_tries_one_thread_and_all_cores_with_onednn_on_and_off(string device, int cores, string expected) =>
+        Assert.Equal(expected, string.Join("|", PeerConfig.Candidates(device, cores)));
+
+    [Theory]
+    [InlineData("lstm_adding_b32_t200", 1)]
+    [InlineData("attention_dates_b32", 1)]
+    [InlineData("mnist_cnn_b32", 2.5)]
+    [InlineData("gan_digits_b16_d5", 10)]
+    public void Targets_are_issue_16s_goals(string workload, double target) => Assert.Equal(target, ThroughputTable.Target(workload));
 
     [Fact]
     public void Markdown_has_one_line_per_workload_and_escapes_pipes()
