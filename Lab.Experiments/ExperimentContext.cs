@@ -7,6 +7,7 @@ using Lab.Core.Nn;
 using Lab.Experiments.Logging;
 using Microsoft.Extensions.Logging;
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using Lab.Core.Training;
 using Lab.Experiments.Cli;
 using Lab.Experiments.Output;
@@ -25,19 +26,28 @@ public sealed class ExperimentContext : IDisposable
     private readonly Dictionary<string, object> _metrics = [];
     private readonly ParseResult _options;
     private readonly HashSet<string> _read = [];
+    private readonly ulong? _seedOverride;
     private OutputFolder? _folder;
     private RunLog? _log;
     private ILogger? _logger;
 
     /// <summary>Reads the parsed options; touches no file (see <see cref="Open"/>).</summary>
-    public ExperimentContext(string name, ParseResult options, TextWriter output, string? outDir = null)
+    /// <param name="outDir">The output folder instead of --out's.</param>
+    /// <param name="seed">One seed of a multi-seed run (<see cref="MultiSeed.SeedRuns"/>): the run's seed instead of --seed,
+    /// and the run is a single one whatever --seeds or --repeat say.</param>
+    public ExperimentContext(string name, ParseResult options, TextWriter output, string? outDir = null, ulong? seed = null)
     {
         Name = name;
         _options = options;
+        _seedOverride = seed;
         Output = output;
         var dir = outDir ?? Get(CommonOptions.Out) ?? Path.Combine("results", name);
         FinalDir = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir));
-        Seed = (ulong)Get(CommonOptions.Seed);
+        // A root has no parent; OutputFolder refuses it as an output folder before anything is cached.
+        CacheDir = Path.Combine(Path.GetDirectoryName(FinalDir) ?? FinalDir, "cache");
+        Seed = seed ?? (ulong)Get(CommonOptions.Seed);
+        var seeds = MultiSeed.SeedList.Of(this);
+        Seeds = seed is null ? seeds : null;
         Quick = Get(CommonOptions.Quick);
         Device = Device.Parse(Get(CommonOptions.Device));
         DetectAnomaly = Get(CommonOptions.DetectAnomaly) || Environment.GetEnvironmentVariable(DetectAnomalyVariable) is "1" or "true";
@@ -58,8 +68,33 @@ public sealed class ExperimentContext : IDisposable
         foreach (var option in _read) LogOptionRead(option);
     }
 
-    /// <summary>The options as given on the command line (after the experiment's name).</summary>
-    public string Arguments => string.Join(" ", _options.Tokens.Skip(1).Select(t => t.Value));
+    /// <summary>
+    /// The options as given on the command line (after the experiment's name); for one seed of a multi-seed run, without
+    /// --seeds, --repeat, --seed and --out, and with that seed's --seed: what repeats this seed alone.
+    /// </summary>
+    public string Arguments
+    {
+        get
+        {
+            var tokens = _options.Tokens.Skip(1).ToList();
+            if (_seedOverride is not ulong seed) return string.Join(" ", tokens.Select(t => t.Value));
+            var kept = new List<string>();
+            string[] dropped = [CommonOptions.Seeds.Name, CommonOptions.Repeat.Name, CommonOptions.Seed.Name, CommonOptions.Out.Name];
+            for (int i = 0; i < tokens.Count; i++)
+            {
+                if (tokens[i].Type == TokenType.Option && dropped.Contains(tokens[i].Value))
+                {
+                    while (i + 1 < tokens.Count && tokens[i + 1].Type == TokenType.Argument) i++;
+                    continue;
+                }
+                kept.Add(tokens[i].Value);
+            }
+            return string.Join(" ", [.. kept, CommonOptions.Seed.Name, seed.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        }
+    }
+
+    /// <summary>The parsed command line (a multi-seed run hands it to each seed's context).</summary>
+    public ParseResult Options => _options;
 
     /// <summary>
     /// An option's value: as given, else its quick-mode default under --quick (where it has one), else its default.
@@ -108,7 +143,11 @@ public sealed class ExperimentContext : IDisposable
     public string FinalDir { get; }
     /// <summary>Where files go while the experiment runs (see the class summary).</summary>
     public string StagingDir => _folder?.StagingDir ?? throw new InvalidOperationException("the output folder is not open yet (call Open).");
+    /// <summary>Where the digits classifier is cached: beside the output folder (results/cache), or beside the multi-seed run's.</summary>
+    public string CacheDir { get; init; }
     public ulong Seed { get; }
+    /// <summary>The seeds of a multi-seed run (--seeds, --repeat; see <see cref="MultiSeed.SeedRuns"/>), null for a single run.</summary>
+    public IReadOnlyList<ulong>? Seeds { get; }
     public bool Quick { get; }
     public Device Device { get; }
     /// <summary>Every op checks its result for NaN or infinity (--detect-anomaly or GENLAB_DETECT_ANOMALY=1; slow).</summary>

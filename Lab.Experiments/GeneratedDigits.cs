@@ -35,17 +35,34 @@ public static class GeneratedDigits
         return Tensor.FromArray(rows.SelectMany(r => r).ToArray(), [rows.Count, 1, 8, 8]);
     }
 
-    /// <summary>A judge of samples: the cached digits classifier (loaded on first use) and the held-out digits.</summary>
+    /// <summary>
+    /// A judge of samples: the digits classifier of the run's split (loaded or trained on first use, see
+    /// <see cref="DigitsClassifier"/>) and the held-out digits, with the real-versus-real baseline drawn from the
+    /// training part of the run's split at the samples' own size (computed once per size, so every judged set of a run
+    /// is read against the same numbers).
+    /// </summary>
     public static Func<Tensor, string, SampleQuality> Judge(ExperimentContext ctx, Dataset heldOut)
     {
-        Lab.Models.DigitsCnn? classifier = null;
+        DigitsJudge? classifier = null;
         var real = heldOut.FeaturesTensor();
+        var baselines = new Dictionary<int, RealBaseline>();
         return (images, prefix) =>
         {
             NonFinite.Check(images.ToArray(), "generated samples", $"before judging them{(prefix.Length > 0 ? $" ({prefix.TrimEnd('_')})" : "")}", ctx.NonFiniteHint());
-            classifier ??= DigitsClassifier.Get(ctx);
+            if (classifier is null)
+            {
+                classifier = DigitsClassifier.Get(ctx);
+                classifier.Report(ctx);
+            }
+            int n = images.Shape[0];
+            if (!baselines.TryGetValue(n, out var baseline))
+            {
+                // The whole training part of the split, whatever --train-on or --quick: it never holds a held-out digit.
+                var pool = DigitsSource.Split(ctx.Seed).Train.FeaturesTensor();
+                baselines[n] = baseline = SampleQuality.Baseline(classifier.Model, pool, real, n, SampleQuality.BaselineDraws, ctx.Rng(1009));
+            }
             using var _ = new NoGrad();
-            var quality = SampleQuality.Measure(classifier, images.To(Device.Cpu).Clamp(0, 1), real);
+            var quality = SampleQuality.Measure(classifier.Model, images.To(Device.Cpu).Clamp(0, 1), real, baseline);
             quality.Report(ctx, prefix);
             return quality;
         };

@@ -3,6 +3,7 @@ using Lab.Core.Backends;
 using Lab.Experiments.All;
 using Lab.Experiments.Cli;
 using Lab.Experiments.Experiments;
+using Lab.Experiments.MultiSeed;
 
 namespace Lab.Experiments;
 
@@ -44,11 +45,13 @@ public static class Program
         {
             var command = new Command(experiment.Name, experiment.Description);
             foreach (var option in experiment.Options.Concat(CommonOptions.All)) command.Add(option);
+            command.Validators.Add(SeedList.Validate);
             command.SetAction(parse => RunExperiment(experiment, parse, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error));
             root.Add(command);
         }
         var all = new Command("all", AllCommand.Description + " (options are passed on to every experiment; --out is the parent folder)");
         foreach (var option in AllCommand.Specific.Concat(CommonOptions.All)) all.Add(option);
+        all.Validators.Add(SeedList.Validate);
         all.SetAction(parse => AllCommand.Run(parse, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error));
         root.Add(all);
         return root;
@@ -90,7 +93,7 @@ public static class Program
             ctx = new ExperimentContext(experiment.Name, parse, output);
             verbose = ctx.Get(CommonOptions.Verbose);
             if (ctx.Device.Type != Lab.Core.DeviceType.Cpu) _ = BackendRegistry.For(ctx.Device);
-            ctx.Open();
+            if (ctx.Seeds is null) ctx.Open();
         }
         catch (Exception e)
         {
@@ -99,13 +102,37 @@ public static class Program
             if (verbose) error.WriteLine(e);
             return Failure.SetupExitCode(e);
         }
+        return ctx.Seeds is { } seeds ? SeedRuns.Run(experiment, ctx, seeds, error, verbose) : RunOpened(experiment, ctx, error, verbose);
+    }
+
+    /// <summary>
+    /// One seed of a multi-seed run (<see cref="SeedRuns"/>): opens the context's output folder, runs, commits, and
+    /// disposes the context; failures reported as a single run reports them.
+    /// </summary>
+    internal static int RunOne(IExperiment experiment, ExperimentContext ctx, TextWriter error, bool verbose)
+    {
+        try { ctx.Open(); }
+        catch (Exception e)
+        {
+            ctx.Dispose();
+            error.WriteLine(Failure.Describe(e));
+            if (verbose) error.WriteLine(e);
+            return Failure.SetupExitCode(e);
+        }
+        return RunOpened(experiment, ctx, error, verbose, single: false);
+    }
+
+    /// <param name="single">A run of its own, which says where its results are; a seed of a multi-seed run leaves that, and what
+    /// became of the earlier results, to the whole run.</param>
+    private static int RunOpened(IExperiment experiment, ExperimentContext ctx, TextWriter error, bool verbose, bool single = true)
+    {
         using (ctx)
         {
             try
             {
                 experiment.Run(ctx);
                 ctx.Commit();
-                output.WriteLine($"Results in {ctx.FinalDir}");
+                if (single) ctx.Output.WriteLine($"Results in {ctx.FinalDir}");
                 return 0;
             }
             catch (Exception e)
@@ -114,7 +141,7 @@ public static class Program
                 var log = ctx.Abandon(e, keepLog: code != 2);
                 if (Interruption.Requested) return 130; // the signal's handler reports and exits
                 var what = code == 2 ? Failure.Describe(e) : $"{experiment.Name} failed: {Failure.Describe(e)}";
-                error.WriteLine($"{what} (earlier results in {ctx.FinalDir} were left untouched{(log is null ? "" : $"; details in {log}")})");
+                error.WriteLine(single ? $"{what} (earlier results in {ctx.FinalDir} were left untouched{(log is null ? "" : $"; details in {log}")})" : what);
                 if (verbose) error.WriteLine(e);
                 return code;
             }

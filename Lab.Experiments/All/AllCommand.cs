@@ -87,7 +87,7 @@ public static class AllCommand
                 continue;
             }
             var runArgs = new List<string> { name, "--out", Path.Combine(root, name) };
-            foreach (var common in new Option[] { CommonOptions.Seed, CommonOptions.Epochs, CommonOptions.Device, CommonOptions.Video })
+            foreach (var common in new Option[] { CommonOptions.Seed, CommonOptions.Seeds, CommonOptions.Repeat, CommonOptions.Epochs, CommonOptions.Device, CommonOptions.Video })
                 if (Given(options, common) is string v) runArgs.AddRange([common.Name, v]);
             foreach (var flag in new[] { CommonOptions.Quick, CommonOptions.DetectAnomaly }) if (options.GetValue(flag)) runArgs.Add(flag.Name);
             if (verbose) runArgs.Add("--verbose");

@@ -36,7 +36,7 @@ public static class Gallery
     /// <summary>The numbers worth a column in the summary, in this order, when an experiment has them.</summary>
     private static readonly string[] Headline =
     [
-        "test_accuracy", "success_rate", "mean_linf", "classes_covered", "frechet_distance", "modes_covered", "within_3sigma",
+        "test_accuracy", "success_rate", "mean_linf", "classes_covered", "frechet_distance", "frechet_real_vs_real", "modes_covered", "within_3sigma",
         "mean_epoch_seconds",
     ];
 
@@ -60,7 +60,7 @@ public static class Gallery
             var m = metrics[o.Experiment];
             var time = o.Status == Outcome.Skipped ? "" : $"{o.Seconds:0}s";
             sb.AppendLine($"| [{o.Experiment}](#{o.Experiment}) | {o.Status} | {time} | " +
-                          string.Join(" | ", columns.Select(c => m is not null && m.TryGetValue(c, out var v) ? Format(v) : "")) + " |");
+                          string.Join(" | ", columns.Select(c => m is not null && m.TryGetValue(c, out var v) ? HeadlineCell(m, c, v) : "")) + " |");
         }
         sb.AppendLine();
 
@@ -81,35 +81,60 @@ public static class Gallery
                     if (v.ValueKind is JsonValueKind.Number or JsonValueKind.String or JsonValueKind.True or JsonValueKind.False
                         || (v.ValueKind == JsonValueKind.Array && v.GetArrayLength() <= 10 && v.EnumerateArray().All(e => e.ValueKind == JsonValueKind.Number)))
                         sb.AppendLine($"| {k} | {Format(v)} |");
+                    else if (IsSpread(v))
+                        sb.AppendLine($"| {k} | {Format(v)} ({Format(v.GetProperty("min"))} – {Format(v.GetProperty("max"))}; per seed {string.Join(", ", v.GetProperty("values").EnumerateArray().Select(Format))}) |");
                 sb.AppendLine();
             }
-            if (Directory.Exists(dir))
+            if (metrics[o.Experiment] is { } ms && ms.TryGetValue("seed_folders", out var seedFolders) && seedFolders.ValueKind == JsonValueKind.Array
+                && seedFolders.GetArrayLength() > 0)
             {
-                // PNGs and GIFs shown, each PNG's SVG linked; an MP4 (--video mp4) is linked, as Markdown cannot show it.
-                bool Shown(string f) => f.EndsWith(".png", StringComparison.Ordinal) || f.EndsWith(".gif", StringComparison.Ordinal)
-                    || f.EndsWith(".mp4", StringComparison.Ordinal);
-                foreach (var figure in Directory.EnumerateFiles(dir).Where(Shown).Order(StringComparer.Ordinal))
-                {
-                    var file = Path.GetFileName(figure);
-                    var caption = Path.GetFileNameWithoutExtension(file).Replace('_', ' ');
-                    if (file.EndsWith(".mp4", StringComparison.Ordinal))
-                    {
-                        sb.AppendLine($"**{caption}** (video: [{file}]({o.Experiment}/{file}))");
-                        sb.AppendLine();
-                        continue;
-                    }
-                    var svg = Path.ChangeExtension(file, ".svg");
-                    bool svgBeside = file.EndsWith(".png", StringComparison.Ordinal) && File.Exists(Path.Combine(dir, svg));
-                    sb.AppendLine($"**{caption}**{(svgBeside ? $" ([svg]({o.Experiment}/{svg}))" : "")}");
-                    sb.AppendLine();
-                    sb.AppendLine($"![{caption}]({o.Experiment}/{file})");
-                    sb.AppendLine();
-                }
+                // A multi-seed run: its spread figure, then the first seed's figures; every seed's folder linked.
+                var folders = seedFolders.EnumerateArray().Select(f => f.GetString()!).ToList();
+                sb.AppendLine($"Mean ± sample standard deviation over {folders.Count} seeds; each seed's complete results: " +
+                              string.Join(", ", folders.Select(f => $"[{f}]({o.Experiment}/{f})")) + $". The figures after the spread are {folders[0]}'s.");
+                sb.AppendLine();
+                AppendFigures(sb, dir, o.Experiment, "");
+                AppendFigures(sb, Path.Combine(dir, folders[0]), $"{o.Experiment}/{folders[0]}", folders[0].Replace('-', ' ') + ": ");
             }
+            else AppendFigures(sb, dir, o.Experiment, "");
         }
         Directory.CreateDirectory(root);
         Refuse(root); // again: a README.md may have appeared while the experiments ran
         AtomicFile.WriteAllText(Path.Combine(root, FileName), sb.ToString());
+    }
+
+    /// <summary>A headline cell: a single run's real-versus-real baseline with its spread over the draws; anything else as it is.</summary>
+    private static string HeadlineCell(Dictionary<string, JsonElement> m, string column, JsonElement v) =>
+        column == "frechet_real_vs_real" && v.ValueKind == JsonValueKind.Number && m.TryGetValue("frechet_real_vs_real_std", out var sd) && sd.ValueKind == JsonValueKind.Number
+            ? $"{Format(v)} ± {Format(sd)}" : Format(v);
+
+    /// <summary>A multi-seed metric: {"mean", "std", "min", "max", "values"} (see MultiSeed.Spread).</summary>
+    private static bool IsSpread(JsonElement v) => v.ValueKind == JsonValueKind.Object && v.TryGetProperty("mean", out _) && v.TryGetProperty("std", out _);
+
+    /// <summary>The figures in <paramref name="dir"/>, linked as <paramref name="link"/>/file, captions after <paramref name="captionPrefix"/>.</summary>
+    private static void AppendFigures(StringBuilder sb, string dir, string link, string captionPrefix)
+    {
+        if (!Directory.Exists(dir)) return;
+        // PNGs and GIFs shown, each PNG's SVG linked; an MP4 (--video mp4) is linked, as Markdown cannot show it.
+        bool Shown(string f) => f.EndsWith(".png", StringComparison.Ordinal) || f.EndsWith(".gif", StringComparison.Ordinal)
+            || f.EndsWith(".mp4", StringComparison.Ordinal);
+        foreach (var figure in Directory.EnumerateFiles(dir).Where(Shown).Order(StringComparer.Ordinal))
+        {
+            var file = Path.GetFileName(figure);
+            var caption = captionPrefix + Path.GetFileNameWithoutExtension(file).Replace('_', ' ');
+            if (file.EndsWith(".mp4", StringComparison.Ordinal))
+            {
+                sb.AppendLine($"**{caption}** (video: [{file}]({link}/{file}))");
+                sb.AppendLine();
+                continue;
+            }
+            var svg = Path.ChangeExtension(file, ".svg");
+            bool svgBeside = file.EndsWith(".png", StringComparison.Ordinal) && File.Exists(Path.Combine(dir, svg));
+            sb.AppendLine($"**{caption}**{(svgBeside ? $" ([svg]({link}/{svg}))" : "")}");
+            sb.AppendLine();
+            sb.AppendLine($"![{caption}]({link}/{file})");
+            sb.AppendLine();
+        }
     }
 
     private static Dictionary<string, JsonElement>? Read(string path)
@@ -121,6 +146,8 @@ public static class Gallery
 
     private static string Format(JsonElement v) => v.ValueKind switch
     {
+        JsonValueKind.Object when IsSpread(v) => v.GetProperty("std").ValueKind == JsonValueKind.Number
+            ? $"{Format(v.GetProperty("mean"))} ± {Format(v.GetProperty("std"))}" : Format(v.GetProperty("mean")),
         JsonValueKind.Number when v.TryGetInt64(out var i) => i.ToString(CultureInfo.InvariantCulture),
         JsonValueKind.Number => Number(v.GetDouble()),
         JsonValueKind.Array => "[" + string.Join(", ", v.EnumerateArray().Select(Format)) + "]",

@@ -10,6 +10,13 @@ public static class CommonOptions
 
     public static readonly Option<string?> Out = Define.OptionalText("--out", "DIR", "output folder [default: results/<experiment>]");
     public static readonly Option<int> Seed = Define.Int("--seed", "random seed", 0, min: 0);
+    /// <summary>The most seeds one multi-seed run takes (--seeds, --repeat).</summary>
+    public const int MaxSeeds = 1000;
+    public static readonly Option<int[]?> Seeds = Define.OptionalIntList("--seeds", "N,N,...",
+        "run once per seed, each into <out>/seed-N, and report each metric's mean, std, min and max in <out>/metrics.json (instead of --seed)",
+        "seed", max: int.MaxValue, maxCount: MaxSeeds);
+    public static readonly Option<int?> Repeat = Define.OptionalInt("--repeat", "like --seeds with the N seeds --seed, --seed + 1, ..., --seed + N - 1",
+        min: 1, max: MaxSeeds);
     public static readonly Option<int?> Epochs = Define.OptionalInt("--epochs", "training epochs [default: the seed recipe's; 1 with --quick]", min: 1, max: MaxEpochs);
     public static readonly Option<string> Device = Define.Choice("--device", "where tensors live", ["cpu", "cuda"]);
     public static readonly Option<bool> Quick = Define.Flag("--quick", "tiny data and epochs: proves the pipeline in seconds (used by the tests)");
@@ -20,5 +27,5 @@ public static class CommonOptions
         ["own", "gif", "mp4"]);
     public static readonly Option<bool> Verbose = Define.Flag("--verbose", "print a failure's stack trace (it is always in the run log)");
 
-    public static readonly Option[] All = [Out, Seed, Epochs, Device, Quick, DetectAnomaly, Video, Verbose];
+    public static readonly Option[] All = [Out, Seed, Seeds, Repeat, Epochs, Device, Quick, DetectAnomaly, Video, Verbose];
 }

@@ -73,6 +73,34 @@ public static class Define
             },
         };
 
+    /// <summary>
+    /// A comma-separated list of distinct integers within [<paramref name="min"/>, <paramref name="max"/>], at most
+    /// <paramref name="maxCount"/> of them ("0,1,2"); null when not given (<paramref name="description"/> says what the run
+    /// does then). <paramref name="item"/> names one entry in messages ("seed").
+    /// </summary>
+    public static Option<int[]?> OptionalIntList(string name, string valueName, string description, string item,
+        int min = 0, int max = int.MaxValue, int maxCount = int.MaxValue) =>
+        new(name)
+        {
+            Description = description,
+            HelpName = valueName,
+            CustomParser = r =>
+            {
+                if (Missing(r)) return null;
+                var (what, s) = Given(r);
+                var items = s.Split(',', StringSplitOptions.TrimEntries);
+                var values = new List<int>();
+                foreach (var text in items)
+                {
+                    if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) || v < min || v > max)
+                        return Error<int[]?>(r, $"{what}: '{text}' is not a {item} (give integers from {min} to {max} separated by commas, e.g. {min},{min + 1},{min + 2}).", null);
+                    if (values.Contains(v)) return Error<int[]?>(r, $"{what}: {item} {v} is given twice.", null);
+                    values.Add(v);
+                }
+                return values.Count > maxCount ? Error<int[]?>(r, $"{what}: at most {maxCount} {item}s.", null) : [.. values];
+            },
+        };
+
     /// <summary>One of a few words; the first of <paramref name="choices"/> is the default unless <paramref name="default"/> says otherwise.</summary>
     public static Option<string> Choice(string name, string description, string[] choices, string? @default = null)
     {

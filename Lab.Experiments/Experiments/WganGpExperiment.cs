@@ -99,5 +99,5 @@ public sealed class WganGpExperiment : IExperiment
         $"WGAN-GP after {wganUpdates} generator updates vs the seed GAN after {ganUpdates}, trained in this run on the same digits: " +
         $"classes covered {wgan.ClassesCovered} vs {gan.ClassesCovered}, class entropy {wgan.ClassEntropy:0.000} vs {gan.ClassEntropy:0.000}, " +
         $"mean confidence {wgan.MeanConfidence:0.000} vs {gan.MeanConfidence:0.000}, " +
-        $"frechet distance {wgan.FrechetDistance:0.0} vs {gan.FrechetDistance:0.0} (real vs real {wgan.FrechetRealVsReal:0.0}).");
+        $"frechet distance {wgan.FrechetDistance:0.0} vs {gan.FrechetDistance:0.0} (real vs real {wgan.RealVsReal.Mean:0.0}, sd {wgan.RealVsReal.Std:0.0}, for {wgan.RealVsReal.Size} real digits).");
 }

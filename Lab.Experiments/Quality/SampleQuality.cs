@@ -5,14 +5,33 @@ using Lab.Models;
 namespace Lab.Experiments.Quality;
 
 /// <summary>
+/// The real-versus-real Fréchet distance a sample's distance is read against, with the sample's own size: draws of
+/// <see cref="Size"/> real training digits (without replacement, so no digit counts twice, as no generated sample
+/// does) against the same held-out digits, repeated <see cref="Values"/>.Length times. Comparing the samples with
+/// fewer real digits than they number would inflate the baseline and make samples look "better than real".
+/// </summary>
+public sealed record RealBaseline(int Size, double[] Values)
+{
+    public double Mean => Values.Average();
+    /// <summary>The sample standard deviation (n - 1) over the draws.</summary>
+    public double Std => Values.Length < 2 ? double.NaN : Math.Sqrt(Values.Sum(v => (v - Mean) * (v - Mean)) / (Values.Length - 1));
+}
+
+/// <summary>
 /// What GenLab reports about generated digits, judged by a digits classifier: how many classes get at
 /// least 2% of the samples, the normalised entropy of the predicted-class histogram (1 = uniform),
 /// the mean confidence, and a Fréchet distance between samples and held-out digits in the classifier's
-/// 32-dimensional feature space, beside the same distance between two halves of real digits.
+/// 32-dimensional feature space, beside the same distance for as many real digits (<see cref="RealBaseline"/>).
 /// </summary>
 public sealed record SampleQuality(int ClassesCovered, double ClassEntropy, double MeanConfidence,
-    double FrechetDistance, double FrechetRealVsReal, int[] ClassCounts)
+    double FrechetDistance, RealBaseline RealVsReal, int[] ClassCounts)
 {
+    /// <summary>The mean real-versus-real distance over the draws.</summary>
+    public double FrechetRealVsReal => RealVsReal.Mean;
+
+    /// <summary>Draws of the real-versus-real baseline, each a Fréchet distance on a thousand 32-dimensional features: cheap.</summary>
+    public const int BaselineDraws = 20;
+
     /// <summary>Records the numbers as metrics (names prefixed, e.g. "t0.1_classes_covered") and logs them.</summary>
     public void Report(ExperimentContext ctx, string prefix = "")
     {
@@ -20,20 +39,27 @@ public sealed record SampleQuality(int ClassesCovered, double ClassEntropy, doub
         ctx.Metric(prefix + "class_entropy", ClassEntropy);
         ctx.Metric(prefix + "mean_confidence", MeanConfidence);
         ctx.Metric(prefix + "frechet_distance", FrechetDistance);
-        ctx.Metric(prefix + "frechet_real_vs_real", FrechetRealVsReal);
+        ctx.Metric(prefix + "frechet_real_vs_real", RealVsReal.Mean);
+        ctx.Metric(prefix + "frechet_real_vs_real_std", RealVsReal.Std);
+        ctx.Metric(prefix + "frechet_real_vs_real_size", RealVsReal.Size);
+        ctx.Metric(prefix + "frechet_real_vs_real_draws", RealVsReal.Values.Length);
         ctx.Metric(prefix + "class_counts", ClassCounts);
         ctx.Log($"{(prefix.Length > 0 ? prefix.TrimEnd('_') + " " : "")}quality: {ClassesCovered}/10 classes with >= 2% of samples, class entropy {ClassEntropy:0.000}, " +
-                $"mean confidence {MeanConfidence:0.000}, Fréchet distance {FrechetDistance:0.00} (real vs real {FrechetRealVsReal:0.00})");
+                $"mean confidence {MeanConfidence:0.000}, Fréchet distance {FrechetDistance:0.00} (real vs real with {RealVsReal.Size} real digits: " +
+                $"{RealVsReal.Mean:0.00} ± {RealVsReal.Std:0.00} over {RealVsReal.Values.Length} draws)");
     }
 
     /// <param name="samples">N x 1 x 8 x 8 generated images in [0, 1].</param>
     /// <param name="heldOut">Real held-out images of the same shape.</param>
-    public static SampleQuality Measure(DigitsCnn classifier, Tensor samples, Tensor heldOut)
+    /// <param name="baseline">The real-versus-real distance for N real digits (<see cref="Baseline"/>).</param>
+    public static SampleQuality Measure(DigitsCnn classifier, Tensor samples, Tensor heldOut, RealBaseline baseline)
     {
+        int n = samples.Shape[0];
+        if (baseline.Size != n)
+            throw new ArgumentException($"SampleQuality.Measure: the real-vs-real baseline has {baseline.Size} digits per draw, the samples number {n}.");
         using var _ = new NoGrad();
         classifier.Eval();
         var probs = classifier.Call(samples).ToArray();
-        int n = samples.Shape[0];
         var counts = new int[10];
         double confidence = 0;
         for (int i = 0; i < n; i++)
@@ -46,12 +72,38 @@ public sealed record SampleQuality(int ClassesCovered, double ClassEntropy, doub
         double entropy = 0;
         foreach (var c in counts)
             if (c > 0) { double p = (double)c / n; entropy -= p * Math.Log(p); }
-        var fake = Features(classifier, samples);
-        var real = Features(classifier, heldOut);
-        int half = real.GetLength(0) / 2;
         return new SampleQuality(
             counts.Count(c => c >= 0.02 * n), entropy / Math.Log(10), confidence / n,
-            Frechet(fake, real), Frechet(Rows(real, 0, half), Rows(real, half, real.GetLength(0) - half)), counts);
+            Frechet(Features(classifier, samples), Features(classifier, heldOut)), baseline, counts);
+    }
+
+    /// <summary>
+    /// The Fréchet distance between <paramref name="size"/> digits drawn from <paramref name="realPool"/> without
+    /// replacement and <paramref name="heldOut"/>, <paramref name="draws"/> times (with replacement only when the pool
+    /// holds fewer than <paramref name="size"/> digits). The pool must not hold the held-out digits.
+    /// </summary>
+    public static RealBaseline Baseline(DigitsCnn classifier, Tensor realPool, Tensor heldOut, int size, int draws, Generator generator)
+    {
+        if (size < 2) throw new ArgumentException($"SampleQuality.Baseline: a Fréchet distance needs at least 2 digits per draw, got {size}.");
+        using var _ = new NoGrad();
+        classifier.Eval();
+        var pool = Features(classifier, realPool);
+        var real = Features(classifier, heldOut);
+        int available = pool.GetLength(0);
+        var order = Enumerable.Range(0, available).ToArray();
+        var values = new double[draws];
+        var rows = new int[size];
+        for (int k = 0; k < draws; k++)
+        {
+            if (size <= available)
+            {
+                generator.Shuffle(order.AsSpan());
+                order.AsSpan(0, size).CopyTo(rows);
+            }
+            else for (int i = 0; i < size; i++) rows[i] = generator.NextInt(available);
+            values[k] = Frechet(Rows(pool, rows), real);
+        }
+        return new RealBaseline(size, values);
     }
 
     private static double[,] Features(DigitsCnn classifier, Tensor images)
@@ -64,10 +116,10 @@ public sealed record SampleQuality(int ClassesCovered, double ClassEntropy, doub
         return r;
     }
 
-    private static double[,] Rows(double[,] x, int start, int count)
+    private static double[,] Rows(double[,] x, int[] rows)
     {
-        var r = new double[count, x.GetLength(1)];
-        for (int i = 0; i < count; i++) for (int j = 0; j < x.GetLength(1); j++) r[i, j] = x[start + i, j];
+        var r = new double[rows.Length, x.GetLength(1)];
+        for (int i = 0; i < rows.Length; i++) for (int j = 0; j < x.GetLength(1); j++) r[i, j] = x[rows[i], j];
         return r;
     }
 
