@@ -95,7 +95,7 @@ public static class PyTorchComparison
         report["arguments"] = string.Join(' ', args.Select(a => a == outDir ? "<run>/pytorch" : a == rows ? "<GenLab's training rows>" : a));
         // A hung child must not hold `all` forever; a healthy one takes about as long as GenLab (10x on a loaded machine).
         var timeout = TimeSpan.FromSeconds(Math.Max(1800, 20 * genLabTrainSeconds));
-        ctx.Log($"pytorch: {python.Executable} {path} {report["arguments"]} (torch {python.TorchVersion}, {threads} threads)");
+        ctx.Log($"pytorch: {python.Executable} {path} {report["arguments"]} (torch {python.TorchVersion}, one thread)");
         var clock = Stopwatch.StartNew();
         PyTorchPython.ChildResult result;
         try
