@@ -26,7 +26,10 @@ public static class AllCommand
 
     public static readonly Option<string?> Data = Define.OptionalText("--data", "DIR", "IDX folder for mnist (without it mnist runs only when Fashion-MNIST is installed)");
     public static readonly Option<string?> Skip = Define.OptionalText("--skip", "NAME,NAME...", "experiments to leave out (their earlier results, if any, stay in the gallery)");
-    public static readonly Option[] Specific = [Data, Skip];
+    public static readonly Option<bool> ComparePyTorch = Define.Flag("--compare-pytorch",
+        "also train each generative recipe that has a PyTorch translation in bench/pytorch with PyTorch, judge its samples with GenLab's judge, " +
+        "and show both side by side in the gallery (needs a Python that imports torch)");
+    public static readonly Option[] Specific = [Data, Skip, ComparePyTorch];
 
     /// <summary>The text given for <paramref name="option"/>, or null: `all` passes options on as they were typed.</summary>
     private static string? Given(ParseResult options, Option option) =>
@@ -76,6 +79,11 @@ public static class AllCommand
             error.WriteLine(Failure.Describe(e));
             return Failure.SetupExitCode(e);
         }
+        bool compare = options.GetValue(ComparePyTorch);
+        if (compare)
+            output.WriteLine(PyTorch.PyTorchPython.Find(out var noTorch) is { } python
+                ? $"== PyTorch beside GenLab: {python.Executable}, torch {python.TorchVersion}"
+                : $"== PyTorch beside GenLab: no PyTorch column ({noTorch})");
         var outcomes = new List<Outcome>();
         foreach (var experiment in Program.Experiments)
         {
@@ -91,6 +99,7 @@ public static class AllCommand
                 if (Given(options, common) is string v) runArgs.AddRange([common.Name, v]);
             foreach (var flag in new[] { CommonOptions.Quick, CommonOptions.DetectAnomaly }) if (options.GetValue(flag)) runArgs.Add(flag.Name);
             if (verbose) runArgs.Add("--verbose");
+            if (compare && experiment.Options.Contains(PyTorch.PyTorchComparison.ComparePyTorch)) runArgs.Add(PyTorch.PyTorchComparison.ComparePyTorch.Name);
             if (name == "mnist")
             {
                 if (options.GetValue(Data) is string data) runArgs.AddRange(["--data", data]);
@@ -116,7 +125,7 @@ public static class AllCommand
                 code == 0 ? "" : $"exit code {code}; see the messages above. Results shown are from an earlier run, if any."));
             output.WriteLine($"== {name}: {(code == 0 ? "ok" : $"FAILED (exit code {code})")} in {seconds:0.0}s");
         }
-        try { Gallery.Write(root, outcomes, string.Join(" ", options.Tokens.Skip(1).Select(t => t.Value))); }
+        try { Gallery.Write(root, outcomes, string.Join(" ", options.Tokens.Skip(1).Select(t => t.Value)), compare); }
         catch (Exception e)
         {
             error.WriteLine($"all: the gallery was not written: {Failure.Describe(e)}");

@@ -40,7 +40,8 @@ public static class Gallery
         "mean_epoch_seconds",
     ];
 
-    public static void Write(string root, IReadOnlyList<Outcome> outcomes, string arguments)
+    /// <param name="comparedWithPyTorch">Whether the run asked for `--compare-pytorch` (the PyTorch table says so when a column is empty).</param>
+    public static void Write(string root, IReadOnlyList<Outcome> outcomes, string arguments, bool comparedWithPyTorch = false)
     {
         var sb = new StringBuilder();
         sb.AppendLine(Marker);
@@ -63,6 +64,7 @@ public static class Gallery
                           string.Join(" | ", columns.Select(c => m is not null && m.TryGetValue(c, out var v) ? HeadlineCell(m, c, v) : "")) + " |");
         }
         sb.AppendLine();
+        PyTorchTable.Append(sb, root, outcomes, comparedWithPyTorch);
 
         foreach (var o in outcomes)
         {

@@ -5,6 +5,7 @@ using Lab.Core.Autodiff;
 using Lab.Core.Data;
 using Lab.Core.Training;
 using Lab.Experiments.Cli;
+using Lab.Experiments.PyTorch;
 using Lab.Models;
 
 namespace Lab.Experiments.Experiments;
@@ -34,7 +35,7 @@ public sealed class GanExperiment : IExperiment
         "the generator's mode when it makes the discriminator's fakes: inference (the seed's Keras solution) or training (batch statistics, as a plain PyTorch loop)", ["eval", "train"]);
     public static readonly Option<string?> JudgeSamples = Define.OptionalText("--judge-samples", "CSV",
         "train nothing: judge a samples.csv in GenLab's layout (e.g. from bench/pytorch/gan_recipe.py) against this seed's held-out digits");
-    public IReadOnlyList<Option> Options => [DSteps, CompareDSteps, BatchSize, Loss, DigitsSource.TrainOn, Fakes, JudgeSamples];
+    public IReadOnlyList<Option> Options => [DSteps, CompareDSteps, BatchSize, Loss, DigitsSource.TrainOn, Fakes, PyTorchComparison.ComparePyTorch, JudgeSamples];
 
     public void Run(ExperimentContext ctx)
     {
@@ -46,6 +47,7 @@ public sealed class GanExperiment : IExperiment
         int dSteps = ctx.Get(DSteps);
         int compareSteps = ctx.Get(CompareDSteps);
         var judge = GeneratedDigits.Judge(ctx, heldOut);
+        PyTorchComparison.RefuseWith(ctx, JudgeSamples);
         if (ctx.Get(JudgeSamples) is { Length: > 0 } csv)
         {
             if (!ctx.Given(CommonOptions.Out))
@@ -57,7 +59,8 @@ public sealed class GanExperiment : IExperiment
         var clock = Stopwatch.StartNew();
         bool trainFakes = ctx.Get(Fakes) == "train";
         var (gan, history) = Train(ctx, train, dSteps, epochs, batch, verbose: 1, trainFakes);
-        ctx.Metric("train_seconds", clock.Elapsed.TotalSeconds);
+        double trainSeconds = clock.Elapsed.TotalSeconds;
+        ctx.Metric("train_seconds", trainSeconds);
         ctx.Metric("d_steps", dSteps);
         ctx.Metric("final_d_loss", history["d_loss"][^1]);
         ctx.Metric("final_g_loss", history["g_loss"][^1]);
@@ -68,6 +71,8 @@ public sealed class GanExperiment : IExperiment
         var samples = Sample(gan, GeneratedDigits.SampleCount, ctx.Rng(3));
         GeneratedDigits.Write(ctx, samples);
         judge(samples, "");
+        PyTorchComparison.Digits(ctx, "gan_recipe.py", train, epochs, batch, trainSeconds, judge,
+            "--d-steps", dSteps.ToString(System.Globalization.CultureInfo.InvariantCulture), "--fakes", trainFakes ? "train" : "eval");
 
         (int DSteps, Tensor Samples, History History)? comparison = null;
         if (compareSteps > 0 && compareSteps != dSteps)

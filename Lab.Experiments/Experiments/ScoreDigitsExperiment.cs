@@ -6,6 +6,7 @@ using Lab.Core.Data;
 using Lab.Core.Optim;
 using Lab.Core.Training;
 using Lab.Experiments.Cli;
+using Lab.Experiments.PyTorch;
 using Lab.Models;
 
 namespace Lab.Experiments.Experiments;
@@ -40,7 +41,8 @@ public sealed class ScoreDigitsExperiment : IExperiment
     public static readonly Option<float> Ema = Define.Float("--ema", "X", "decay of the weight average used for sampling (0: none)", 0.999f, max: 0.999999f);
     public static readonly Option<string?> CheckpointPath = Define.OptionalText("--checkpoint", "PATH", "sample from a trained network (a score_digits.ckpt) instead of training one");
     public IReadOnlyList<Option> Options =>
-        [Levels, SigmaMax, SigmaMin, StepsPerLevel, StepEps, Net, Hidden, BatchSize, Lr, LrSchedule, Ema, CheckpointPath, DigitsSource.TrainOn];
+        [Levels, SigmaMax, SigmaMin, StepsPerLevel, StepEps, Net, Hidden, BatchSize, Lr, LrSchedule, Ema, CheckpointPath, DigitsSource.TrainOn,
+         PyTorchComparison.ComparePyTorch];
 
     private const int ConvChannels = 32, MaxConvChannels = 1024, MlpUnits = 256;
 
@@ -52,6 +54,7 @@ public sealed class ScoreDigitsExperiment : IExperiment
         var checkpoint = ctx.Get(CheckpointPath);
         if (checkpoint is not null && TrainingOptions.FirstOrDefault(ctx.Given) is { } unused)
             throw new UsageException($"score-digits: {unused.Name} shapes training, which --checkpoint skips; give one or the other.");
+        PyTorchComparison.RefuseWith(ctx, CheckpointPath);
 
         // Data, and the top of the noise ladder: the largest distance between two training digits.
         var (train, heldOut) = DigitsSource.ForGenerativeModel(ctx);
@@ -98,7 +101,14 @@ public sealed class ScoreDigitsExperiment : IExperiment
         ctx.Metric("steps_per_level", steps);
         ctx.Metric("step_eps", eps);
         GeneratedDigits.Write(ctx, samples);
-        GeneratedDigits.Judge(ctx, heldOut)(samples, "");
+        var judge = GeneratedDigits.Judge(ctx, heldOut);
+        judge(samples, "");
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        PyTorchComparison.Digits(ctx, "score_digits_recipe.py", train, history.Epochs.Count, ctx.Get(BatchSize),
+            ctx.Metrics.TryGetValue("train_seconds", out var s) ? (double)s : 0, judge,
+            "--sigmas", string.Join(',', sigmas.Select(PyTorchComparison.Arg)), "--steps-per-level", steps.ToString(inv),
+            "--step-eps", PyTorchComparison.Arg(eps), "--net", conv ? "conv" : "mlp", "--hidden", hidden.ToString(inv),
+            "--lr", PyTorchComparison.Arg(ctx.Get(Lr)), "--lr-schedule", ctx.Get(LrSchedule), "--ema", PyTorchComparison.Arg(decay));
         ScoreDigitsFigures.Draw(ctx, samples, frames, sigmas, history);
     }
 

@@ -5,6 +5,7 @@ using Lab.Core.Autodiff;
 using Lab.Core.Data;
 using Lab.Core.Training;
 using Lab.Experiments.Cli;
+using Lab.Experiments.PyTorch;
 using Lab.Models;
 
 namespace Lab.Experiments.Experiments;
@@ -27,7 +28,7 @@ public sealed class ScoreExperiment : IExperiment
     public static readonly Option<int> Steps = Define.Int("--steps", "Langevin steps (one GIF frame each)", 50, min: 1, max: 10_000, quick: 10);
     public static readonly Option<float> Eps = Define.Float("--eps", "X", "Langevin step size", 0.01f);
     public static readonly Option<float> Temperature = Define.Float("--temperature", "T", "Langevin temperature", 1f);
-    public IReadOnlyList<Option> Options => [Loss, Lr, BatchSize, Samples, Steps, Eps, Temperature];
+    public IReadOnlyList<Option> Options => [Loss, Lr, BatchSize, Samples, Steps, Eps, Temperature, PyTorchComparison.ComparePyTorch];
 
     public void Run(ExperimentContext ctx)
     {
@@ -46,15 +47,17 @@ public sealed class ScoreExperiment : IExperiment
         model.To(ctx.Device);
         ctx.Log(model.Summary(1, 2));
         bool sliced = ctx.Get(Loss) == "sliced";
-        var trainer = new ScoreTrainer(model, ctx.Get(Lr), sliced ? ctx.Rng(4) : null)
+        float lr = ctx.Get(Lr);
+        int epochs = ctx.Epochs(20), batch = ctx.Get(BatchSize);
+        var trainer = new ScoreTrainer(model, lr, sliced ? ctx.Rng(4) : null)
         {
             Output = ctx.Output,
             NonFiniteHint = ctx.NonFiniteHint((Lr, "the learning rate"), (BatchSize, "the batch size")),
         };
         var clock = Stopwatch.StartNew();
-        var history = trainer.Fit(data, ctx.Epochs(20), ctx.Get(BatchSize),
-            callbacks: ctx.StandardCallbacks(), generator: ctx.Rng(2));
-        ctx.Metric("train_seconds", clock.Elapsed.TotalSeconds);
+        var history = trainer.Fit(data, epochs, batch, callbacks: ctx.StandardCallbacks(), generator: ctx.Rng(2));
+        double trainSeconds = clock.Elapsed.TotalSeconds;
+        ctx.Metric("train_seconds", trainSeconds);
         ctx.Metric("loss_kind", sliced ? "sliced" : "exact");
         ctx.Metric("final_loss", history["loss"][^1]);
         ctx.WriteHistory(history);
@@ -74,6 +77,10 @@ public sealed class ScoreExperiment : IExperiment
         ctx.Metric("mode_fractions", modes.Fractions);
         ctx.Log($"Langevin samples: {modes.Covered}/{toy.Classes} modes covered (>= 2% of samples within 3σ), " +
                 $"{modes.Within:P1} of samples within 3σ of a mode; per mode {string.Join(", ", modes.Fractions.Select(f => f.ToString("P1")))}");
+        PyTorchComparison.Points(ctx, "score_recipe.py", data, epochs, batch, trainSeconds, points => ModeCoverage(points, toy.Means, 3 * toy.Std),
+            "--lr", PyTorchComparison.Arg(lr), "--loss", sliced ? "sliced" : "exact", "--samples", n.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--steps", steps.ToString(System.Globalization.CultureInfo.InvariantCulture), "--eps", PyTorchComparison.Arg(eps),
+            "--temperature", PyTorchComparison.Arg(temperature));
         ScoreFigures.Draw(ctx, data, frames, history);
     }
 

@@ -5,6 +5,7 @@ using Lab.Core.Autodiff;
 using Lab.Core.Data;
 using Lab.Core.Training;
 using Lab.Experiments.Cli;
+using Lab.Experiments.PyTorch;
 using Lab.Models;
 
 namespace Lab.Experiments.Experiments;
@@ -25,7 +26,7 @@ public sealed class VaeExperiment : IExperiment
     public static readonly Option<int> BatchSize = Define.Int("--batch-size", "mini-batch size", 16, min: 1);
     public static readonly Option<float[]> Sweep = Define.FloatList("--sweep", "T1,T2,...|none", "temperatures to train and compare in the sweep figure",
         SweepTemperatures, min: 1e-6f);
-    public IReadOnlyList<Option> Options => [Temperature, BatchSize, Sweep, DigitsSource.TrainOn];
+    public IReadOnlyList<Option> Options => [Temperature, BatchSize, Sweep, DigitsSource.TrainOn, PyTorchComparison.ComparePyTorch];
 
     public void Run(ExperimentContext ctx)
     {
@@ -38,7 +39,8 @@ public sealed class VaeExperiment : IExperiment
         // Model and training.
         var clock = Stopwatch.StartNew();
         var (vae, history) = Train(ctx, train, temperature, epochs, batch, verbose: 1);
-        ctx.Metric("train_seconds", clock.Elapsed.TotalSeconds);
+        double trainSeconds = clock.Elapsed.TotalSeconds;
+        ctx.Metric("train_seconds", trainSeconds);
         ctx.Metric("temperature", temperature);
         ctx.Metric("final_loss", history["loss"][^1]);
         ctx.Metric("final_kl_loss", history["kl_loss"][^1]);
@@ -51,6 +53,7 @@ public sealed class VaeExperiment : IExperiment
         GeneratedDigits.Write(ctx, samples);
         var judge = GeneratedDigits.Judge(ctx, heldOut);
         judge(samples, "");
+        PyTorchComparison.Digits(ctx, "vae_recipe.py", train, epochs, batch, trainSeconds, judge, "--temperature", PyTorchComparison.Arg(temperature));
         Tensor reconstructions;
         using (new NoGrad()) reconstructions = vae.Call(heldOut.FeaturesTensor(ctx.Device).Narrow(0, 0, 10)).To(Device.Cpu);
 

@@ -9,12 +9,15 @@ Adam(1e-3, 0.9, 0.999) with Keras's eps 1e-7 (added PyTorch's way, to sqrt(v_hat
 PyTorch's eps 1e-8). Writes 1000 samples (generator in inference mode)
 as samples.csv in GenLab's layout (header p0..p63, one image per row, values in [0, 1], 1 = ink).
 
-  /usr/bin/python3 bench/pytorch/gan_recipe.py --out /tmp/gan-torch [--seed N] [--train-on split|all]
+  /usr/bin/python3 bench/pytorch/gan_recipe.py --out /tmp/gan-torch [--seed N] [--train-on split|all | --train-csv CSV]
       [--init keras|torch] [--bn keras|torch] [--fakes eval|train]
   dotnet run -c Release --project Lab.Experiments -- gan --out /tmp/gan-judged --judge-samples /tmp/gan-torch/samples.csv
-(`--train-on split` draws its own 80%, not GenLab's split, so compare with `--train-on all` on both sides.)
+(`--train-on split` draws its own 80%, not GenLab's split, so compare with `--train-on all` on both sides; `gan
+--compare-pytorch` passes GenLab's own training rows with --train-csv and judges the samples itself.)
+Beside samples.csv it writes run.json (torch version, threads, training seconds, settings; see recipe_common.py).
 """
 import argparse, gzip, os, time
+import recipe_common as rc
 import torch
 from torch import nn
 import torch.nn.functional as F
@@ -30,6 +33,8 @@ p.add_argument("--bn", choices=["keras", "torch"], default="keras")
 p.add_argument("--fakes", choices=["eval", "train"], default="eval", help="generator mode for the discriminator's fakes")
 p.add_argument("--train-on", choices=["split", "all"], default="split", help="a random 80%% of the digits, or all 1797")
 p.add_argument("--threads", type=int, default=2)
+p.add_argument("--train-csv", help="the rows to train on, as GenLab writes them (instead of --train-on)")
+p.add_argument("--samples", type=int, default=1000)
 a = p.parse_args()
 torch.manual_seed(a.seed); torch.set_num_threads(a.threads)
 
@@ -37,7 +42,9 @@ here = os.path.dirname(os.path.abspath(__file__))
 with gzip.open(os.path.join(here, "..", "..", "data", "digits.csv.gz"), "rt") as f:
     rows = [[float(v) for v in line.split(",")[:64]] for line in f if line.strip()]
 X = (torch.tensor(rows, dtype=torch.float32) / 16.0).reshape(-1, 1, 8, 8)
-if a.train_on == "split":
+if a.train_csv:
+    X = rc.digits(a)
+elif a.train_on == "split":
     X = X[torch.randperm(len(X))[: int(round(len(X) * 0.8))]]
 
 eps_bn, mom = (1e-3, 0.01) if a.bn == "keras" else (1e-5, 0.1)
@@ -76,13 +83,14 @@ for epoch in range(a.epochs):
         lossG.backward(); gopt.step()
         dl += lossD.item(); gl += lossG.item(); steps += 1
     print(f"epoch {epoch + 1}: d_loss {dl / steps:.4f} g_loss {gl / steps:.4f}", flush=True)
-print(f"trained in {time.time() - t0:.1f} s")
+train_seconds = time.time() - t0
+print(f"trained in {train_seconds:.1f} s")
 
+t0 = time.time()
 with torch.no_grad():
-    s = gen(1000, False).reshape(1000, 64).clamp(0, 1).tolist()
+    s = gen(a.samples, False).reshape(a.samples, 64).tolist()
 os.makedirs(a.out, exist_ok=True)
-with open(os.path.join(a.out, "samples.csv"), "w") as f:
-    f.write(",".join(f"p{i}" for i in range(64)) + "\n")
-    for r in s:
-        f.write(",".join(f"{v:.5f}".rstrip("0").rstrip(".") if v else "0" for v in r) + "\n")
-print(f"wrote {a.out}/samples.csv")
+rc.write_samples(a, [f"p{i}" for i in range(64)], s, 0.0, 1.0)
+rc.write_run(a, train_seconds, time.time() - t0, recipe="gan", d_steps=a.d_steps, init=a.init, bn=a.bn, fakes=a.fakes,
+             adam_eps=adam_eps, final_d_loss=dl / steps, final_g_loss=gl / steps)
+print(f"wrote {a.out}/samples.csv and run.json")
