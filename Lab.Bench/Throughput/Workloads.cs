@@ -62,6 +62,8 @@ public sealed record Workload(string Name, int DefaultBatch, string Description,
         new("gan_digits_b16_d5", 16, "GAN, 5 D updates (G in inference mode) + 1 G update, two Adam(1e-3, eps 1e-7)", (d, b) => new GanRun(d, b)),
         new("score_toy_b16", 16, "ScoreMlp 2-32-32-2 softplus, exact Jacobian-trace loss, Adam(1e-2, eps 1e-7)", (d, b) => new ScoreRun(d, b)),
         new("mnist_cnn_b32", 32, "MnistCnn on 28x28, softmax + sparse CE, Adam(1e-3, eps 1e-7)", (d, b) => new ClassifierRun(new MnistCnn(new Generator(1)), d, b, [1, 28, 28], 10)),
+        new("attention_dates_b32", 32, "AttentionTranslator (attention experiment: source 28, target 10, 49 ids; embedding 32, BiLSTM 2x64, LSTM 128, " +
+            "Dense tanh 128), per-character sparse CE, Adam(3e-3, eps 1e-7)", (d, b) => new AttentionRun(d, b)),
     ];
 
     public static Workload Find(string name) =>
@@ -161,4 +163,56 @@ internal sealed class ScoreRun : WorkloadRun
     public override IReadOnlyList<Module> Models => [_model];
 
     protected override Tensor Step(Tensor x, Tensor? _) => _trainer.Step(x);
+}
+
+/// <summary>
+/// attention_dates: the attention experiment's step on its default sizes: source ids [B, 28] (5 to 28 characters, then
+/// padding), decoder input and target ids [B, 10], a vocabulary of 49 ids (48 characters and padding).
+/// </summary>
+internal sealed class AttentionRun : WorkloadRun
+{
+    public const int Vocabulary = 49, SourceLength = 28, TargetLength = 10;
+    private readonly AttentionTranslator _translator;
+    private readonly Adam _opt;
+    private readonly Tensor[] _inputs = new Tensor[2], _outputs = new Tensor[1];
+
+    public AttentionRun(Device d, int batch) : base(Pairs(new Generator(2), d, batch), Targets(new Generator(3), d, batch))
+    {
+        _translator = new AttentionTranslator(Vocabulary, SourceLength, TargetLength, generator: new Generator(1));
+        _translator.Model.To(d);
+        _opt = new Adam(_translator.Model.Parameters(), lr: 3e-3f);
+    }
+
+    public override IReadOnlyList<Module> Models => [_translator.Model];
+
+    /// <summary>Source and decoder input side by side in one tensor [B, 28 + 10] (a workload's batch is one tensor).</summary>
+    private static Tensor[] Pairs(Generator g, Device d, int batch) => [.. Enumerable.Range(0, Workload.Pool).Select(_ =>
+    {
+        var ids = new float[batch * (SourceLength + TargetLength)];
+        for (int b = 0; b < batch; b++)
+        {
+            int length = 5 + g.NextInt(SourceLength - 4);
+            for (int s = 0; s < SourceLength + TargetLength; s++)
+                ids[b * (SourceLength + TargetLength) + s] = s < length || s >= SourceLength ? 1 + g.NextInt(Vocabulary - 1) : 0;
+        }
+        return Tensor.FromArray(ids, [batch, SourceLength + TargetLength], d);
+    })];
+
+    private static Tensor[] Targets(Generator g, Device d, int batch) => [.. Enumerable.Range(0, Workload.Pool).Select(_ =>
+        Tensor.FromArray(Enumerable.Range(0, batch * TargetLength).Select(_ => (float)(1 + g.NextInt(Vocabulary - 1))).ToArray(), [batch, TargetLength], d))];
+
+    protected override Tensor Step(Tensor x, Tensor? y)
+    {
+        ProfilePhase.ZeroGrad(_opt);
+        Tensor loss;
+        using (new ProfilePhase("forward", "loss"))
+        {
+            (_inputs[0], _inputs[1]) = (x.Narrow(1, 0, SourceLength), x.Narrow(1, SourceLength, TargetLength));
+            _translator.Model.Run(_inputs, _outputs);   // Call without its output array: a step allocates nothing
+            loss = AttentionTranslator.Loss(_outputs[0], y!);
+        }
+        ProfilePhase.Backward(loss);
+        ProfilePhase.Update(_opt);
+        return loss;
+    }
 }

@@ -37,7 +37,7 @@ public static class Gallery
     private static readonly string[] Headline =
     [
         "test_accuracy", "success_rate", "mean_linf", "classes_covered", "frechet_distance", "frechet_real_vs_real", "modes_covered", "within_3sigma",
-        "mean_epoch_seconds",
+        "mean_epoch_seconds", "test_exact_match",
     ];
 
     /// <param name="comparedWithPyTorch">Whether the run asked for `--compare-pytorch` (the PyTorch table says so when a column is empty).</param>
@@ -117,6 +117,12 @@ public static class Gallery
     private static void AppendFigures(StringBuilder sb, string dir, string link, string captionPrefix)
     {
         if (!Directory.Exists(dir)) return;
+        // Tables an experiment writes as Markdown (attention's translations.md) are shown as they are.
+        foreach (var table in Directory.EnumerateFiles(dir, "*.md").Order(StringComparer.Ordinal))
+        {
+            sb.AppendLine(File.ReadAllText(table).TrimEnd());
+            sb.AppendLine();
+        }
         // PNGs and GIFs shown, each PNG's SVG linked; an MP4 (--video mp4) is linked, as Markdown cannot show it.
         bool Shown(string f) => f.EndsWith(".png", StringComparison.Ordinal) || f.EndsWith(".gif", StringComparison.Ordinal)
             || f.EndsWith(".mp4", StringComparison.Ordinal);

@@ -53,9 +53,10 @@ import torch  # noqa: E402  (the environment above must be set first)
 import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-WORKLOADS = ["toy_mlp_b10", "digits_cnn_b10", "vae_digits_b16", "gan_digits_b16_d5", "score_toy_b16", "mnist_cnn_b32"]
+WORKLOADS = ["toy_mlp_b10", "digits_cnn_b10", "vae_digits_b16", "gan_digits_b16_d5", "score_toy_b16", "mnist_cnn_b32",
+             "attention_dates_b32"]
 DEFAULT_BATCH = {"toy_mlp_b10": 10, "digits_cnn_b10": 10, "vae_digits_b16": 16, "gan_digits_b16_d5": 16,
-                 "score_toy_b16": 16, "mnist_cnn_b32": 32}
+                 "score_toy_b16": 16, "mnist_cnn_b32": 32, "attention_dates_b32": 32}
 POOL = 8  # batches resident on the device, cycled through (as in the GenLab harness)
 CHUNKS = 5
 D_UPDATES = 5
@@ -176,6 +177,45 @@ def implicit_score_loss(model, x):
     return ((s * s).sum(1, keepdim=True) + trace * 2).mean()
 
 
+class AttentionTranslator(nn.Module):
+    """GenLab's AttentionTranslator (the attention experiment's model): a shared embedding, a bidirectional LSTM over
+    the source (packed, so padding id 0 is skipped as Embedding(mask_zero) makes GenLab skip it), a forward LSTM of
+    twice the units over the decoder input, dot-product scores with the padding masked, softmax, context vectors,
+    [context, decoder state] -> Dense(tanh) -> Dense(softmax). Keras's initialisers: U(-0.05, 0.05) embeddings,
+    Glorot-uniform input kernels, orthogonal recurrent kernels, zero biases with 1 on the LSTM forget gate."""
+
+    def __init__(self, vocabulary=49, embedding=32, units=64, hidden=128):
+        super().__init__()
+        self.embedding = nn.Embedding(vocabulary, embedding)
+        self.encoder = nn.LSTM(embedding, units, batch_first=True, bidirectional=True)
+        self.decoder = nn.LSTM(embedding, 2 * units, batch_first=True)
+        self.attentional = nn.Linear(4 * units, hidden)
+        self.characters = nn.Linear(hidden, vocabulary)
+        nn.init.uniform_(self.embedding.weight, -0.05, 0.05)
+        for lstm in (self.encoder, self.decoder):
+            for name, w in lstm.named_parameters():
+                if name.startswith("weight_ih"):
+                    nn.init.xavier_uniform_(w)
+                elif name.startswith("weight_hh"):
+                    nn.init.orthogonal_(w)
+                else:  # PyTorch has two biases per direction: Keras's single bias, forget gate 1, lives in bias_ih
+                    nn.init.zeros_(w)
+                    if name.startswith("bias_ih"):
+                        w.data[lstm.hidden_size:2 * lstm.hidden_size] = 1.0
+        keras_init(self)
+
+    def forward(self, source, decoder_input):
+        lengths = (source != 0).sum(1)
+        packed = nn.utils.rnn.pack_padded_sequence(self.embedding(source), lengths.cpu(), batch_first=True, enforce_sorted=False)
+        h1, _ = self.encoder(packed)
+        h1, _ = nn.utils.rnn.pad_packed_sequence(h1, batch_first=True, total_length=source.shape[1])
+        h2, _ = self.decoder(self.embedding(decoder_input))
+        scores = torch.bmm(h2, h1.transpose(1, 2)).masked_fill((source == 0).unsqueeze(1), -1e9)
+        context = torch.bmm(scores.softmax(-1), h1)
+        attentional = torch.tanh(self.attentional(torch.cat([context, h2], -1)))
+        return F.softmax(self.characters(attentional), dim=-1)
+
+
 def sparse_ce_on_probabilities(p, y):
     """Keras's sparse categorical cross-entropy on a softmax output: -log(clip(p[label]))."""
     return -p.gather(1, y[:, None]).clamp(PROB_EPS, 1 - PROB_EPS).log().mean()
@@ -204,6 +244,20 @@ class Run:
             self.labels = labels(5 if name == "toy_mlp_b10" else 10)
             self.opt = adam(self.model.parameters(), 1e-3, foreach)
             self.step = self.classifier_step
+        elif name == "attention_dates_b32":
+            vocabulary, source_length, target_length = 49, 28, 10
+            self.model = AttentionTranslator(vocabulary).to(device)
+            self.inputs, self.labels = [], []
+            for _ in range(POOL):
+                # Sources of 5 to 28 characters then padding, decoder inputs and targets of 10 (as GenLab's harness).
+                lengths = torch.randint(5, source_length + 1, (batch, 1), generator=g)
+                source = torch.randint(1, vocabulary, (batch, source_length), generator=g)
+                source = source * (torch.arange(source_length)[None, :] < lengths)
+                decoder_input = torch.randint(1, vocabulary, (batch, target_length), generator=g)
+                self.inputs.append((source.to(device), decoder_input.to(device)))
+                self.labels.append(torch.randint(1, vocabulary, (batch, target_length), generator=g).to(device))
+            self.opt = adam(self.model.parameters(), 3e-3, foreach)
+            self.step = self.attention_step
         elif name == "vae_digits_b16":
             self.model = keras_init(Vae()).to(device)
             self.inputs = images((1, 8, 8))
@@ -237,6 +291,15 @@ class Run:
         i = self._next()
         self.opt.zero_grad(set_to_none=True)
         loss = sparse_ce_on_probabilities(self.model(self.inputs[i]), self.labels[i])
+        loss.backward()
+        self.opt.step()
+        self.last_loss = loss
+
+    def attention_step(self):
+        i = self._next()
+        self.opt.zero_grad(set_to_none=True)
+        p = self.model(*self.inputs[i])
+        loss = sparse_ce_on_probabilities(p.reshape(-1, p.shape[-1]), self.labels[i].reshape(-1))
         loss.backward()
         self.opt.step()
         self.last_loss = loss

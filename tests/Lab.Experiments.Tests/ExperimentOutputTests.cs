@@ -22,6 +22,7 @@ public class ExperimentOutputTests(QuickRun run)
         { "score-digits", ["final_loss", "largest_distance", .. Quality] },
         { "mnist-synthetic", ["test_accuracy", "test_loss", "mean_epoch_seconds"] },
         { "functional", ["test_loss", "test_diff_loss", "test_sign_loss", "test_sign_accuracy", "parameters"] },
+        { "attention", ["test_exact_match", "test_char_accuracy", "baseline_char_accuracy", "exact_match_japanese", "char_accuracy_short", "parameters"] },
     };
 
     [Fact]
@@ -103,6 +104,7 @@ public class ExperimentOutputTests(QuickRun run)
     [InlineData("score", "loss")]
     [InlineData("score-digits", "loss")]
     [InlineData("mnist-synthetic", "accuracy")]
+    [InlineData("attention", "val_char_accuracy")]
     public void HistoryAndLogsAreWritten(string folder, string column)
     {
         var dir = run.Dir(folder);
@@ -126,6 +128,7 @@ public class ExperimentOutputTests(QuickRun run)
         { "score", ["data", "langevin_final", "loss"], ["langevin"] },
         { "score-digits", ["samples", "annealing", "loss"], ["annealing"] },
         { "mnist-synthetic", ["history", "test_predictions"], [] },
+        { "attention", ["history", "accuracy_per_format", "attention_maps"], [] },
     };
 
     /// <summary>Every figure as PNG and SVG, every animation as GIF (GenLab's own encoder: no --video).</summary>

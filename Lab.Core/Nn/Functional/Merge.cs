@@ -140,8 +140,10 @@ public sealed class Concatenate(int axis = -1) : Module, IMultiInputLayer, IComp
 /// Keras's Dot: per sample, the dot product of two inputs along one axis of each (axes count the batch axis, so 1 is
 /// the first feature axis; one number for both, or a pair). (B, 30, 400)·(B, 20, 400) over axes 2 is (B, 30, 20); two
 /// (B, n) vectors give (B, 1). With <see cref="Normalize"/> both are L2-normalised along their axis first: the cosine.
+/// Masks stop here, as in Keras (Dot.compute_mask returns None): the inputs' steps become axes of the output that a
+/// [B, T] mask cannot describe (the scores of two sequences of different lengths, a context over the source steps).
 /// </summary>
-public sealed class Dot : Module, IMultiInputLayer, IComputeOutputShape
+public sealed class Dot : Module, IMultiInputModule, IComputeOutputShape
 {
     public Dot(int axes, bool normalize = false) : this((axes, axes), normalize) { }
 
@@ -165,6 +167,12 @@ public sealed class Dot : Module, IMultiInputLayer, IComputeOutputShape
         }
         return Tensor.BatchDot(a, b, Axes.A, Axes.B);
     }
+
+    /// <summary>The masks are ignored (Keras's Dot).</summary>
+    public Tensor Forward(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?>? masks) => Forward(inputs);
+
+    /// <summary>None: the output carries no mask (Keras's Dot.compute_mask).</summary>
+    public Tensor? ComputeMask(IReadOnlyList<Tensor?>? masks) => null;
 
     public override Tensor Forward(Tensor x) =>
         throw new NotSupportedException("Dot multiplies two tensors; call Forward(inputs) or use it in a functional Model.");

@@ -15,6 +15,7 @@ public sealed class Model : Module
         public readonly int[] InSlots = inSlots, OutSlots = outSlots;
         public readonly Tensor[] In = new Tensor[inSlots.Length];     // reused: a step allocates nothing
         public readonly Tensor[] Out = new Tensor[outSlots.Length];
+        public readonly Tensor?[] InMasks = new Tensor?[inSlots.Length];
     }
 
     private readonly SymbolicTensor[] _inputs, _outputs;
@@ -145,7 +146,7 @@ public sealed class Model : Module
             // The model keeps no tensor of a finished call alive (nor one a TensorScope will recycle).
             Array.Clear(_values);
             Array.Clear(_masks);
-            foreach (var step in _steps) { Array.Clear(step.In); Array.Clear(step.Out); }
+            foreach (var step in _steps) { Array.Clear(step.In); Array.Clear(step.Out); Array.Clear(step.InMasks); }
         }
     }
 
@@ -162,7 +163,7 @@ public sealed class Model : Module
             Tensor? any = null;
             for (int i = 0; i < step.InSlots.Length; i++) any ??= _masks[step.InSlots[i]];
             if (any is null) { _values[outSlot] = multi.Forward(step.In); return; }
-            var masks = new Tensor?[step.InSlots.Length];
+            var masks = step.InMasks;
             for (int i = 0; i < masks.Length; i++) masks[i] = _masks[step.InSlots[i]];
             if (layer is IMultiInputModule attention)
             {
