@@ -56,7 +56,7 @@ public static class SeedRuns
                     var log = KeepLog(dir + ".failed-run.log.jsonl", folder.FailedLog);
                     folder.Abandon(null);
                     var lines = seedError.ToString().Split('\n', 2);
-                    error.WriteLine($"{lines[0].TrimEnd()}; that was seed {seed}, so no seed's results were kept (earlier results in {parent.FinalDir} " +
+                    error.WriteLine($"{lines[0].TrimEnd().TrimEnd('.')}; that was seed {seed}, so no seed's results were kept (earlier results in {parent.FinalDir} " +
                                     $"were left untouched{(log is null ? "" : $"; the failed seed's log is {log}")}).");
                     if (lines.Length > 1) error.Write(lines[1]);   // --verbose: the stack trace
                     return code;
