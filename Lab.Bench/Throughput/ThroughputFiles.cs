@@ -115,7 +115,8 @@ public static class ThroughputFiles
         yield return "--seconds " + o.Seconds.ToString(CultureInfo.InvariantCulture);
         yield return "--rounds " + o.Rounds.ToString(CultureInfo.InvariantCulture);
         if (o.Batch is int b) yield return "--batch " + b;
-        if (o.Peers.Count > 0) yield return "--compare " + string.Join(",", o.Peers);
+        if (o.Peers is ["pytorch"]) yield return "--compare-pytorch";
+        else if (o.Peers.Count > 0) yield return "--compare " + string.Join(",", o.Peers);
         if (o.Profile) yield return "--profile";
     }
 }

@@ -110,9 +110,7 @@ public sealed class TorchSharpRunner : IPeerRunner
 
     /// <summary>
     /// The peer's environment: OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed as for PyTorch; OpenMP and MKL (which
-    /// libtorch's CPU build links statically, unlike Debian's torch with the system OpenBLAS) sized to the threads; and
-    /// libtorch's C++ log at errors only: with oneDNN off, ATen tries NNPACK first and warns on every convolution of a CPU
-    /// NNPACK does not support.
+    /// libtorch's CPU build links statically, unlike Debian's torch with the system OpenBLAS) sized to the threads.
     /// </summary>
     public static void ConfigureEnvironment(IDictionary<string, string?> environment, int threads)
     {
@@ -120,6 +118,5 @@ public sealed class TorchSharpRunner : IPeerRunner
         environment.Remove("OPENBLAS_L2_SIZE");
         environment["OMP_NUM_THREADS"] = threads.ToString(CultureInfo.InvariantCulture);
         environment["MKL_NUM_THREADS"] = threads.ToString(CultureInfo.InvariantCulture);
-        environment["TORCH_CPP_LOG_LEVEL"] = "ERROR";
     }
 }

@@ -7,7 +7,7 @@ using TorchSharpPeer;
 
 // The GenLab seed workloads in TorchSharp, timed the way Lab.Bench's `throughput` and bench/pytorch/seed_workloads.py
 // time them; one JSON line per workload with the fields of GenLab's ThroughputResult (bench/torchsharp/README.md).
-const string Usage = "usage: TorchSharpPeer [--device cpu|cuda] [--workloads a,b] [--seconds S] [--warmup S] [--threads T] [--batch N] [--mkldnn on|off] [--malloc tuned|default] [--list]";
+const string Usage = "usage: TorchSharpPeer [--device cpu|cuda] [--workloads a,b] [--seconds S] [--warmup S] [--threads T] [--batch N] [--mkldnn on|off] [--malloc tuned|default] [--list] [--losses N]";
 
 Options o;
 try { o = Options.Parse(args); }
@@ -55,7 +55,20 @@ foreach (var name in o.Workloads)
             else if (wrong.Count > 0) error = "convolutions wrong (oneDNN off): " + string.Join("; ", wrong);
             else onednn += " (convolutions checked against float64)";
         }
-        if (error is null)
+        if (error is null && o.Losses > 0)
+        {
+            // The first steps' losses instead of a rate: the same seeds as seed_workloads.py, to compare the two peers' numbers.
+            var check = Workloads.Create(name, batch, torch.device(o.Device));
+            var losses = new JsonArray();
+            for (int i = 0; i < o.Losses; i++)
+            {
+                check.Step();
+                losses.Add(check.Sync());
+            }
+            line["losses"] = losses;
+            line["config"] = $"{baseConfig}, {onednn}";
+        }
+        else if (error is null)
         {
             var device = torch.device(o.Device);
             long? faults = Native.MinorFaults();
@@ -108,7 +121,7 @@ static string LibTorchVersion() => string.Join(".", torch.__version__.ToString()
 static double Sig4(double x) => double.Parse(x.ToString("G4", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
 
 /// <summary>The command line, as seed_workloads.py's: each value checked, a bad one named.</summary>
-internal sealed record Options(string Device, string[] Workloads, double Seconds, double Warmup, int Threads, int? Batch, bool OneDnn, bool TuneMalloc, bool Help, bool List)
+internal sealed record Options(string Device, string[] Workloads, double Seconds, double Warmup, int Threads, int? Batch, bool OneDnn, bool TuneMalloc, bool Help, bool List, int Losses = 0)
 {
     public static Options Parse(string[] args)
     {
@@ -130,6 +143,7 @@ internal sealed record Options(string Device, string[] Workloads, double Seconds
                 "--warmup" => o with { Warmup = Positive(key, value, allowZero: true) },
                 "--threads" => o with { Threads = Count(key, value) },
                 "--batch" => o with { Batch = Count(key, value) },
+                "--losses" => o with { Losses = Count(key, value) },
                 "--mkldnn" => o with { OneDnn = value switch { "on" => true, "off" => false, _ => throw Bad(key, value, "on or off") } },
                 "--malloc" => o with { TuneMalloc = value switch { "tuned" => true, "default" => false, _ => throw Bad(key, value, "tuned or default") } },
                 _ => throw new ArgumentException($"unknown option '{key}'"),

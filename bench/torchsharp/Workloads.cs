@@ -175,10 +175,12 @@ public sealed class VaeRun : Run
 
     public VaeRun(int batch, Device device) : base(batch, device)
     {
-        _encoder = Workloads.KerasInit(Workloads.EncoderTrunk(16)).to(device);
-        _mu = Workloads.KerasInit(nn.Linear(64, 10)).to(device);
-        _logVar = Workloads.KerasInit(nn.Linear(64, 10)).to(device);
-        _decoder = Workloads.KerasInit(Workloads.Decoder(10, batchNorm: false, () => nn.LeakyReLU(0.2))).to(device);
+        // All four built, then initialised, in seed_workloads.py's order: the same draws from the seeded generator.
+        _encoder = Workloads.EncoderTrunk(16);
+        _mu = nn.Linear(64, 10);
+        _logVar = nn.Linear(64, 10);
+        _decoder = Workloads.Decoder(10, batchNorm: false, () => nn.LeakyReLU(0.2));
+        foreach (var m in new nn.Module[] { _encoder, _mu, _logVar, _decoder }) Workloads.KerasInit(m).to(device);
         _inputs = Images(1, 8, 8);
         _opt = Adam(_encoder.parameters().Concat(_mu.parameters()).Concat(_logVar.parameters()).Concat(_decoder.parameters()), 1e-3);
     }
