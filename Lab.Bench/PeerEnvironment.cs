@@ -19,6 +19,14 @@ public static class PeerEnvironment
         Overrides.Where(v => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable(v))).ToArray();
 
     /// <summary>
+    /// Under `dotnet Lab.Bench.dll` the host is dotnet and the program its first argument; an apphost (`dotnet run`,
+    /// bin/Release/net10.0/Lab.Bench) is the program, and its GetCommandLineArgs()[0] names the .dll too, which the
+    /// apphost must not be given: it would be read as the command.
+    /// </summary>
+    public static bool HostNeedsProgram(string host, string self) =>
+        Path.GetFileNameWithoutExtension(host) == "dotnet" && self.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
     /// Runs this program again with the same arguments and without <see cref="Overrides"/>, its output passed through, and
     /// returns its exit code; null when there is nothing to remove or this is not the Lab.Bench program (a test host).
     /// </summary>
@@ -27,10 +35,8 @@ public static class PeerEnvironment
         if (Present().Count == 0 || Assembly.GetEntryAssembly()?.GetName().Name != "Lab.Bench") return null;
         if (Environment.ProcessPath is not string host) return null;
         var psi = new ProcessStartInfo(host) { UseShellExecute = false };
-        // Under `dotnet Lab.Bench.dll` the host is dotnet and the program its first argument; an apphost is the program.
         string self = Environment.GetCommandLineArgs()[0];
-        if (!string.Equals(Path.GetFullPath(self), Path.GetFullPath(host), StringComparison.Ordinal) && self.EndsWith(".dll", StringComparison.OrdinalIgnoreCase))
-            psi.ArgumentList.Add(self);
+        if (HostNeedsProgram(host, self)) psi.ArgumentList.Add(self);
         foreach (var a in args) psi.ArgumentList.Add(a);
         foreach (var v in Overrides) psi.Environment.Remove(v);
         using var child = Process.Start(psi)!;

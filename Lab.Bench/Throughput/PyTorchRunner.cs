@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 
 namespace Lab.Bench.Throughput;
@@ -7,7 +6,7 @@ namespace Lab.Bench.Throughput;
 /// Runs bench/pytorch/seed_workloads.py, one workload per process call so that GenLab and PyTorch alternate
 /// workload by workload (a change of load on a shared machine then hits both columns alike).
 /// </summary>
-public sealed class PyTorchRunner
+public sealed class PyTorchRunner : IPeerRunner
 {
     private PyTorchRunner(string python, string script, string version) => (Python, Script, Version) = (python, script, version);
 
@@ -15,6 +14,11 @@ public sealed class PyTorchRunner
     public string Script { get; }
     /// <summary>torch.__version__ as the interpreter reports it.</summary>
     public string Version { get; }
+
+    public string Impl => "pytorch";
+    public string Description => $"PyTorch {Version} via {Python}";
+    /// <summary>seed_workloads.py answers an unknown workload with an error line of its own.</summary>
+    public string? Missing(string workload) => null;
 
     /// <summary>
     /// Finds a Python that imports torch ($GENLAB_PYTHON first, then Debian's /usr/bin/python3, then python3 on
@@ -65,19 +69,10 @@ public sealed class PyTorchRunner
     /// (1 thread and all cores; oneDNN on and off on the CPU), the fastest one returned with what each trial gave
     /// (for the table's notes). Null, with every trial's outcome, when none ran.
     /// </summary>
-    public (PeerConfig? Best, string Trials) Tune(string workload, string device, int batch, int cores, double trialSeconds)
-    {
-        var trials = new List<(PeerConfig Config, ThroughputResult Result)>();
-        foreach (var config in PeerConfig.Candidates(device, cores))
-            trials.Add((config, Measure(workload, device, batch, config, trialSeconds, Math.Min(0.5, trialSeconds / 2))));
-        var best = trials.Where(t => t.Result.Ok).OrderByDescending(t => t.Result.StepsPerS).Select(t => (PeerConfig?)t.Config).FirstOrDefault();
-        string Describe((PeerConfig Config, ThroughputResult Result) t) =>
-            $"{t.Config}: {(t.Result.Ok ? ThroughputTable.Rate(t.Result.StepsPerS) + " steps/s" : t.Result.Error)}";
-        return (best, string.Join("; ", trials.Select(Describe)));
-    }
+    public (PeerConfig? Best, string Trials) Tune(string workload, string device, int batch, int cores, double trialSeconds) =>
+        Peers.Tune(this, workload, device, batch, cores, trialSeconds);
 
-    private static string LastLine(string text) =>
-        text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "no output";
+    private static string LastLine(string text) => Peers.LastLine(text);
 
     /// <summary>
     /// The peer's environment: OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed (a machine may set them to force older
@@ -94,29 +89,11 @@ public sealed class PyTorchRunner
     }
 
     /// <summary>Runs a process; rc -1 when it cannot start. BLAS and OpenMP thread counts are set as the script documents.</summary>
-    private static (int Rc, string Stdout, string Stderr) Run(string file, string[] args, TimeSpan timeout, int threads = 1)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        ConfigureEnvironment(psi.Environment, threads);
-        try
-        {
-            using var p = Process.Start(psi)!;
-            var stdout = p.StandardOutput.ReadToEndAsync();
-            var stderr = p.StandardError.ReadToEndAsync();
-            if (!p.WaitForExit(timeout))
-            {
-                p.Kill(entireProcessTree: true);
-                return (124, stdout.Result, $"timed out after {timeout.TotalSeconds:F0} s");
-            }
-            p.WaitForExit();
-            return (p.ExitCode, stdout.Result, stderr.Result);
-        }
-        catch (System.ComponentModel.Win32Exception) { return (-1, "", "not found"); }
-    }
+    private static (int Rc, string Stdout, string Stderr) Run(string file, string[] args, TimeSpan timeout, int threads = 1) =>
+        Peers.Run(file, args, timeout, env => ConfigureEnvironment(env, threads));
 }
 
-/// <summary>How the PyTorch peer runs one workload: its thread count and whether oneDNN (mkldnn) is enabled.</summary>
+/// <summary>How a peer runs one workload: its thread count and whether oneDNN (mkldnn) is enabled.</summary>
 public sealed record PeerConfig(int Threads, bool OneDnn)
 {
     /// <summary>The configurations tried per workload: 1 thread and all cores, oneDNN on and off (the CPU only).</summary>

@@ -5,14 +5,15 @@ namespace Lab.Bench.Throughput;
 /// <summary>results/bench/throughput.png/.svg: steps per second per workload, one bar per implementation and device.</summary>
 public static class ThroughputChart
 {
-    /// <summary>The chart's series: GenLab and PyTorch on each device that has at least one measurement; NaN for a gap.</summary>
+    /// <summary>The chart's series: GenLab and each peer on each device that has at least one measurement; NaN for a gap.</summary>
     public static (IReadOnlyList<string> Groups, IReadOnlyList<Series> Series) Data(IReadOnlyList<ThroughputResult> results)
     {
         var groups = results.Select(r => r.Workload).Distinct().ToList();
         var series = new List<Series>();
         foreach (var device in results.Select(r => r.Device).Distinct())
-            foreach (var (impl, name) in new[] { ("genlab", "GenLab"), ("pytorch", "PyTorch") })
+            foreach (var impl in new[] { "genlab" }.Concat(Peers.Known))
             {
+                string name = Peers.Name(impl);
                 var values = groups.Select(g => results.FirstOrDefault(r => r.Workload == g && r.Device == device && r.Impl == impl && r.Ok)?.StepsPerS ?? double.NaN).ToList();
                 if (values.Any(double.IsFinite)) series.Add(new Series($"{name} {device}", values));
             }

@@ -25,47 +25,57 @@ public static class ThroughputCommand
         if (o.Save) BenchFolder.Refuse(benchDir, ThroughputFiles.Names);
         var machine = MachineInfo.Current();
         int threads = Environment.ProcessorCount;
-        PyTorchRunner? torch = null;
-        string torchMissing = "";
-        if (o.ComparePyTorch) torch = PyTorchRunner.Find(root, out torchMissing);
         var console = o.Json ? AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) }) : AnsiConsole.Console;
         // Redirected to a file, Spectre assumes 80 columns and would wrap every cell of the wide table.
         if (Console.IsOutputRedirected) console.Profile.Width = Math.Max(console.Profile.Width, 220);
         console.MarkupLine($"[grey]{Markup.Escape(machine.Describe())}[/]");
-        if (o.ComparePyTorch)
-            console.MarkupLine(torch is null ? $"[yellow]PyTorch column: {Markup.Escape(torchMissing)}[/]" : $"[grey]PyTorch {Markup.Escape(torch.Version)} via {Markup.Escape(torch.Python)}[/]");
+        // Each peer found (or the reason it is not), in the table's order.
+        var peers = new List<(string Impl, IPeerRunner? Runner, string Missing)>();
+        foreach (var impl in o.Peers)
+        {
+            string missing = "";
+            IPeerRunner? runner = impl switch
+            {
+                "pytorch" => PyTorchRunner.Find(root, out missing),
+                _ => TorchSharpRunner.Find(root, out missing, m => console.MarkupLine($"[grey]{Markup.Escape(m)}[/]")),
+            };
+            peers.Add((impl, runner, missing));
+            console.MarkupLine(runner is null ? $"[yellow]{Peers.Name(impl)} column: {Markup.Escape(missing)}[/]" : $"[grey]{Markup.Escape(runner.Description)}[/]");
+        }
 
         var results = new List<ThroughputResult>();
         foreach (var w in o.Workloads)
             foreach (var device in o.Devices)
             {
                 int batch = o.BatchFor(w);
-                // PyTorch's best configuration for this workload first (short trials), then the rounds alternate
-                // GenLab and PyTorch so that a change of load on a shared machine hits both columns alike.
-                PeerConfig? best = null;
-                string trials = torchMissing;
-                if (torch is not null)
+                // Each peer's best configuration for this workload first (short trials), then the rounds alternate
+                // GenLab and the peers so that a change of load on a shared machine hits every column alike.
+                var plans = new List<(string Impl, IPeerRunner? Runner, PeerConfig? Best, string Note)>();
+                foreach (var (impl, runner, missing) in peers)
                 {
-                    console.MarkupLine($"[grey]{w.Name} on {device}: trying PyTorch's configurations ...[/]");
-                    (best, trials) = torch.Tune(w.Name, device, batch, threads, Math.Max(0.5, o.Seconds / 4));
+                    if (runner is null) { plans.Add((impl, null, null, missing)); continue; }
+                    if (runner.Missing(w.Name) is string absent) { plans.Add((impl, null, null, absent)); continue; }
+                    console.MarkupLine($"[grey]{w.Name} on {device}: trying {Peers.Name(impl)}'s configurations ...[/]");
+                    var (best, trials) = Peers.Tune(runner, w.Name, device, batch, threads, Math.Max(0.5, o.Seconds / 4));
+                    plans.Add((impl, runner, best, trials));
                 }
                 var ours = new List<ThroughputResult>();
-                var theirs = new List<ThroughputResult>();
+                var theirs = plans.Select(_ => new List<ThroughputResult>()).ToList();
                 for (int round = 1; round <= o.Rounds; round++)
                 {
                     console.MarkupLine($"[grey]{w.Name} on {device}, round {round} of {o.Rounds} ...[/]");
                     ours.Add(MeasureGenLab(w, device, batch, threads, o));
-                    if (!o.ComparePyTorch) continue;
-                    theirs.Add(torch is null ? ThroughputResult.Failed(w.Name, device, "pytorch", torchMissing, batch, threads)
-                        : best is null ? ThroughputResult.Failed(w.Name, device, "pytorch", "no configuration ran: " + trials, batch, threads)
-                        : torch.Measure(w.Name, device, batch, best, o.Seconds, o.WarmupSeconds));
+                    foreach (var ((impl, runner, best, note), rounds) in plans.Zip(theirs))
+                        rounds.Add(runner is null ? ThroughputResult.Failed(w.Name, device, impl, note, batch, threads)
+                            : best is null ? ThroughputResult.Failed(w.Name, device, impl, "no configuration ran: " + note, batch, threads)
+                            : runner.Measure(w.Name, device, batch, best, o.Seconds, o.WarmupSeconds));
                 }
                 Emit(results, ThroughputResult.Combine(ours), o.Json);
-                if (o.ComparePyTorch)
-                    Emit(results, ThroughputResult.Combine(theirs) with { Trials = torch is null ? null : trials }, o.Json);
+                foreach (var ((_, runner, _, note), rounds) in plans.Zip(theirs))
+                    Emit(results, ThroughputResult.Combine(rounds) with { Trials = runner is null ? null : note }, o.Json);
             }
 
-        var table = new ThroughputTable(results, o.Devices, o.ComparePyTorch);
+        var table = new ThroughputTable(results, o.Devices, o.Peers);
         if (!o.Json) Render(console, table);
 
         var profiles = new List<ProfileReport>();
@@ -103,7 +113,7 @@ public static class ThroughputCommand
         if (o.Save)
         {
             var files = ThroughputFiles.Write(benchDir, machine, o, results, table, profiles, peak,
-                torch is null ? torchMissing : $"PyTorch {torch.Version} via {torch.Python}");
+                peers.Select(p => (p.Impl, p.Runner?.Description ?? p.Missing)).ToList());
             foreach (var f in files) console.MarkupLine($"[grey]wrote {Markup.Escape(Path.GetRelativePath(root, f))}[/]");
         }
         return 0;

@@ -13,8 +13,10 @@ public static class ThroughputFiles
     public static readonly string[] Names = ["throughput.json", "throughput.md", "throughput.svg", "throughput.png"];
 
     public static IReadOnlyList<string> Write(string dir, MachineInfo machine, ThroughputOptions o, IReadOnlyList<ThroughputResult> results,
-        ThroughputTable table, IReadOnlyList<ProfileReport> profiles, PracticalPeak? peak, string pytorch)
+        ThroughputTable table, IReadOnlyList<ProfileReport> profiles, PracticalPeak? peak, IReadOnlyList<(string Impl, string Description)> peers)
     {
+        string? pytorch = peers.FirstOrDefault(p => p.Impl == "pytorch").Description;
+        string? torchsharp = peers.FirstOrDefault(p => p.Impl == "torchsharp").Description;
         Directory.CreateDirectory(dir);
         var inv = CultureInfo.InvariantCulture;
         string json = Path.Combine(dir, "throughput.json"), md = Path.Combine(dir, "throughput.md");
@@ -26,7 +28,8 @@ public static class ThroughputFiles
             ["warmup_seconds"] = o.WarmupSeconds,
             ["chunks"] = StepTimer.Chunks,
             ["rounds"] = o.Rounds,
-            ["pytorch"] = o.ComparePyTorch ? pytorch : null,
+            ["pytorch"] = pytorch,
+            ["torchsharp"] = torchsharp,
             ["results"] = JsonNode.Parse(ThroughputResult.ToJsonArray(results)),
         };
         if (peak is not null) doc["practical_peak"] = JsonSerializer.SerializeToNode(peak, ThroughputResult.Options);
@@ -51,12 +54,13 @@ public static class ThroughputFiles
         {
             sb.AppendLine(inv, $"Minor page faults per step (fresh memory touched for the first time, {machine.FreshPageMicroseconds:F1} µs each on this machine):");
             sb.AppendLine();
-            sb.AppendLine("| workload | device | GenLab | PyTorch |");
-            sb.AppendLine("| --- | --- | ---: | ---: |");
+            var impls = new[] { "genlab" }.Concat(o.Peers).ToArray();
+            sb.AppendLine("| workload | device | " + string.Join(" | ", impls.Select(Peers.Name)) + " |");
+            sb.AppendLine("| --- | --- |" + string.Concat(impls.Select(_ => " ---: |")));
             foreach (var g in faultRows)
             {
                 string Cell(string impl) => g.FirstOrDefault(r => r.Impl == impl)?.PageFaultsPerStep is double f ? f.ToString("0.#", inv) : "";
-                sb.AppendLine(inv, $"| {g.Key.Workload} | {g.Key.Device} | {Cell("genlab")} | {Cell("pytorch")} |");
+                sb.AppendLine(inv, $"| {g.Key.Workload} | {g.Key.Device} | {string.Join(" | ", impls.Select(Cell))} |");
             }
             sb.AppendLine();
         }
@@ -64,7 +68,7 @@ public static class ThroughputFiles
         sb.AppendLine();
         sb.AppendLine(inv, $"- A step is one optimizer update on one batch (gan_digits_b16_d5: 5 discriminator updates with the generator in inference mode, then 1 generator update). images/s counts the batch per step, x5 for the GAN (real images seen by D).");
         sb.AppendLine(inv, $"- Each workload warms up for {o.WarmupSeconds} s, then runs {o.Seconds} s in {StepTimer.Chunks} parts; a round's rate is the median part's, so a burst of load from elsewhere spoils one part, not the result.");
-        sb.AppendLine(inv, $"- {o.Rounds} round{(o.Rounds == 1 ? "" : "s")} per workload, alternating GenLab and PyTorch in one run; the table shows the median round with the rounds' min–max.");
+        sb.AppendLine(inv, $"- {o.Rounds} round{(o.Rounds == 1 ? "" : "s")} per workload, alternating GenLab and {(o.Peers.Count == 0 ? "nothing else" : string.Join(" and ", o.Peers.Select(Peers.Name)))} in one run; the table shows the median round with the rounds' min–max.");
         sb.AppendLine("- Data: 8 batches of synthetic inputs of the seed shapes (uniform [0, 1) images, normal 2-D points, cycled labels), resident on the device before timing.");
         sb.AppendLine("- alloc B/step: managed bytes allocated per step, all threads (GC.GetTotalAllocatedBytes(precise: true)). The stepping thread itself allocates 0 bytes per step for every workload (Lab.Bench.Tests checks it); a few bytes per step can come from the runtime's own threads (tiered compilation, timers), so long steps show more of them.");
         if (o.ComparePyTorch)
@@ -74,6 +78,15 @@ public static class ThroughputFiles
             foreach (var r in results.Where(r => r.Impl == "pytorch" && r.Config is not null))
                 sb.AppendLine(inv, $"  - {r.Workload} on {r.Device}: {r.Config}{(r.Trials is null ? "" : $". Trials: {r.Trials}")}");
         }
+        if (o.CompareTorchSharp)
+        {
+            sb.AppendLine(inv, $"- TorchSharp: {torchsharp}. bench/torchsharp (its own project, not in GenLab.sln; README there) runs the same models, batches, optimizers and steps in TorchSharp-cpu 0.107 on libtorch 2.10, what a .NET user would pick instead of GenLab; tried at 1 thread and all cores, oneDNN on and off, as PyTorch.");
+            sb.AppendLine("- Its libLibTorchSharp.so asks for GLIBCXX_3.4.32 for one symbol no code calls (std::ios_base_library_init); the peer's build marks that requirement weak in its own copy so that it loads on Debian 12's libstdc++. Before timing a workload with convolutions it checks them (forward and gradients) against float64; where oneDNN's are wrong, it uses ATen's and says so in its config.");
+            foreach (var r in results.Where(r => r.Impl == "torchsharp" && r.Config is not null))
+                sb.AppendLine(inv, $"  - {r.Workload} on {r.Device}: {r.Config}{(r.Trials is null ? "" : $". Trials: {r.Trials}")}");
+        }
+        if (o.Peers.Count > 1)
+            sb.AppendLine("- GenLab ÷ best peer: against the fastest peer that ran the workload (named in the cell); the target is against it.");
         if (profiles.Count > 0)
         {
             sb.AppendLine();
@@ -102,7 +115,8 @@ public static class ThroughputFiles
         yield return "--seconds " + o.Seconds.ToString(CultureInfo.InvariantCulture);
         yield return "--rounds " + o.Rounds.ToString(CultureInfo.InvariantCulture);
         if (o.Batch is int b) yield return "--batch " + b;
-        if (o.ComparePyTorch) yield return "--compare-pytorch";
+        if (o.Peers is ["pytorch"]) yield return "--compare-pytorch";
+        else if (o.Peers.Count > 0) yield return "--compare " + string.Join(",", o.Peers);
         if (o.Profile) yield return "--profile";
     }
 }

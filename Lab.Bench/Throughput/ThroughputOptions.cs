@@ -17,6 +17,10 @@ public sealed record ThroughputOptions
     public double WarmupSeconds { get; init; } = 1;
     public bool Json { get; init; }
     public bool ComparePyTorch { get; init; }
+    /// <summary>The TorchSharp peer beside GenLab (bench/torchsharp; <c>--compare torchsharp</c>).</summary>
+    public bool CompareTorchSharp { get; init; }
+    /// <summary>The peers measured beside GenLab, in the table's order ("pytorch", "torchsharp").</summary>
+    public IReadOnlyList<string> Peers => [.. (ComparePyTorch ? ["pytorch"] : Array.Empty<string>()), .. (CompareTorchSharp ? ["torchsharp"] : Array.Empty<string>())];
     public bool Profile { get; init; }
     /// <summary>Overrides every workload's batch size (the seeds' sizes otherwise).</summary>
     public int? Batch { get; init; }
@@ -83,7 +87,7 @@ public sealed record ThroughputOptions
 
     public static readonly Option<int> RoundsOption = new("--rounds")
     {
-        Description = "alternating rounds per workload (GenLab, then PyTorch, repeated); tables show the median with min–max",
+        Description = "alternating rounds per workload (GenLab, then each peer, repeated); tables show the median with min–max",
         HelpName = "N",
         DefaultValueFactory = _ => Defaults.Rounds,
         CustomParser = r =>
@@ -97,16 +101,31 @@ public sealed record ThroughputOptions
 
     public static readonly Option<bool> JsonOption = new("--json") { Description = "one JSON line per result on stdout (the table goes to stderr)" };
     public static readonly Option<bool> ComparePyTorchOption = new("--compare-pytorch") { Description = "measure PyTorch's version of each workload beside GenLab's" };
+    public static readonly Option<IReadOnlyList<string>> CompareOption = new("--compare")
+    {
+        Description = "measure these peers' versions of each workload beside GenLab's: pytorch (bench/pytorch), torchsharp (bench/torchsharp, built on first use)",
+        HelpName = "pytorch,torchsharp",
+        DefaultValueFactory = _ => [],
+        CustomParser = r =>
+        {
+            if (Value(r) is not string v) return [];
+            var names = v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(n => n.ToLowerInvariant()).Distinct().ToArray();
+            if (names.Length == 0) return Error<IReadOnlyList<string>>(r, "throughput: --compare lists no peer.", []);
+            var unknown = names.FirstOrDefault(n => !Throughput.Peers.Known.Contains(n));
+            return unknown is null ? names
+                : Error<IReadOnlyList<string>>(r, $"throughput: --compare expects {string.Join(" or ", Throughput.Peers.Known)} (comma-separated), got '{unknown}'.", []);
+        },
+    };
     public static readonly Option<bool> ProfileOption = new("--profile") { Description = "also profile each workload per layer and op (results/bench/profile_*.md)" };
     public static readonly Option<bool> NoSaveOption = new("--no-save") { Description = "write nothing under results/bench/" };
 
     public static readonly Option[] All =
-        [DeviceOption, WorkloadsOption, SecondsOption, WarmupOption, RoundsOption, BatchOption, JsonOption, ComparePyTorchOption, ProfileOption, NoSaveOption];
+        [DeviceOption, WorkloadsOption, SecondsOption, WarmupOption, RoundsOption, BatchOption, JsonOption, ComparePyTorchOption, CompareOption, ProfileOption, NoSaveOption];
 
     /// <summary>The `throughput` command with its options (the caller sets the action).</summary>
     public static Command Command()
     {
-        var command = new Command("throughput", "training throughput of the seed workloads per device, optionally beside PyTorch, saved under results/bench/");
+        var command = new Command("throughput", "training throughput of the seed workloads per device, optionally beside PyTorch and TorchSharp, saved under results/bench/");
         foreach (var option in All) command.Add(option);
         return command;
     }
@@ -123,7 +142,8 @@ public sealed record ThroughputOptions
         Batch = parse.GetValue(BatchOption),
         Rounds = parse.GetValue(RoundsOption),
         Json = parse.GetValue(JsonOption),
-        ComparePyTorch = parse.GetValue(ComparePyTorchOption),
+        ComparePyTorch = parse.GetValue(ComparePyTorchOption) || parse.GetValue(CompareOption)!.Contains("pytorch"),
+        CompareTorchSharp = parse.GetValue(CompareOption)!.Contains("torchsharp"),
         Profile = parse.GetValue(ProfileOption),
         Save = !parse.GetValue(NoSaveOption),
     };

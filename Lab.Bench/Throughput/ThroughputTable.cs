@@ -10,12 +10,24 @@ namespace Lab.Bench.Throughput;
 public sealed class ThroughputTable
 {
     public ThroughputTable(IReadOnlyList<ThroughputResult> results, IReadOnlyList<string> devices, bool withPyTorch)
+        : this(results, devices, withPyTorch ? ["pytorch"] : []) { }
+
+    /// <summary>
+    /// GenLab's columns per device, then each peer's (PyTorch: steps/s, min–max, images/s, config; TorchSharp: steps/s,
+    /// min–max, config), then GenLab ÷ the best peer (the fastest one that ran; named when there are several) and the target.
+    /// </summary>
+    public ThroughputTable(IReadOnlyList<ThroughputResult> results, IReadOnlyList<string> devices, IReadOnlyList<string> peers)
     {
         var header = new List<string> { "workload" };
         foreach (var d in devices)
         {
             header.AddRange([$"GenLab {d} steps/s", "min–max", "images/s", "ms/step", "alloc B/step"]);
-            if (withPyTorch) header.AddRange([$"PyTorch {d} steps/s", "min–max", "images/s", "PyTorch config", "GenLab ÷ PyTorch", "target"]);
+            foreach (var peer in peers)
+            {
+                string name = Peers.Name(peer);
+                header.AddRange(peer == "pytorch" ? [$"{name} {d} steps/s", "min–max", "images/s", $"{name} config"] : [$"{name} {d} steps/s", "min–max", $"{name} config"]);
+            }
+            if (peers.Count > 0) header.AddRange([peers.Count == 1 ? $"GenLab ÷ {Peers.Name(peers[0])}" : "GenLab ÷ best peer", "target"]);
         }
         Header = header;
         var rows = new List<IReadOnlyList<string>>();
@@ -25,17 +37,25 @@ public sealed class ThroughputTable
             foreach (var d in devices)
             {
                 var ours = results.FirstOrDefault(r => r.Workload == workload && r.Device == d && r.Impl == "genlab");
-                var theirs = results.FirstOrDefault(r => r.Workload == workload && r.Device == d && r.Impl == "pytorch");
                 if (ours is { Ok: true })
                     row.AddRange([Rate(ours.StepsPerS), Spread(ours), Rate(ours.ImagesPerS), Ms(ours.MsPerStep), Bytes(ours.AllocatedBytesPerStep)]);
                 else
                     row.AddRange([ours?.Error ?? "not run", "", "", "", ""]);
-                if (!withPyTorch) continue;
-                if (theirs is { Ok: true }) row.AddRange([Rate(theirs.StepsPerS), Spread(theirs), Rate(theirs.ImagesPerS), ShortConfig(theirs.Config)]);
-                else row.AddRange([theirs?.Error ?? "not run", "", "", ""]);
-                var ratio = Ratio(ours, theirs);
+                if (peers.Count == 0) continue;
+                var theirs = peers.Select(p => results.FirstOrDefault(r => r.Workload == workload && r.Device == d && r.Impl == p)).ToList();
+                foreach (var (peer, t) in peers.Zip(theirs))
+                {
+                    bool images = peer == "pytorch";
+                    if (t is { Ok: true })
+                        row.AddRange(images ? [Rate(t.StepsPerS), Spread(t), Rate(t.ImagesPerS), ShortConfig(t.Config)] : [Rate(t.StepsPerS), Spread(t), ShortConfig(t.Config)]);
+                    else
+                        row.AddRange(images ? [t?.Error ?? "not run", "", "", ""] : [t?.Error ?? "not run", "", ""]);
+                }
+                var best = Best(theirs);
+                var ratio = Ratio(ours, best);
                 double target = Target(workload);
-                row.Add(ratio is double r0 ? r0.ToString("0.00", CultureInfo.InvariantCulture) + "x" : "");
+                string bestName = peers.Count > 1 && best is not null ? $" ({Peers.Name(best.Impl)})" : "";
+                row.Add(ratio is double r0 ? r0.ToString("0.00", CultureInfo.InvariantCulture) + "x" + bestName : "");
                 row.Add(d == "cpu" ? $"≥ {target.ToString("0.#", CultureInfo.InvariantCulture)}x {(ratio is double r1 ? (r1 >= target ? "met" : "missed") : "")}".TrimEnd() : "");
             }
             rows.Add(row);
@@ -46,7 +66,11 @@ public sealed class ThroughputTable
     public IReadOnlyList<string> Header { get; }
     public IReadOnlyList<IReadOnlyList<string>> Rows { get; }
 
-    /// <summary>GenLab ÷ PyTorch in steps per second (the same as images per second: same batches).</summary>
+    /// <summary>The fastest peer that ran, or null when none did.</summary>
+    public static ThroughputResult? Best(IEnumerable<ThroughputResult?> peers) =>
+        peers.Where(p => p is { Ok: true }).OrderByDescending(p => p!.StepsPerS).FirstOrDefault();
+
+    /// <summary>GenLab ÷ a peer in steps per second (the same as images per second: same batches).</summary>
     public static double? Ratio(ThroughputResult? ours, ThroughputResult? theirs) =>
         ours is { Ok: true } && theirs is { Ok: true } && theirs.StepsPerS > 0 ? ours.StepsPerS / theirs.StepsPerS : null;
 
@@ -63,7 +87,7 @@ public sealed class ThroughputTable
     public static string Spread(ThroughputResult r) =>
         r is { RoundsStepsPerS.Count: > 1, MinStepsPerS: double lo, MaxStepsPerS: double hi } ? $"{Rate(lo)}–{Rate(hi)}" : "";
 
-    /// <summary>The threads and oneDNN parts of a PyTorch config line ("1 threads, ..., mkldnn=off" → "1 thread, oneDNN off").</summary>
+    /// <summary>The threads and oneDNN parts of a peer's config line ("1 threads, ..., mkldnn=off" → "1 thread, oneDNN off").</summary>
     public static string ShortConfig(string? config)
     {
         if (config is null) return "";
@@ -72,6 +96,8 @@ public sealed class ThroughputTable
         var parts = new List<string>();
         if (threads.Success) parts.Add(threads.Groups[1].Value == "1" ? "1 thread" : threads.Groups[1].Value + " threads");
         if (onednn.Success) parts.Add("oneDNN " + onednn.Groups[1].Value.ToLowerInvariant().Replace("true", "on").Replace("false", "off"));
+        // The TorchSharp peer turns oneDNN off, whatever was asked, where its convolutions fail the peer's check.
+        if (config.Contains("oneDNN's convolutions were wrong", StringComparison.Ordinal)) parts.Add("oneDNN's gradients wrong here");
         return string.Join(", ", parts);
     }
 

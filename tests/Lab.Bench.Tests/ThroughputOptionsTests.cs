@@ -27,6 +27,20 @@ public class ThroughputOptionsTests
         Assert.True(o.Json && o.ComparePyTorch && o.Profile && !o.Save);
     }
 
+    [Theory]
+    [InlineData(new[] { "--compare-pytorch" }, "pytorch")]
+    [InlineData(new[] { "--compare", "torchsharp" }, "torchsharp")]
+    [InlineData(new[] { "--compare", "TorchSharp,pytorch" }, "pytorch,torchsharp")]
+    [InlineData(new[] { "--compare-pytorch", "--compare", "torchsharp" }, "pytorch,torchsharp")]
+    [InlineData(new string[0], "")]
+    public void Compare_names_the_peers_in_the_tables_order(string[] args, string peers)
+    {
+        var o = ThroughputOptions.Parse(args);
+        Assert.Equal(peers, string.Join(",", o.Peers));
+        Assert.Equal(peers.Contains("pytorch"), o.ComparePyTorch);
+        Assert.Equal(peers.Contains("torchsharp"), o.CompareTorchSharp);
+    }
+
     [Fact]
     public void The_seed_batch_is_used_unless_overridden()
     {
@@ -47,6 +61,8 @@ public class ThroughputOptionsTests
     [InlineData("--seconds", "1e308", "from 0.01 to 3600")]
     [InlineData("--warmup", "1e-300", "from 0.01 to 3600")]
     [InlineData("--seconds", "NaN", "positive number")]
+    [InlineData("--compare", "jax", "--compare expects pytorch or torchsharp (comma-separated), got 'jax'")]
+    [InlineData("--compare", ",", "--compare lists no peer")]
     public void Bad_values_say_what_was_expected(string option, string value, string expected)
     {
         var e = Assert.Throws<ArgumentException>(() => ThroughputOptions.Parse([option, value]));
