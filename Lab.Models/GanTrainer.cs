@@ -34,6 +34,11 @@ public sealed class GanTrainer : Trainer
     public int DiscriminatorSteps { get; }
     /// <summary>Whether the discriminator's fakes come from the generator in training mode (batch statistics) rather than inference mode.</summary>
     public bool FakesInTrainingMode { get; init; }
+    /// <summary>
+    /// The latent codes for n images, n x latent on the model's device: N(0, I) from the trainer's noise generator unless
+    /// set (GanStepTests feeds the codes PyTorch drew).
+    /// </summary>
+    public Func<int, Tensor>? Latents { get; init; }
     public Mean DLoss { get; } = new("d_loss");
     public Mean GLoss { get; } = new("g_loss");
     public override IReadOnlyList<Metric> Metrics => [DLoss, GLoss];
@@ -54,7 +59,7 @@ public sealed class GanTrainer : Trainer
             if (FakesInTrainingMode) generator.Train(); else generator.Eval();
             using (new NoGrad())
             using (new ProfilePhase("forward", "fakes (G in inference mode)"))
-                fake = generator.Generate(n, _noise);
+                fake = generator.Call(DrawLatents(n));
             ProfilePhase.ZeroGrad(_dOptimizer);
             using (new ProfilePhase("forward", "loss"))
                 lossD = discriminator.Loss(real, fake);
@@ -65,11 +70,14 @@ public sealed class GanTrainer : Trainer
         ProfilePhase.ZeroGrad(_gOptimizer);
         Tensor lossG;
         using (new ProfilePhase("forward", "loss"))
-            lossG = discriminator.GeneratorLoss(generator.Generate(n, _noise));
+            lossG = discriminator.GeneratorLoss(generator.Call(DrawLatents(n)));
         ProfilePhase.Backward(lossG);
         ProfilePhase.Update(_gOptimizer);
         return (lossD, lossG);
     }
+
+    private Tensor DrawLatents(int n) =>
+        Latents?.Invoke(n) ?? Tensor.RandN(_noise, [n, _gan.Generator.Latent], device: _gan.Generator.Device);
 
     protected override void TrainStep(Batch batch)
     {
