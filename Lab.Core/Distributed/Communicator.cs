@@ -2,8 +2,8 @@ using System.Diagnostics.CodeAnalysis;
 
 namespace Lab.Core.Distributed;
 
-/// <summary>How <see cref="Communicator.AllReduce(Span{float}, ReduceOp)"/> combines the ranks' values.</summary>
-public enum ReduceOp { Sum, Mean }
+/// <summary>How <see cref="Communicator.AllReduce(Span{float}, AllReduceOp)"/> combines the ranks' values.</summary>
+public enum AllReduceOp { Sum, Mean }
 
 /// <summary>
 /// The collectives data parallelism needs, over the processes ("ranks") of one job: all-reduce (sum, mean),
@@ -22,8 +22,8 @@ public abstract class Communicator : IDisposable
     public abstract string Name { get; }
 
     /// <summary>Every rank's <paramref name="values"/> become the element-wise sum (or mean) over the ranks, in place.</summary>
-    public abstract void AllReduce(Span<float> values, ReduceOp op = ReduceOp.Sum);
-    public abstract void AllReduce(Span<double> values, ReduceOp op = ReduceOp.Sum);
+    public abstract void AllReduce(Span<float> values, AllReduceOp op = AllReduceOp.Sum);
+    public abstract void AllReduce(Span<double> values, AllReduceOp op = AllReduceOp.Sum);
     /// <summary>Every rank's <paramref name="values"/> become <paramref name="root"/>'s.</summary>
     public abstract void Broadcast(Span<float> values, int root = 0);
     public abstract void Broadcast(Span<byte> values, int root = 0);
@@ -35,7 +35,7 @@ public abstract class Communicator : IDisposable
 
     /// <summary>A tensor's elements summed (or averaged) over the ranks, in place. A CPU tensor is reduced where it lies;
     /// a device tensor through a host copy unless the communicator works on device memory (<see cref="NcclCommunicator"/>).</summary>
-    public virtual void AllReduce(Tensor tensor, ReduceOp op = ReduceOp.Sum)
+    public virtual void AllReduce(Tensor tensor, AllReduceOp op = AllReduceOp.Sum)
     {
         if (tensor.Storage is Backends.CpuStorage) { AllReduce(tensor.Span, op); return; }
         var host = HostBuffer(tensor.Numel);
@@ -111,9 +111,9 @@ internal sealed class SingleProcessCommunicator : Communicator
     public override int Rank => 0;
     public override int Size => 1;
     public override string Name => "single process";
-    public override void AllReduce(Span<float> values, ReduceOp op = ReduceOp.Sum) { }
-    public override void AllReduce(Span<double> values, ReduceOp op = ReduceOp.Sum) { }
-    public override void AllReduce(Tensor tensor, ReduceOp op = ReduceOp.Sum) { }
+    public override void AllReduce(Span<float> values, AllReduceOp op = AllReduceOp.Sum) { }
+    public override void AllReduce(Span<double> values, AllReduceOp op = AllReduceOp.Sum) { }
+    public override void AllReduce(Tensor tensor, AllReduceOp op = AllReduceOp.Sum) { }
     public override void Broadcast(Span<float> values, int root = 0) => CheckRoot(root, "Broadcast");
     public override void Broadcast(Span<byte> values, int root = 0) => CheckRoot(root, "Broadcast");
     public override void Broadcast(Tensor tensor, int root = 0) => CheckRoot(root, "Broadcast");

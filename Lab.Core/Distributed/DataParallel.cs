@@ -75,7 +75,7 @@ public sealed class DataParallel
     {
         var keys = values.Keys.OrderBy(k => k, StringComparer.Ordinal).ToArray();
         var buffer = keys.Select(k => values[k]).ToArray();
-        Communicator.AllReduce(buffer.AsSpan(), ReduceOp.Mean);
+        Communicator.AllReduce(buffer.AsSpan(), AllReduceOp.Mean);
         var reduced = new Dictionary<string, double>(values.Count);
         for (int i = 0; i < keys.Length; i++) reduced[keys[i]] = buffer[i];
         return values.Keys.ToDictionary(k => k, k => reduced[k]);   // the caller's order

@@ -40,16 +40,16 @@ public sealed unsafe class MpiCommunicator : Communicator
     public override int Size { get; }
     public override string Name { get; }
 
-    public override void AllReduce(Span<float> values, ReduceOp op = ReduceOp.Sum)
+    public override void AllReduce(Span<float> values, AllReduceOp op = AllReduceOp.Sum)
     {
         fixed (float* p = values) Reduce(p, values.Length, sizeof(float), Mpi.Float);
-        if (op == ReduceOp.Mean) Scale(values, 1f / Size);
+        if (op == AllReduceOp.Mean) Scale(values, 1f / Size);
     }
 
-    public override void AllReduce(Span<double> values, ReduceOp op = ReduceOp.Sum)
+    public override void AllReduce(Span<double> values, AllReduceOp op = AllReduceOp.Sum)
     {
         fixed (double* p = values) Reduce(p, values.Length, sizeof(double), Mpi.Double);
-        if (op == ReduceOp.Mean) foreach (ref var v in values) v /= Size;
+        if (op == AllReduceOp.Mean) foreach (ref var v in values) v /= Size;
     }
 
     public override void Broadcast(Span<float> values, int root = 0)

@@ -41,13 +41,13 @@ public sealed unsafe class NcclCommunicator : Communicator
     public override string Name { get; }
     public Device Device { get; }
 
-    public override void AllReduce(Tensor tensor, ReduceOp op = ReduceOp.Sum)
+    public override void AllReduce(Tensor tensor, AllReduceOp op = AllReduceOp.Sum)
     {
         if (tensor.Storage is not CudaStorage || tensor.Device != Device) { base.AllReduce(tensor, op); return; }
         if (tensor.Numel == 0) return;
         ulong p = _backend.AddressOf(tensor);
         Nccl.Check(Nccl.AllReduce(p, p, (nuint)tensor.Numel, Nccl.Float32, Nccl.RedSum, Open(), _backend.Stream), "ncclAllReduce");
-        if (op == ReduceOp.Mean) _backend.Unary(UnaryOp.Affine, tensor, tensor, 1f / Size, 0);
+        if (op == AllReduceOp.Mean) _backend.Unary(UnaryOp.Affine, tensor, tensor, 1f / Size, 0);
     }
 
     public override void Broadcast(Tensor tensor, int root = 0)
@@ -59,8 +59,8 @@ public sealed unsafe class NcclCommunicator : Communicator
         Nccl.Check(Nccl.Broadcast(p, p, (nuint)tensor.Numel, Nccl.Float32, root, Open(), _backend.Stream), "ncclBroadcast");
     }
 
-    public override void AllReduce(Span<float> values, ReduceOp op = ReduceOp.Sum) => _host.AllReduce(values, op);
-    public override void AllReduce(Span<double> values, ReduceOp op = ReduceOp.Sum) => _host.AllReduce(values, op);
+    public override void AllReduce(Span<float> values, AllReduceOp op = AllReduceOp.Sum) => _host.AllReduce(values, op);
+    public override void AllReduce(Span<double> values, AllReduceOp op = AllReduceOp.Sum) => _host.AllReduce(values, op);
     public override void Broadcast(Span<float> values, int root = 0) => _host.Broadcast(values, root);
     public override void Broadcast(Span<byte> values, int root = 0) => _host.Broadcast(values, root);
 

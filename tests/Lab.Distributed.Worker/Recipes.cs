@@ -10,8 +10,8 @@ namespace Lab.Distributed.Worker;
 
 /// <summary>
 /// The training runs the equivalence test makes twice: on N ranks with data parallelism, and in one process on the
-/// global batch. Small on purpose (a few seconds on two shared cores); a conv layer, a dense head, Adam, shuffling,
-/// and a global batch (15) that two ranks split 7 + 8, with a last batch of 4, so the weighted average is exercised.
+/// global batch. Small on purpose (a few seconds on two shared cores); a conv layer, a dense head, shuffling,
+/// SGD and Adam, and a global batch (15) that two ranks split 7 + 8, with a last batch of 4, so the weighted average is exercised.
 /// </summary>
 public static class Recipes
 {
@@ -33,12 +33,13 @@ public static class Recipes
         new Flatten(),
         new Linear(27, 3, generator: new Generator((ulong)seed + 100)));
 
-    /// <summary>Trainer.Fit, Keras style. Returns the parameters, flattened in order.</summary>
+    /// <summary>Trainer.Fit, Keras style, with SGD and momentum. Returns the parameters, flattened in order.</summary>
     public static float[] Fit(DataParallel? parallel)
     {
         var model = Model(parallel?.Rank ?? 0);
         var trainer = new Trainer(model) { Distributed = parallel, Output = TextWriter.Null };
-        trainer.Compile(new Adam(model.Parameters(), lr: 0.01f), (p, y) => Losses.CrossEntropy(p, y));
+        // SGD: a gradient summed instead of averaged (or weighted wrongly) would show at once; Adam would hide the scale.
+        trainer.Compile(new Sgd(model.Parameters(), lr: 0.1f, momentum: 0.9f), (p, y) => Losses.CrossEntropy(p, y));
         trainer.Fit(Data(), Epochs, GlobalBatch, generator: new Generator(3), verbose: 0);
         return Flatten(model.Parameters());
     }
