@@ -89,15 +89,20 @@ public static class Program
             // Everything that can be checked before any work: options (parsed), the device, then the output folder.
             ctx = new ExperimentContext(experiment.Name, parse, output);
             verbose = ctx.Get(CommonOptions.Verbose);
+            if (ctx.DataParallel is not null && experiment is not IDataParallelExperiment)
+                throw new UsageException($"--distributed: {experiment.Name} does not train data-parallel yet ({string.Join(" and ", Experiments.OfType<IDataParallelExperiment>().Select(e => e.Name))} do).");
             if (ctx.Device.Type != Lab.Core.DeviceType.Cpu) _ = BackendRegistry.For(ctx.Device);
             ctx.Open();
+            if (ctx.DataParallel is not null) ctx.Log(ctx.RanksNote);
         }
         catch (Exception e)
         {
-            ctx?.Dispose();
-            error.WriteLine(Failure.Describe(e));
+            error.WriteLine(RankOf(ctx) + Failure.Describe(e));
             if (verbose) error.WriteLine(e);
-            return Failure.SetupExitCode(e);
+            int code = Failure.SetupExitCode(e);
+            StopEveryRank(ctx, code);
+            ctx?.Dispose();
+            return code;
         }
         using (ctx)
         {
@@ -105,7 +110,7 @@ public static class Program
             {
                 experiment.Run(ctx);
                 ctx.Commit();
-                output.WriteLine($"Results in {ctx.FinalDir}");
+                ctx.Output.WriteLine($"Results in {ctx.FinalDir}");
                 return 0;
             }
             catch (Exception e)
@@ -114,11 +119,23 @@ public static class Program
                 var log = ctx.Abandon(e, keepLog: code != 2);
                 if (Interruption.Requested) return 130; // the signal's handler reports and exits
                 var what = code == 2 ? Failure.Describe(e) : $"{experiment.Name} failed: {Failure.Describe(e)}";
-                error.WriteLine($"{what} (earlier results in {ctx.FinalDir} were left untouched{(log is null ? "" : $"; details in {log}")})");
+                error.WriteLine($"{RankOf(ctx)}{what} (earlier results in {ctx.FinalDir} were left untouched{(log is null ? "" : $"; details in {log}")})");
                 if (verbose) error.WriteLine(e);
+                StopEveryRank(ctx, code);
                 return code;
             }
         }
+    }
+
+    /// <summary>Which rank failed, where several run (--distributed under mpirun): "rank 1 of 2: ".</summary>
+    private static string RankOf(ExperimentContext? ctx) =>
+        ctx is { Communicator.Size: > 1 } ? $"rank {ctx.Communicator.Rank} of {ctx.Communicator.Size}: " : "";
+
+    /// <summary>A failure on one rank stops them all (MPI_Abort with the exit code): the others would otherwise wait
+    /// for it in their next collective forever.</summary>
+    private static void StopEveryRank(ExperimentContext? ctx, int code)
+    {
+        if (ctx is { Communicator.Size: > 1 }) ctx.Communicator.Abort(code);
     }
 
     /// <summary>

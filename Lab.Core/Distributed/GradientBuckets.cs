@@ -73,7 +73,7 @@ internal sealed class GradientBuckets
             }
             var flat = bucket.Flat;
             if (share != 1) flat.Backend.Unary(UnaryOp.Affine, flat, flat, share, 0);
-            comm.AllReduce(flat, ReduceOp.Sum);
+            comm.AllReduce(flat, AllReduceOp.Sum);
             foreach (var (i, slice) in bucket.Members) _parameters[i].Backend.Copy(slice, _parameters[i].Grad!);
         }
     }
