@@ -12,6 +12,8 @@ namespace Lab.Experiments;
 public sealed partial class ExperimentContext
 {
     private string? _scratch;
+    private IDisposable? _scratchOnSignal;
+    private bool _scratchOpen;
 
     /// <summary>The job's ranks (the single process without --distributed).</summary>
     public Communicator Communicator { get; private set; } = Communicator.SingleProcess;
@@ -42,13 +44,36 @@ public sealed partial class ExperimentContext
         ? $"--distributed: {Communicator.Size} rank(s) over {Communicator.Name}, the global batch shared among them"
         : "--distributed: not started by mpirun or srun, so one rank (launch with mpirun -np N ... or srun)";
 
-    private void OpenScratch() => _scratch = Directory.CreateTempSubdirectory($"genlab-{Name}-rank{Communicator.Rank}-").FullName;
+    private void OpenScratch() => _scratchOpen = true;
+
+    /// <summary>A non-root rank's folder for what a run writes by path: made on first use (most runs never ask), removed
+    /// at the end, or by the signal handler when mpirun stops the job.</summary>
+    private string? Scratch
+    {
+        get
+        {
+            if (!_scratchOpen) return null;
+            if (_scratch is null)
+            {
+                var path = _scratch = Directory.CreateTempSubdirectory($"genlab-{Name}-rank{Communicator.Rank}-").FullName;
+                _scratchOnSignal = Cli.Interruption.OnSignal(() => Delete(path));
+            }
+            return _scratch;
+        }
+    }
 
     private void DropScratch()
     {
-        if (_scratch is null) return;
-        try { Directory.Delete(_scratch, recursive: true); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        _scratchOpen = false;
+        _scratchOnSignal?.Dispose();
+        _scratchOnSignal = null;
+        if (_scratch is not null) Delete(_scratch);
         _scratch = null;
+    }
+
+    private static void Delete(string path)
+    {
+        try { Directory.Delete(path, recursive: true); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 }

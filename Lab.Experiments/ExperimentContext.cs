@@ -109,7 +109,7 @@ public sealed partial class ExperimentContext : IDisposable
     public TextWriter Output { get; }
     public string FinalDir { get; }
     /// <summary>Where files go while the experiment runs (see the class summary).</summary>
-    public string StagingDir => _scratch ?? _folder?.StagingDir ?? throw new InvalidOperationException("the output folder is not open yet (call Open).");
+    public string StagingDir => Scratch ?? _folder?.StagingDir ?? throw new InvalidOperationException("the output folder is not open yet (call Open).");
     public ulong Seed { get; }
     public bool Quick { get; }
     public Device Device { get; private set; }
