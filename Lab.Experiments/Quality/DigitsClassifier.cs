@@ -44,7 +44,7 @@ public static class DigitsClassifier
         trainer.Fit(train, epochs, 10, generator: new Generator(2025), verbose: 0);
         var acc = trainer.Evaluate(test, verbose: 0)["accuracy"];
         ctx.Log($"digits classifier held-out accuracy {acc:0.0000}");
-        if (!cached) return model;
+        if (!cached || !ctx.IsRoot) return model;   // under --distributed rank 0 alone writes
         try
         {
             Checkpoint.Save(path, model, info: new CheckpointInfo { Epoch = epochs, Notes = { ["held_out_accuracy"] = acc.ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture) } });
