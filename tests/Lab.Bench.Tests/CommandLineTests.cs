@@ -73,9 +73,9 @@ public class CommandLineTests
         }
     }
 
-    private sealed record Result(int Code, string Output, string Error);
+    internal sealed record Result(int Code, string Output, string Error);
 
-    private static Result Bench(string workingDirectory, params string[] args)
+    internal static Result Bench(string workingDirectory, params string[] args)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "Lab.Bench.dll");
         Assert.True(File.Exists(dll), $"{dll} should be copied beside the tests by the project reference");
@@ -93,7 +93,7 @@ public class CommandLineTests
         return new Result(p.ExitCode, output.Result, error.Result);
     }
 
-    private sealed class Folder : IDisposable
+    internal sealed class Folder : IDisposable
     {
         public string Path { get; } = Directory.CreateTempSubdirectory("genlab-bench-").FullName;
         public void Dispose() => Directory.Delete(Path, recursive: true);
