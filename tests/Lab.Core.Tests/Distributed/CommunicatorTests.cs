@@ -1,6 +1,7 @@
 using Lab.Core.Backends;
 using Lab.Core.Data;
 using Lab.Core.Distributed;
+using Lab.Core.Nn;
 using Lab.Core.Tests.Cuda;
 using Lab.Distributed.Worker;
 
@@ -57,6 +58,26 @@ public class CommunicatorTests
         Assert.NotNull(adam.BeforeStep);
         parallel.Detach(adam);
         Assert.Null(adam.BeforeStep);
+    }
+
+    [Fact]
+    public void AveragingTheGradientsAllocatesNothingPerStep()
+    {
+        var model = Recipes.Model(0);
+        var adam = new Optim.Adam(model.Parameters());
+        var parallel = new DataParallel(Communicator.SingleProcess, bucketBytes: 100 * sizeof(float));
+        parallel.Attach(adam);
+        parallel.LocalShare = 0.5f;   // a weight to apply, as on two ranks
+        var x = Tensor.RandN(new Generator(1), [4, 1, 5, 5]);
+        Losses.Mse(model.Call(x), Tensor.Zeros(4, 3)).Backward();
+        var grads = Recipes.Flatten(model.Parameters().Select(p => p.Grad!));
+        adam.BeforeStep!();   // the first reduce may create what it keeps
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10; i++) adam.BeforeStep!();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        // Eleven reductions on one rank: each gradient scaled by the share eleven times, through the buckets and back.
+        var after = Recipes.Flatten(model.Parameters().Select(p => p.Grad!));
+        Assert.Equal(grads.Select(g => g * MathF.Pow(0.5f, 11)).ToArray(), after);
     }
 
     [Theory]
