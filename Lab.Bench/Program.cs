@@ -48,6 +48,8 @@ public static class Program
         conv.SetAction(parse => { ConvQuickBench.Run(parse.GetValue(ConvArgs) ?? []); return 0; });
         root.Add(conv);
 
+        root.Add(Distributed.DistributedBench.Command());
+
         // Listed for --help; Main hands its arguments to BenchmarkDotNet without parsing them.
         root.Add(new Command("bdn", "BenchmarkDotNet suites; the arguments go to BenchmarkDotNet (e.g. --filter '*OpOverhead*')"));
         return root;

@@ -21,7 +21,7 @@ namespace Lab.Experiments;
 /// staging folder beside the final one and swapped in only when the experiment succeeds (<see cref="OutputFolder"/>),
 /// so a failed or killed run leaves earlier results untouched, and a folder GenLab did not write is never replaced.
 /// </summary>
-public sealed class ExperimentContext : IDisposable
+public sealed partial class ExperimentContext : IDisposable
 {
     private readonly Dictionary<string, object> _metrics = [];
     private readonly ParseResult _options;
@@ -40,7 +40,6 @@ public sealed class ExperimentContext : IDisposable
         Name = name;
         _options = options;
         _seedOverride = seed;
-        Output = output;
         var dir = outDir ?? Get(CommonOptions.Out) ?? Path.Combine("results", name);
         FinalDir = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir));
         // A root has no parent; OutputFolder refuses it as an output folder before anything is cached.
@@ -50,6 +49,8 @@ public sealed class ExperimentContext : IDisposable
         Seeds = seed is null ? seeds : null;
         Quick = Get(CommonOptions.Quick);
         Device = Device.Parse(Get(CommonOptions.Device));
+        if (Get(CommonOptions.Distributed)) JoinRanks();   // may change Device to this rank's GPU
+        Output = IsRoot ? output : TextWriter.Null;   // progress and logs from rank 0 only
         DetectAnomaly = Get(CommonOptions.DetectAnomaly) || Environment.GetEnvironmentVariable(DetectAnomalyVariable) is "1" or "true";
         Video = Get(CommonOptions.Video) switch { "mp4" => VideoFormat.Mp4, "gif" => VideoFormat.FfmpegGif, _ => VideoFormat.ManagedGif };
         // The run's own flow of execution only (see Anomaly): tests running experiments side by side stay apart.
@@ -59,6 +60,7 @@ public sealed class ExperimentContext : IDisposable
     /// <summary>Takes the output folder (lock, recovery, the check that it is GenLab's) and starts the run log in its staging folder.</summary>
     public void Open()
     {
+        if (!IsRoot) { OpenScratch(); return; }
         _folder = OutputFolder.Open(FinalDir, new RunManifest { Experiment = Name, Options = Arguments });
         _log = RunLog.Create(StagingDir);
         _logger = _log.Factory.CreateLogger("Lab.Experiments." + Name);
@@ -142,14 +144,14 @@ public sealed class ExperimentContext : IDisposable
     public TextWriter Output { get; }
     public string FinalDir { get; }
     /// <summary>Where files go while the experiment runs (see the class summary).</summary>
-    public string StagingDir => _folder?.StagingDir ?? throw new InvalidOperationException("the output folder is not open yet (call Open).");
+    public string StagingDir => Scratch ?? _folder?.StagingDir ?? throw new InvalidOperationException("the output folder is not open yet (call Open).");
     /// <summary>Where the digits classifier is cached: beside the output folder (results/cache), or beside the multi-seed run's.</summary>
     public string CacheDir { get; init; }
     public ulong Seed { get; }
     /// <summary>The seeds of a multi-seed run (--seeds, --repeat; see <see cref="MultiSeed.SeedRuns"/>), null for a single run.</summary>
     public IReadOnlyList<ulong>? Seeds { get; }
     public bool Quick { get; }
-    public Device Device { get; }
+    public Device Device { get; private set; }
     /// <summary>Every op checks its result for NaN or infinity (--detect-anomaly or GENLAB_DETECT_ANOMALY=1; slow).</summary>
     public bool DetectAnomaly { get; }
     public IReadOnlyDictionary<string, object> Metrics => _metrics;
@@ -181,7 +183,7 @@ public sealed class ExperimentContext : IDisposable
     public ILogger Logger => _logger ?? throw new InvalidOperationException("the run log is not open yet (call Open).");
 
     /// <summary>The factory behind <see cref="Logger"/>, for library code that logs through Microsoft.Extensions.Logging.</summary>
-    public ILoggerFactory LoggerFactory => _log?.Factory ?? throw new InvalidOperationException("the run log is not open yet (call Open).");
+    public ILoggerFactory LoggerFactory => !IsRoot ? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance : _log?.Factory ?? throw new InvalidOperationException("the run log is not open yet (call Open).");
 
     /// <summary>Prints a line and records it in the run log.</summary>
     public void Log(string message)
@@ -194,28 +196,38 @@ public sealed class ExperimentContext : IDisposable
     public void Log(ModelSummary summary) => Log(SummaryTable.Render(summary));
 
     /// <summary>Training callbacks every experiment gets: a CSV log and TensorBoard event files in the output folder.</summary>
-    public Callback[] StandardCallbacks(string prefix = "") =>
+    public Callback[] StandardCallbacks(string prefix = "") => !IsRoot ? [] :
         [new CsvLogger(PathFor(prefix + "training_log.csv")), new TensorBoardCallback(PathFor(Path.Combine("tensorboard", prefix.TrimEnd('_')))),
          new EpochLogger(LoggerFactory.CreateLogger<Trainer>())];
 
     public void Metric(string name, object value) => _metrics[name] = value;
 
-    public void WriteText(string file, string text) => AtomicFile.WriteAllText(PathFor(file), text);
+    public void WriteText(string file, string text)
+    {
+        if (IsRoot) AtomicFile.WriteAllText(PathFor(file), text);
+    }
 
     /// <summary>A CSV with a header row; numbers in invariant culture, round-trippable.</summary>
     public void WriteCsv(string file, IReadOnlyList<string> header, IEnumerable<IReadOnlyList<double>> rows)
-        => CsvWriter.Write(PathFor(file), header, rows);
+    {
+        if (IsRoot) CsvWriter.Write(PathFor(file), header, rows);
+    }
 
     /// <summary>Saves a figure as name.png and name.svg.</summary>
-    public void SaveFigure(Figure figure, string name) => figure.Save(PathFor(name + ".png"));
+    public void SaveFigure(Figure figure, string name)
+    {
+        if (IsRoot) figure.Save(PathFor(name + ".png"));
+    }
 
     /// <summary>How animations are written (--video gif|mp4 through ffmpeg; GenLab's own GIF encoder without the option).</summary>
     public VideoFormat Video { get; }
 
     /// <summary>Saves frames as name.gif, or name.mp4 with --video mp4 (4 frames per second by default). Where ffmpeg is
     /// missing, one line says what to install and GenLab's own GIF is written.</summary>
-    public void SaveAnimation(string name, IEnumerable<Figure> frames, int delayCentiseconds = 25) =>
-        Animations.Save(PathFor(name), frames, Video, delayCentiseconds, Log);
+    public void SaveAnimation(string name, IEnumerable<Figure> frames, int delayCentiseconds = 25)
+    {
+        if (IsRoot) Animations.Save(PathFor(name), frames, Video, delayCentiseconds, Log);
+    }
 
     public void WriteHistory(Core.Training.History history, string file = "history.csv")
     {
@@ -234,6 +246,8 @@ public sealed class ExperimentContext : IDisposable
     /// <summary>Writes metrics.json and swaps the staging folder into place (replacing the previous results).</summary>
     public void Commit()
     {
+        if (!IsRoot) { DropScratch(); return; }
+        if (DataParallel is { } parallel) _metrics["ranks"] = parallel.Size;
         _metrics["experiment"] = Name;
         _metrics["seed"] = Seed;
         _metrics["device"] = Device.ToString();
@@ -251,6 +265,7 @@ public sealed class ExperimentContext : IDisposable
     /// </summary>
     public string? Abandon(Exception failure, bool keepLog = true)
     {
+        DropScratch();
         if (_folder is null) return null;
         try
         {
@@ -263,6 +278,8 @@ public sealed class ExperimentContext : IDisposable
 
     public void Dispose()
     {
+        DropScratch();
+        if (DataParallel is not null) Communicator.Dispose();   // MPI_Finalize: every rank, once, at the end
         try { _log?.Dispose(); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
         _folder?.Dispose();

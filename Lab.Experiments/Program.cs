@@ -93,15 +93,22 @@ public static class Program
             // Everything that can be checked before any work: options (parsed), the device, then the output folder.
             ctx = new ExperimentContext(experiment.Name, parse, output);
             verbose = ctx.Get(CommonOptions.Verbose);
+            if (ctx.DataParallel is not null && experiment is not IDataParallelExperiment)
+                throw new UsageException($"--distributed: {experiment.Name} does not train data-parallel yet ({string.Join(" and ", Experiments.OfType<IDataParallelExperiment>().Select(e => e.Name))} do).");
             if (ctx.Device.Type != Lab.Core.DeviceType.Cpu) _ = BackendRegistry.For(ctx.Device);
+            if (ctx.DataParallel is not null && ctx.Seeds is not null)
+                throw new UsageException("--distributed runs one seed: leave out --seeds and --repeat (or launch one job per seed).");
             if (ctx.Seeds is null) ctx.Open();
+            if (ctx.DataParallel is not null) ctx.Log(ctx.RanksNote);
         }
         catch (Exception e)
         {
-            ctx?.Dispose();
-            error.WriteLine(Failure.Describe(e));
+            error.WriteLine(RankOf(ctx) + Failure.Describe(e));
             if (verbose) error.WriteLine(e);
-            return Failure.SetupExitCode(e);
+            int code = Failure.SetupExitCode(e);
+            StopEveryRank(ctx, code);
+            ctx?.Dispose();
+            return code;
         }
         return ctx.Seeds is { } seeds ? SeedRuns.Run(experiment, ctx, seeds, error, verbose) : RunOpened(experiment, ctx, error, verbose);
     }
@@ -142,11 +149,23 @@ public static class Program
                 var log = ctx.Abandon(e, keepLog: code != 2);
                 if (Interruption.Requested) return 130; // the signal's handler reports and exits
                 var what = code == 2 ? Failure.Describe(e) : $"{experiment.Name} failed: {Failure.Describe(e)}";
-                error.WriteLine(single ? $"{what} (earlier results in {ctx.FinalDir} were left untouched{(log is null ? "" : $"; details in {log}")})" : what);
+                error.WriteLine(RankOf(ctx) + (single ? $"{what} (earlier results in {ctx.FinalDir} were left untouched{(log is null ? "" : $"; details in {log}")})" : what));
                 if (verbose) error.WriteLine(e);
+                StopEveryRank(ctx, code);
                 return code;
             }
         }
+    }
+
+    /// <summary>Which rank failed, where several run (--distributed under mpirun): "rank 1 of 2: ".</summary>
+    private static string RankOf(ExperimentContext? ctx) =>
+        ctx is { Communicator.Size: > 1 } ? $"rank {ctx.Communicator.Rank} of {ctx.Communicator.Size}: " : "";
+
+    /// <summary>A failure on one rank stops them all (MPI_Abort with the exit code): the others would otherwise wait
+    /// for it in their next collective forever.</summary>
+    private static void StopEveryRank(ExperimentContext? ctx, int code)
+    {
+        if (ctx is { Communicator.Size: > 1 }) ctx.Communicator.Abort(code);
     }
 
     /// <summary>

@@ -42,6 +42,8 @@ public sealed class GanTrainer : Trainer
     public Mean DLoss { get; } = new("d_loss");
     public Mean GLoss { get; } = new("g_loss");
     public override IReadOnlyList<Metric> Metrics => [DLoss, GLoss];
+    /// <summary>Both optimizers: under data parallelism each averages its own gradients over the ranks.</summary>
+    public override IReadOnlyList<Optimizer> Optimizers => [_dOptimizer, _gOptimizer];
 
     /// <summary>
     /// One step on a batch of real images: the discriminator's updates, then the generator's. Returns the last

@@ -25,6 +25,9 @@ public abstract class WorkloadRun
     /// <summary>The models the step trains (the profile reads their layers).</summary>
     public abstract IReadOnlyList<Module> Models { get; }
 
+    /// <summary>The optimizers the step updates (the distributed bench attaches them to a DataParallel).</summary>
+    public virtual IReadOnlyList<Optimizer> Optimizers => [];
+
     /// <summary>One step as the seed defines it: one optimizer update (the GAN: 5 D updates and 1 G update).</summary>
     public void Step()
     {
@@ -98,6 +101,8 @@ internal sealed class ClassifierRun : WorkloadRun
 
     public override IReadOnlyList<Module> Models => [_model];
 
+    public override IReadOnlyList<Optimizer> Optimizers => [_opt];
+
     protected override Tensor Step(Tensor x, Tensor? y)
     {
         ProfilePhase.ZeroGrad(_opt);
@@ -125,6 +130,7 @@ internal sealed class VaeRun : WorkloadRun
 
     public override IReadOnlyList<Module> Models => [_vae];
 
+    public override IReadOnlyList<Optimizer> Optimizers => _trainer.Optimizers;
     protected override Tensor Step(Tensor x, Tensor? _) => _trainer.Step(x).Loss;
 }
 
@@ -144,6 +150,7 @@ internal sealed class GanRun : WorkloadRun
 
     public override IReadOnlyList<Module> Models => [_gan.Generator, _gan.Discriminator];
 
+    public override IReadOnlyList<Optimizer> Optimizers => _trainer.Optimizers;
     protected override Tensor Step(Tensor real, Tensor? _) => _trainer.Step(real).GLoss;
 }
 
@@ -162,6 +169,7 @@ internal sealed class ScoreRun : WorkloadRun
 
     public override IReadOnlyList<Module> Models => [_model];
 
+    public override IReadOnlyList<Optimizer> Optimizers => _trainer.Optimizers;
     protected override Tensor Step(Tensor x, Tensor? _) => _trainer.Step(x);
 }
 

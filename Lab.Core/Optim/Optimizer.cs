@@ -33,6 +33,12 @@ public abstract class Optimizer
     /// <summary>The global gradient norm seen by the last step (before clipping), when clipping is on.</summary>
     public float LastGradNorm { get; private set; }
 
+    /// <summary>
+    /// Runs at the start of every <see cref="Step"/>, before clipping: data parallelism replaces the gradients by their
+    /// average over the ranks here (<see cref="Distributed.DataParallel.Attach"/>), so clipping sees the global norm.
+    /// </summary>
+    public Action? BeforeStep { get; set; }
+
     public void ZeroGrad()
     {
         foreach (var p in _parameters) p.Grad?.Zero();
@@ -41,6 +47,7 @@ public abstract class Optimizer
     public void Step()
     {
         using var _ = new NoGrad();
+        BeforeStep?.Invoke();
         if (ClipNorm is float max) Clip(max);
         Steps++;
         for (int i = 0; i < _parameters.Length; i++)

@@ -142,6 +142,8 @@ public partial class Trainer
         IEnumerable<Callback>? callbacks = null, bool shuffle = true, Generator? generator = null, int verbose = 1, int initialEpoch = 0)
     {
         if (epochs < 0) throw new ArgumentException($"Fit: epochs must be non-negative, got {epochs}.");
+        if (Distributed is not null)
+            throw new NotSupportedException("Fit: data-parallel training (Distributed) shards a Dataset; a MultiDataset (several inputs or outputs) is not sharded yet.");
         var model = RequireHeads().Model;
         train = train.Arrange(model.InputNames, model.OutputNames);
         validationData = validationData?.Arrange(model.InputNames, model.OutputNames);

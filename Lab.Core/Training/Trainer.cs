@@ -94,8 +94,15 @@ public partial class Trainer
             validationData = train.Subset(all.AsSpan(train.Count - nVal));
             train = train.Subset(all.AsSpan(0, train.Count - nVal));
         }
-        var loader = new DataLoader(train, batchSize, shuffle, shuffle ? generator ?? new Generator(0) : generator, device: Device);
-        return FitLoop<Batch>(epochs, loader.Count, loader.Epoch, TrainStep,
+        var loader = new DataLoader(train, batchSize, shuffle, shuffle ? generator ?? new Generator(0) : generator, device: Device,
+            shard: Distributed is { } dp ? (dp.Rank, dp.Size) : null);
+        Action<Batch> step = TrainStep;
+        if (Distributed is { } parallel)
+        {
+            step = DistributedStep(parallel, loader);
+            if (!parallel.Communicator.IsRoot) verbose = 0;   // progress from rank 0 only
+        }
+        return FitLoop<Batch>(epochs, loader.Count, loader.Epoch, step,
             validationData is null ? null : () => Evaluate(validationData, batchSize, verbose: 0), callbacks, verbose, initialEpoch);
     }
 
@@ -113,6 +120,7 @@ public partial class Trainer
             foreach (var cb in cbs) cb.OnEpochBegin(epoch);
             if (verbose > 0) Output.WriteLine($"Epoch {epoch + 1}/{epochs}");
             var logs = RunEpoch(batches, epochBatches(), trainStep, cbs, verbose, epoch, out var progress);
+            if (Distributed is { } dp) logs = dp.Average(logs);   // the epoch over every rank's shard
             if (validate is not null)
                 foreach (var (k, v) in validate()) logs["val_" + k] = v;
             progress?.Finish(logs);

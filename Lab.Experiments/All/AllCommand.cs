@@ -43,6 +43,11 @@ public static class AllCommand
             error.WriteLine($"all: '--skip {options.GetValue(Skip)}': '{unknown}' is not an experiment ({string.Join(", ", Program.Experiments.Select(e => e.Name))}).");
             return 2;
         }
+        if (options.GetValue(CommonOptions.Distributed))
+        {
+            error.WriteLine("all: --distributed trains one experiment at a time: mpirun -np N dotnet run -c Release --project Lab.Experiments -- digits --distributed");
+            return 2;
+        }
         // Everything that can be checked is checked before the first experiment runs: the device, then every folder
         // and the gallery file this run would replace (each must be GenLab's), so a refusal costs no training.
         bool verbose = options.GetValue(CommonOptions.Verbose);

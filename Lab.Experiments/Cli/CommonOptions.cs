@@ -25,7 +25,9 @@ public static class CommonOptions
     public static readonly Option<string> Video = Define.Choice("--video",
         "how animations are written: GenLab's own GIF, or through ffmpeg a palette-optimised GIF or an H.264 MP4 (without ffmpeg: GenLab's own GIF, and a note)",
         ["own", "gif", "mp4"]);
+    public static readonly Option<bool> Distributed = Define.Flag("--distributed",
+        "data-parallel training over the ranks mpirun or srun started (MPI on the CPU, NCCL with --device cuda, one GPU per rank); --batch-size stays the global batch; rank 0 writes the results");
     public static readonly Option<bool> Verbose = Define.Flag("--verbose", "print a failure's stack trace (it is always in the run log)");
 
-    public static readonly Option[] All = [Out, Seed, Seeds, Repeat, Epochs, Device, Quick, DetectAnomaly, Video, Verbose];
+    public static readonly Option[] All = [Out, Seed, Seeds, Repeat, Epochs, Device, Quick, DetectAnomaly, Video, Distributed, Verbose];
 }

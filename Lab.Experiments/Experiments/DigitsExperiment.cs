@@ -17,7 +17,7 @@ namespace Lab.Experiments.Experiments;
 /// (My_loss, My_accuracy) driving Fit, and a custom test step so that Evaluate returns them.
 /// `--style keras` uses Compile/Fit with the built-in loss and accuracy instead.
 /// </summary>
-public sealed class DigitsExperiment : IExperiment
+public sealed class DigitsExperiment : IDataParallelExperiment
 {
     public string Name => "digits";
     public string Description => "digits CNN (8x8): custom train/test steps with My_loss/My_accuracy, or Keras Compile/Fit";
@@ -33,6 +33,7 @@ public sealed class DigitsExperiment : IExperiment
         public Mean MyAccuracy { get; } = new("My_accuracy");
         public override IReadOnlyList<Metric> Metrics => [MyLoss, MyAccuracy];
         public new Optimizer Optimizer => _adam;
+        public override IReadOnlyList<Optimizer> Optimizers => [_adam];
 
         protected override void TrainStep(Batch batch)
         {
@@ -84,6 +85,7 @@ public sealed class DigitsExperiment : IExperiment
             (lossKey, accuracyKey) = ("My_loss", "My_accuracy");
         }
         trainer.NonFiniteHint = ctx.NonFiniteHint();
+        trainer.Distributed = ctx.DataParallel;   // --distributed: the batch of --batch-size shared by the ranks
         var clock = Stopwatch.StartNew();
         var history = trainer.Fit(train, epochs, batch, callbacks: ctx.StandardCallbacks(), generator: ctx.Rng(2));
         ctx.Metric("train_seconds", clock.Elapsed.TotalSeconds);

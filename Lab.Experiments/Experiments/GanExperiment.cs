@@ -24,7 +24,7 @@ namespace Lab.Experiments.Experiments;
 /// 1797 digits the two overlap (GenLab 23.0 ± 9.4, PyTorch 24.0 ± 8.0): a single run's number says more about the
 /// seed than the implementation.
 /// </summary>
-public sealed class GanExperiment : IExperiment
+public sealed class GanExperiment : IDataParallelExperiment
 {
     public string Name => "gan";
     public string Description => "GAN on 8x8 digits (5 discriminator steps per generator step), compared with 1:1";
@@ -104,7 +104,9 @@ public sealed class GanExperiment : IExperiment
             ctx.Log(gan.Generator.Summary(1, 10));
             ctx.Log(gan.Discriminator.Summary(1, 1, 8, 8));
         }
-        var trainer = new GanTrainer(gan, dSteps, ctx.Rng(4)) { FakesInTrainingMode = trainFakes, Output = ctx.Output, NonFiniteHint = ctx.NonFiniteHint() };
+        // Under --distributed each rank draws its own noise (its part of the global batch's fakes) and both optimizers average over the ranks.
+        var trainer = new GanTrainer(gan, dSteps, ctx.RankRng(4))
+            { FakesInTrainingMode = trainFakes, Output = ctx.Output, NonFiniteHint = ctx.NonFiniteHint(), Distributed = ctx.DataParallel };
         var history = trainer.Fit(train, epochs, batch, callbacks: verbose > 0 ? ctx.StandardCallbacks() : [], generator: ctx.Rng(2), verbose: verbose);
         return (gan, history);
     }

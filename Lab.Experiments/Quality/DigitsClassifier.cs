@@ -81,7 +81,7 @@ public static class DigitsClassifier
         var acc = trainer.Evaluate(test, verbose: 0)["accuracy"];
         ctx.Log($"digits classifier held-out accuracy {acc:0.0000}");
         var judge = new DigitsJudge(model, acc, ctx.Seed, indices.Length);
-        if (!cached) return judge;
+        if (!cached || !ctx.IsRoot) return judge;   // under --distributed rank 0 alone writes
         try
         {
             var notes = new Dictionary<string, string>

@@ -86,9 +86,9 @@ public class CommandLineTests
         Assert.Single(System.Text.RegularExpressions.Regex.Matches(bad.Error, "--rounds expects an integer from 1 to 50"));
     }
 
-    private sealed record Result(int Code, string Output, string Error);
+    internal sealed record Result(int Code, string Output, string Error);
 
-    private static Result Bench(string workingDirectory, params string[] args) => Bench(workingDirectory, new Dictionary<string, string?>(), args);
+    internal static Result Bench(string workingDirectory, params string[] args) => Bench(workingDirectory, new Dictionary<string, string?>(), args);
 
     private static Result Bench(string workingDirectory, IReadOnlyDictionary<string, string?> environment, params string[] args)
     {
@@ -109,7 +109,7 @@ public class CommandLineTests
         return new Result(p.ExitCode, output.Result, error.Result);
     }
 
-    private sealed class Folder : IDisposable
+    internal sealed class Folder : IDisposable
     {
         public string Path { get; } = Directory.CreateTempSubdirectory("genlab-bench-").FullName;
         public void Dispose() => Directory.Delete(Path, recursive: true);

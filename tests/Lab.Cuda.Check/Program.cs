@@ -77,6 +77,11 @@ Section("edge cases", () => CudaCases.EdgeCases(device));
 Section("function transforms", () => CudaCases.FunctionalTransforms(device));
 Section("allocator", () => CudaCases.AllocatorReuse(device));
 Section("errors", () => CudaCases.Errors(device));
+if (only is null || "nccl".Contains(only, StringComparison.OrdinalIgnoreCase))
+{
+    if (NcclCheck.Unavailable() is { } missing) Say("SKIP [nccl] " + missing);
+    else Section("nccl", () => NcclCheck.OneRank(device));
+}
 Say($"checks: {passed} passed, {failed} failed ({total.Elapsed.TotalSeconds:F1} s)");
 
 if (perf)
