@@ -20,6 +20,7 @@ public static class Program
         new ScoreDigitsExperiment(),
         new MnistExperiment(),
         new FunctionalExperiment(),
+        new SequenceExperiment(),
     ];
 
     public static int Main(string[] args)
