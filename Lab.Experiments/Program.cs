@@ -21,6 +21,7 @@ public static class Program
         new ScoreDigitsExperiment(),
         new MnistExperiment(),
         new FunctionalExperiment(),
+        new SequenceExperiment(),
         new AttentionExperiment(),
     ];
 

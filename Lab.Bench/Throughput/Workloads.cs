@@ -48,7 +48,7 @@ public abstract class WorkloadRun
     public float Sync() => _lastLoss?.Item() ?? 0f;
 }
 
-/// <summary>The six seed workloads (issue 6): names, batch sizes and step definitions.</summary>
+/// <summary>The six seed workloads (issue 6) and the sequence experiment's LSTM (issue 14): names, batch sizes and step definitions.</summary>
 public sealed record Workload(string Name, int DefaultBatch, string Description, Func<Device, int, WorkloadRun> Create)
 {
     /// <summary>Images (or points) consumed per step: the batch, times the discriminator updates for the GAN.</summary>
@@ -65,6 +65,8 @@ public sealed record Workload(string Name, int DefaultBatch, string Description,
         new("gan_digits_b16_d5", 16, "GAN, 5 D updates (G in inference mode) + 1 G update, two Adam(1e-3, eps 1e-7)", (d, b) => new GanRun(d, b)),
         new("score_toy_b16", 16, "ScoreMlp 2-32-32-2 softplus, exact Jacobian-trace loss, Adam(1e-2, eps 1e-7)", (d, b) => new ScoreRun(d, b)),
         new("mnist_cnn_b32", 32, "MnistCnn on 28x28, softmax + sparse CE, Adam(1e-3, eps 1e-7)", (d, b) => new ClassifierRun(new MnistCnn(new Generator(1)), d, b, [1, 28, 28], 10)),
+        new("lstm_adding_b32_t200", 32, $"the sequence experiment's LSTM({AddingModels.StudyUnits}) + Dense(1) on the adding problem, T=200, MSE, Adam({AddingModels.LearningRate}, eps 1e-7)",
+            (d, b) => new AddingRun(AddingModels.Lstm, AddingModels.StudyUnits, 200, d, b)),
         new("attention_dates_b32", 32, "AttentionTranslator (attention experiment: source 28, target 10, 49 ids; embedding 32, BiLSTM 2x64, LSTM 128, " +
             "Dense tanh 128), per-character sparse CE, Adam(3e-3, eps 1e-7)", (d, b) => new AttentionRun(d, b)),
     ];

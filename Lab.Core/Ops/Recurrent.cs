@@ -162,5 +162,8 @@ internal sealed class SelectNode : PooledNode<SelectNode>
         return y;
     }
 
+    /// <summary>The slice's position on the leading axis (the engine adds a first-order gradient there in place).</summary>
+    internal int Index => _index;
+
     public override Tensor?[] Backward(Tensor g) => Grads(NarrowNode.Embed(g.Unsqueeze(0), 0, _index, _n));
 }

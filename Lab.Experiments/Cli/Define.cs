@@ -101,6 +101,55 @@ public static class Define
             },
         };
 
+    /// <summary>A comma-separated list of whole numbers ("50,200"), each within [<paramref name="min"/>, <paramref name="max"/>], at least one.</summary>
+    public static Option<int[]> IntList(string name, string valueName, string description, int[] @default, int min = 0, int max = int.MaxValue) =>
+        new(name)
+        {
+            Description = description,
+            HelpName = valueName,
+            DefaultValueFactory = _ => @default,
+            CustomParser = r =>
+            {
+                if (Missing(r)) return @default;
+                var (what, s) = Given(r);
+                var items = s.Split(',', StringSplitOptions.TrimEntries);
+                var values = new int[items.Length];
+                for (int i = 0; i < items.Length; i++)
+                {
+                    if (!int.TryParse(items[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out values[i]))
+                        return Error(r, $"{what}: '{items[i]}' is not a whole number (give a comma-separated list such as {string.Join(',', @default)}).", @default);
+                    if (values[i] < min || values[i] > max)
+                        return Error(r, $"{what}: {items[i]} must be between {min} and {max}.", @default);
+                    if (Array.IndexOf(values, values[i], 0, i) >= 0)
+                        return Error(r, $"{what}: {items[i]} is listed twice.", @default);
+                }
+                return values;
+            },
+        };
+
+    /// <summary>A comma-separated list of words from <paramref name="choices"/>, each at most once, at least one.</summary>
+    public static Option<string[]> ChoiceList(string name, string description, string[] choices, string[] @default) =>
+        new(name)
+        {
+            Description = description,
+            HelpName = string.Join(',', choices),
+            DefaultValueFactory = _ => @default,
+            CustomParser = r =>
+            {
+                if (Missing(r)) return @default;
+                var (what, s) = Given(r);
+                var items = s.Split(',', StringSplitOptions.TrimEntries);
+                for (int i = 0; i < items.Length; i++)
+                {
+                    if (!choices.Contains(items[i], StringComparer.Ordinal))
+                        return Error(r, $"{what}: '{items[i]}' is not one of {string.Join(", ", choices)}.", @default);
+                    if (Array.IndexOf(items, items[i], 0, i) >= 0)
+                        return Error(r, $"{what}: {items[i]} is listed twice.", @default);
+                }
+                return items;
+            },
+        };
+
     /// <summary>One of a few words; the first of <paramref name="choices"/> is the default unless <paramref name="default"/> says otherwise.</summary>
     public static Option<string> Choice(string name, string description, string[] choices, string? @default = null)
     {

@@ -54,9 +54,10 @@ import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 WORKLOADS = ["toy_mlp_b10", "digits_cnn_b10", "vae_digits_b16", "gan_digits_b16_d5", "score_toy_b16", "mnist_cnn_b32",
-             "attention_dates_b32"]
+             "lstm_adding_b32_t200", "attention_dates_b32"]
 DEFAULT_BATCH = {"toy_mlp_b10": 10, "digits_cnn_b10": 10, "vae_digits_b16": 16, "gan_digits_b16_d5": 16,
-                 "score_toy_b16": 16, "mnist_cnn_b32": 32, "attention_dates_b32": 32}
+                 "score_toy_b16": 16, "mnist_cnn_b32": 32, "lstm_adding_b32_t200": 32, "attention_dates_b32": 32}
+ADDING_UNITS, ADDING_LENGTH, ADDING_LR = 32, 200, 1e-2  # AddingModels.StudyUnits, T, AddingModels.LearningRate
 POOL = 8  # batches resident on the device, cycled through (as in the GenLab harness)
 CHUNKS = 5
 D_UPDATES = 5
@@ -177,6 +178,31 @@ def implicit_score_loss(model, x):
     return ((s * s).sum(1, keepdim=True) + trace * 2).mean()
 
 
+class AddingLstm(nn.Module):
+    """The sequence experiment's model: LSTM(2 -> units, batch first), its last output into Dense(1)."""
+
+    def __init__(self, units):
+        super().__init__()
+        self.lstm = nn.LSTM(2, units, batch_first=True)
+        self.head = nn.Linear(units, 1)
+
+    def forward(self, x):
+        out, _ = self.lstm(x)
+        return self.head(out[:, -1])
+
+
+def adding_batch(g, batch, length):
+    """The adding problem: values U[0, 1], one marker in each half; the target is the sum of the two marked values."""
+    values = torch.rand(batch, length, generator=g)
+    first = torch.randint(0, length // 2, (batch,), generator=g)
+    second = torch.randint(length // 2, length, (batch,), generator=g)
+    markers = torch.zeros(batch, length)
+    rows = torch.arange(batch)
+    markers[rows, first] = 1
+    markers[rows, second] = 1
+    return torch.stack([values, markers], 2), (values[rows, first] + values[rows, second])[:, None]
+
+
 class AttentionTranslator(nn.Module):
     """GenLab's AttentionTranslator (the attention experiment's model): a shared embedding, a bidirectional LSTM over
     the source (packed, so padding id 0 is skipped as Embedding(mask_zero) makes GenLab skip it), a forward LSTM of
@@ -275,6 +301,13 @@ class Run:
             self.inputs = points()
             self.opt = adam(self.model.parameters(), 1e-2, foreach)
             self.step = self.score_step
+        elif name == "lstm_adding_b32_t200":
+            self.model = AddingLstm(ADDING_UNITS).to(device)
+            pool = [adding_batch(g, batch, ADDING_LENGTH) for _ in range(POOL)]
+            self.inputs = [x.to(device) for x, _ in pool]
+            self.labels = [y.to(device) for _, y in pool]
+            self.opt = adam(self.model.parameters(), ADDING_LR, foreach)
+            self.step = self.regression_step
         else:
             raise ValueError(f"unknown workload {name}")
         self.last_loss = None
@@ -300,6 +333,14 @@ class Run:
         self.opt.zero_grad(set_to_none=True)
         p = self.model(*self.inputs[i])
         loss = sparse_ce_on_probabilities(p.reshape(-1, p.shape[-1]), self.labels[i].reshape(-1))
+        loss.backward()
+        self.opt.step()
+        self.last_loss = loss
+
+    def regression_step(self):
+        i = self._next()
+        self.opt.zero_grad(set_to_none=True)
+        loss = F.mse_loss(self.model(self.inputs[i]), self.labels[i])
         loss.backward()
         self.opt.step()
         self.last_loss = loss

@@ -7,11 +7,11 @@ namespace Lab.Bench.Tests;
 public class WorkloadTests
 {
     [Fact]
-    public void The_six_seed_workloads_and_the_attention_experiment_with_their_batches()
+    public void The_six_seed_workloads_and_the_sequence_and_attention_experiments_with_their_batches()
     {
-        Assert.Equal(["toy_mlp_b10", "digits_cnn_b10", "vae_digits_b16", "gan_digits_b16_d5", "score_toy_b16", "mnist_cnn_b32", "attention_dates_b32"],
-            Workload.All.Select(w => w.Name));
-        foreach (var w in Workload.All) Assert.EndsWith("_b" + w.DefaultBatch, w.Name.Replace("_d5", ""));
+        Assert.Equal(["toy_mlp_b10", "digits_cnn_b10", "vae_digits_b16", "gan_digits_b16_d5", "score_toy_b16", "mnist_cnn_b32",
+            "lstm_adding_b32_t200", "attention_dates_b32"], Workload.All.Select(w => w.Name));
+        foreach (var w in Workload.All) Assert.Matches($"_b{w.DefaultBatch}(_d5|_t200)?$", w.Name);
         Assert.Equal(80, Workload.Find("gan_digits_b16_d5").ImagesPerStep(16));
         Assert.Equal(32, Workload.Find("mnist_cnn_b32").ImagesPerStep(32));
     }
