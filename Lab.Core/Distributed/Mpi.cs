@@ -26,21 +26,10 @@ internal static unsafe class Mpi
     public static readonly void* InPlace = (void*)1;
 
     private static readonly string[] Names = ["libmpi.so.40", "libmpi.so"];
-    private static string? _failure;
-    private static bool _loaded;
-    private static readonly Lock Gate = new();
+    private static readonly LibraryGate Gate = new(TryLoad);
 
     /// <summary>Loads the library once; throws DllNotFoundException naming what to install when it cannot.</summary>
-    public static void Load()
-    {
-        lock (Gate)
-        {
-            if (_loaded) return;
-            _failure ??= TryLoad();
-            if (_failure is not null) throw new DllNotFoundException(_failure);
-            _loaded = true;
-        }
-    }
+    public static void Load() => Gate.Load();
 
     private static string? TryLoad()
     {

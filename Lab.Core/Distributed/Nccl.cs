@@ -22,20 +22,9 @@ internal static unsafe class Nccl
 
     public const int Float32 = 7, RedSum = 0;
 
-    private static string? _failure;
-    private static bool _loaded;
-    private static readonly Lock Gate = new();
+    private static readonly LibraryGate Gate = new(TryLoad);
 
-    public static void Load()
-    {
-        lock (Gate)
-        {
-            if (_loaded) return;
-            _failure ??= TryLoad();
-            if (_failure is not null) throw new DllNotFoundException(_failure);
-            _loaded = true;
-        }
-    }
+    public static void Load() => Gate.Load();
 
     private static string? TryLoad()
     {

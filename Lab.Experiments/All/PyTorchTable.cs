@@ -30,18 +30,22 @@ public static class PyTorchTable
             var dir = Path.Combine(root, o.Experiment);
             var genLab = ReadObject(Path.Combine(dir, "metrics.json"));
             if (genLab is null || !Judged.Any(k => genLab.Value.TryGetProperty(k, out _))) continue;
-            var report = ReadObject(Path.Combine(dir, PyTorchComparison.FileName));
+            // A multi-seed run (--seeds, --repeat): every number is a spread over the seeds, PyTorch's as pytorch_* in the
+            // same summary; each seed's folder holds its pytorch.json (the first one's names the recipe and arguments).
+            bool multi = genLab.Value.TryGetProperty("seed_folders", out var folders) && folders.ValueKind == JsonValueKind.Array
+                && folders.GetArrayLength() > 0;
+            var report = ReadObject(multi ? Path.Combine(dir, folders[0].GetString() ?? "", PyTorchComparison.FileName) : Path.Combine(dir, PyTorchComparison.FileName));
             var pyMetrics = report is { } r && Str(r, "status") == PyTorchComparison.Ok && r.TryGetProperty("metrics", out var m) ? m : (JsonElement?)null;
-            var keys = pyMetrics is { } judged ? Keys(judged, all: true) : Keys(genLab.Value, all: false);
+            var keys = pyMetrics is { } judged && !multi ? Keys(judged, all: true) : Keys(genLab.Value, all: false);
             string why = pyMetrics is not null ? "" : WhyEmpty(o, report, asked);
             bool first = true;
             foreach (var key in keys.Append("train_seconds"))
             {
                 var mine = genLab.Value.TryGetProperty(key, out var g) ? Format(g) : "";
-                var theirs = pyMetrics is { } pm
-                    ? key == "train_seconds" ? (report!.Value.TryGetProperty("train_seconds", out var t) ? Format(t) : "")
-                        : pm.TryGetProperty(key, out var p) ? Format(p) : ""
-                    : first ? $"— {why}" : "—";
+                var theirs = pyMetrics is not { } pm ? (first ? $"— {why}" : "—")
+                    : multi ? (genLab.Value.TryGetProperty("pytorch_" + key, out var spread) ? Format(spread) : "")
+                    : key == "train_seconds" ? (report!.Value.TryGetProperty("train_seconds", out var t) ? Format(t) : "")
+                    : pm.TryGetProperty(key, out var p) ? Format(p) : "";
                 rows.Add($"| {(first ? $"[{o.Experiment}](#{o.Experiment})" : "")} | {Label(key)} | {mine} | {theirs} |");
                 first = false;
             }
@@ -55,7 +59,7 @@ public static class PyTorchTable
         sb.AppendLine("The same recipe trained by GenLab and by plain PyTorch (`bench/pytorch`, each script's docstring maps it to GenLab's) " +
                       "on the same training rows with the same seed, epochs, batch and settings; PyTorch's samples are judged by GenLab's own judge " +
                       "against the same held-out data. Training seconds are the training loops alone; PyTorch runs on the CPU with one thread (its fastest at these sizes; its OpenMP threads stall on a busy machine). " +
-                      "The random streams differ, so one seed's numbers differ by about the seed-to-seed spread. The summary's time column " +
+                      "The random streams differ, so one seed's numbers differ by about the seed-to-seed spread; a multi-seed run shows mean ± sample standard deviation over its seeds. The summary's time column " +
                       "of a compared experiment includes its PyTorch run.");
         sb.AppendLine();
         sb.AppendLine("| experiment | metric | GenLab | PyTorch |");
@@ -81,7 +85,7 @@ public static class PyTorchTable
     /// <summary>The judged numbers of <paramref name="metrics"/> in <see cref="Order"/>; with <paramref name="all"/>, the others after them.</summary>
     private static IEnumerable<string> Keys(JsonElement metrics, bool all)
     {
-        var scalars = metrics.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.Number).Select(p => p.Name).ToHashSet();
+        var scalars = metrics.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.Number || IsSpread(p.Value)).Select(p => p.Name).ToHashSet();
         var rest = all ? scalars.Where(k => !Order.Contains(k)).Order(StringComparer.Ordinal) : Enumerable.Empty<string>();
         return Order.Where(scalars.Contains).Concat(rest);
     }
@@ -105,8 +109,14 @@ public static class PyTorchTable
     private static string Threads(JsonElement report) =>
         report.TryGetProperty("threads", out var v) ? $"{Format(v)} thread{(v.ValueKind == JsonValueKind.Number && v.GetDouble() == 1 ? "" : "s")}" : "? threads";
 
+    /// <summary>A metric of a multi-seed summary: {"mean", "std", "min", "max", "values"}.</summary>
+    private static bool IsSpread(JsonElement v) =>
+        v.ValueKind == JsonValueKind.Object && v.TryGetProperty("mean", out var mean) && mean.ValueKind == JsonValueKind.Number
+        && v.TryGetProperty("std", out var std) && std.ValueKind == JsonValueKind.Number;
+
     private static string Format(JsonElement v)
     {
+        if (IsSpread(v)) return $"{Format(v.GetProperty("mean"))} ± {Format(v.GetProperty("std"))}";
         if (v.ValueKind != JsonValueKind.Number) return v.ToString().Replace("|", "\\|");
         if (v.TryGetInt64(out var i)) return i.ToString(CultureInfo.InvariantCulture);
         double d = v.GetDouble();

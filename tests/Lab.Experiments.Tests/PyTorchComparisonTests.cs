@@ -249,6 +249,29 @@ public class PyTorchComparisonTests
     }
 
     [Fact]
+    public void AMultiSeedRunShowsMeanAndSpreadOnBothSides()
+    {
+        using var folder = new TempFolder();
+        static string Spread(double mean, double std) =>
+            $$"""{"mean": {{mean}}, "std": {{std}}, "min": 0, "max": 100, "values": [1, 2]}""";
+        Directory.CreateDirectory(Path.Combine(folder["gan"], "seed-3"));
+        File.WriteAllText(Path.Combine(folder["gan"], "metrics.json"), $$"""
+            {"seeds": [3, 4], "seed_folders": ["seed-3", "seed-4"], "frechet_distance": {{Spread(24.5, 9.25)}},
+             "classes_covered": {{Spread(9.5, 0.5)}}, "train_seconds": {{Spread(2.5, 0.25)}},
+             "pytorch_frechet_distance": {{Spread(26.25, 8)}}, "pytorch_classes_covered": {{Spread(9, 0)}}, "pytorch_train_seconds": {{Spread(17, 1)}}}
+            """);
+        File.WriteAllText(Path.Combine(folder["gan"], "seed-3", "pytorch.json"), """
+            {"status": "ok", "recipe": "bench/pytorch/gan_recipe.py", "arguments": "--seed 3", "python": "/usr/bin/python3",
+             "torch_version": "1.13.1", "threads": 1, "train_seconds": 16, "metrics": {"frechet_distance": 30.5, "classes_covered": 8}}
+            """);
+        var lines = Table(folder.Path, [new Outcome("gan", Outcome.Ok, 0, 1)], asked: true).Split('\n').Select(l => l.TrimEnd()).ToList();
+        Assert.Contains("| [gan](#gan) | frechet distance | 24.5 ± 9.25 | 26.25 ± 8 |", lines);
+        Assert.Contains("|  | classes covered | 9.5 ± 0.5 | 9 ± 0 |", lines);
+        Assert.Contains("|  | training seconds | 2.5 ± 0.25 | 17 ± 1 |", lines);
+        Assert.Contains("- gan: torch 1.13.1 (/usr/bin/python3, 1 thread, `bench/pytorch/gan_recipe.py --seed 3`)", lines);
+    }
+
+    [Fact]
     public void AGalleryWithoutGenerativeResultsHasNoPyTorchTable()
     {
         using var folder = new TempFolder();
