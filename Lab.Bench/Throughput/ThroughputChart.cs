@@ -25,8 +25,9 @@ public static class ThroughputChart
     {
         var (groups, series) = Data(results);
         if (series.Count == 0) return null;
-        var figure = Plots.GroupedBars(groups, series, "Seed workloads: training steps per second (higher is better)",
-            "steps/s (log scale)", logScale: true, width: 960, height: 480);
+        // About 150 pixels per workload, so that names like attention_dates_b32 do not run into each other.
+        var figure = Plots.GroupedBars(groups, series, "Training steps per second (higher is better)",
+            "steps/s (log scale)", logScale: true, width: Math.Max(960, 150 * groups.Count), height: 480);
         return figure.Save(pathWithoutExtension + ".png");
     }
 }
