@@ -9,7 +9,8 @@ namespace Lab.Core.Distributed;
 /// trains on its own shard of every global batch (<see cref="Data.DataLoader"/>'s shard, same shuffle seed everywhere);
 /// an attached optimizer averages the gradients across the ranks, in buckets, at the start of each
 /// <see cref="Optimizer.Step"/> (<see cref="Attach"/>, as Horovod's DistributedOptimizer), so every rank takes the same
-/// step and optimizer state stays identical. Batch norm statistics stay local to each rank (DDP's default).
+/// step and optimizer state stays identical. Batch norm statistics stay local to each rank (DDP's default) unless
+/// <see cref="ConvertSyncBatchNorm"/> synchronises them over the global batch (PyTorch's SyncBatchNorm).
 /// <see cref="Training.Trainer.Fit"/> does all of this when given one (<see cref="Training.Trainer.Distributed"/>);
 /// a custom loop with several optimizers (a GAN's) attaches each of them.
 /// </summary>
@@ -69,6 +70,26 @@ public sealed class DataParallel
 
     /// <summary>How many buckets an attached optimizer's gradients travel in.</summary>
     public int BucketCount(Optimizer optimizer) => _attached.TryGetValue(optimizer, out var b) ? b.BucketCount : 0;
+
+    /// <summary>
+    /// Makes every batch norm layer of <paramref name="module"/> synchronised, as PyTorch's
+    /// SyncBatchNorm.convert_sync_batchnorm: in training its mean and variance are those of the global batch (all
+    /// ranks' samples), with exact gradients and running statistics alike on every rank. Returns how many layers it set.
+    /// </summary>
+    public int ConvertSyncBatchNorm(Module module)
+    {
+        int count = 0;
+        foreach (var (_, m) in module.NamedModules())
+            if (m is BatchNorm bn) { bn.Synchronised = this; count++; }
+        return count;
+    }
+
+    /// <summary>
+    /// A tensor summed over the ranks (every rank gets the sum), differentiably: the gradient each rank gets back is
+    /// exact for the global loss that the weighted gradient average differentiates (see AllReduceNode for why).
+    /// Every rank must call it, in the same order.
+    /// </summary>
+    public Tensor AllReduceSum(Tensor x) => AllReduceNode.Apply(x, Communicator, LocalShare, 1);
 
     /// <summary>Each value averaged over the ranks (every rank passes the same keys): epoch logs, metrics.</summary>
     public Dictionary<string, double> Average(IReadOnlyDictionary<string, double> values)

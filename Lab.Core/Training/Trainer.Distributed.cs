@@ -14,6 +14,13 @@ public partial class Trainer
     /// </summary>
     public DataParallel? Distributed { get; set; }
 
+    /// <summary>
+    /// Under <see cref="Distributed"/>, Fit makes the model's batch norm layers synchronised
+    /// (<see cref="DataParallel.ConvertSyncBatchNorm"/>): statistics of the global batch rather than each rank's shard,
+    /// as PyTorch Lightning's sync_batchnorm. Off by default (DDP's local statistics); no effect on one process.
+    /// </summary>
+    public bool SyncBatchNorm { get; set; }
+
     /// <summary>The optimizers a step updates, which data parallelism attaches: the compiled one by default; a custom
     /// trainer with its own (a GAN's two) lists them.</summary>
     public virtual IReadOnlyList<Optimizer> Optimizers => Optimizer is null ? [] : [Optimizer];
@@ -26,6 +33,7 @@ public partial class Trainer
         if (optimizers.Count == 0)
             throw new InvalidOperationException("Trainer: data-parallel Fit needs the optimizers: Compile, or override Optimizers in a custom trainer.");
         dp.BroadcastState(Model);
+        if (SyncBatchNorm) dp.ConvertSyncBatchNorm(Model);
         foreach (var optimizer in optimizers) dp.Attach(optimizer);
         return batch =>
         {

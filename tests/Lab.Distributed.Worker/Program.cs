@@ -3,7 +3,7 @@ using Lab.Core;
 using Lab.Core.Distributed;
 using Lab.Distributed.Worker;
 
-// mpirun -np N dotnet Lab.Distributed.Worker.dll <fit|two-optimizers|collectives|fail> [args]
+// mpirun -np N dotnet Lab.Distributed.Worker.dll <fit|two-optimizers|sync-bn|local-bn|sync-bn-hvp|collectives|fail> [args]
 // Every rank writes what it found to <out>.rank<r>; a failure prints "rank r of N: ..." and stops every rank.
 Communicator comm;
 try
@@ -22,6 +22,9 @@ try
     {
         case "fit": Write(args[1], Recipes.Fit(new DataParallel(comm))); break;
         case "two-optimizers": Write(args[1], Recipes.TwoOptimizers(new DataParallel(comm))); break;
+        case "sync-bn": Write(args[1], Recipes.FitBatchNorm(new DataParallel(comm), sync: true)); break;
+        case "local-bn": Write(args[1], Recipes.FitBatchNorm(new DataParallel(comm), sync: false)); break;
+        case "sync-bn-hvp": Write(args[1], Recipes.BatchNormHessianVector(new DataParallel(comm))); break;
         case "collectives": Collectives(); break;
         case "nccl": Nccl(); break;
         case "fail":
@@ -29,7 +32,7 @@ try
             comm.Barrier();   // the other ranks wait here until the abort stops them
             break;
         default:
-            Console.Error.WriteLine("usage: Lab.Distributed.Worker fit|two-optimizers OUT | collectives | nccl | fail RANK");
+            Console.Error.WriteLine("usage: Lab.Distributed.Worker fit|two-optimizers|sync-bn|local-bn|sync-bn-hvp OUT | collectives | nccl | fail RANK");
             return 2;
     }
 }

@@ -84,5 +84,59 @@ public static class Recipes
         return Flatten(model.Parameters());
     }
 
+    /// <summary>The conv net with a batch norm after the convolution, for the synchronised batch norm test.</summary>
+    public static Sequential BatchNormModel(int seed) => new(
+        new Conv2d(1, 3, 3, generator: new Generator((ulong)seed)),
+        new BatchNorm2d(3),
+        new Flatten(),
+        new Linear(27, 3, generator: new Generator((ulong)seed + 100)));
+
+    /// <summary>
+    /// Fit of <see cref="BatchNormModel"/>, with the batch norm synchronised over the ranks or not (local statistics).
+    /// Returns the parameters and then the running statistics, flattened in order.
+    /// </summary>
+    public static float[] FitBatchNorm(DataParallel? parallel, bool sync)
+    {
+        var model = BatchNormModel(parallel?.Rank ?? 0);
+        var trainer = new Trainer(model) { Distributed = parallel, SyncBatchNorm = sync, Output = TextWriter.Null };
+        trainer.Compile(new Sgd(model.Parameters(), lr: 0.1f, momentum: 0.9f), (p, y) => Losses.CrossEntropy(p, y));
+        trainer.Fit(Data(), Epochs, GlobalBatch, generator: new Generator(3), verbose: 0);
+        return Flatten(model.StateDict().Select(s => s.Tensor));
+    }
+
+    /// <summary>
+    /// The gradient and a Hessian-vector product (the gradient of the gradient along a fixed direction) of the
+    /// cross-entropy of <see cref="BatchNormModel"/> with a synchronised batch norm, on the first global batch split
+    /// 7 + 8 over two ranks (the whole of it in one process): each rank's results weighted by its share and summed over
+    /// the ranks, as the gradient average does. Second order, so the all-reduce's backward of the backward is exercised.
+    /// </summary>
+    public static float[] BatchNormHessianVector(DataParallel? parallel)
+    {
+        var model = BatchNormModel(0);
+        int rank = parallel?.Rank ?? 0, size = parallel?.Size ?? 1;
+        int from = GlobalBatch * rank / size, to = GlobalBatch * (rank + 1) / size;
+        if (parallel is not null)
+        {
+            parallel.ConvertSyncBatchNorm(model);
+            parallel.LocalShare = (float)(to - from) / GlobalBatch;
+        }
+        var data = Data();
+        var x = data.FeaturesTensor().Narrow(0, from, to - from);
+        var y = data.TargetsTensor().Narrow(0, from, to - from);
+        var parameters = model.Parameters().ToArray();
+        var loss = Losses.CrossEntropy(model.Call(x), y);
+        var grads = Autograd.Grad([loss], parameters, createGraph: true, materializeUnused: true);
+        var g = new Generator(9);
+        var directional = parameters.Select((p, i) => (grads[i]! * Tensor.RandN(g, p.Shape)).Sum()).Aggregate((a, b) => a + b);
+        var hessianVector = Autograd.Grad([directional], parameters, materializeUnused: true);
+        var values = Flatten(grads.Concat(hessianVector).Select(t => t!.Detach()));
+        if (parallel is not null)
+        {
+            for (int i = 0; i < values.Length; i++) values[i] *= parallel.LocalShare;
+            parallel.Communicator.AllReduce(values.AsSpan());
+        }
+        return values;
+    }
+
     public static float[] Flatten(IEnumerable<Tensor> tensors) => [.. tensors.SelectMany(t => t.ToArray())];
 }

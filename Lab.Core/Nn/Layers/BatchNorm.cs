@@ -5,6 +5,7 @@ namespace Lab.Core.Nn;
 /// (biased variance) and updates running ones: running = (1 - momentum) running + momentum batch, with the
 /// unbiased variance, as PyTorch does. Keras's BatchNormalization() is momentum 0.01, eps 1e-3 here.
 /// The layer holds the state; <see cref="Tensor.BatchNorm"/> does the arithmetic, from differentiable ops.
+/// Under data parallelism the statistics are each rank's own unless <see cref="Synchronised"/> (PyTorch's SyncBatchNorm).
 /// </summary>
 public class BatchNorm : Module
 {
@@ -29,11 +30,19 @@ public class BatchNorm : Module
     public Tensor RunningMean { get; }
     public Tensor RunningVar { get; }
 
+    /// <summary>
+    /// When set, training uses the global batch's statistics over the ranks of this data-parallel job (every rank must
+    /// then run this layer in the same order), with gradients exact for the global batch and running statistics alike on
+    /// every rank; evaluation is unchanged. Null (the default): this process's batch only.
+    /// <see cref="Distributed.DataParallel.ConvertSyncBatchNorm"/> sets it on every batch norm of a model.
+    /// </summary>
+    public Distributed.DataParallel? Synchronised { get; set; }
+
     public override Tensor Forward(Tensor x)
     {
         if (x.Rank != _rank || x.Shape[1] != Features)
             throw new ArgumentException($"{GetType().Name}({Features}): expected input with {_rank} dimensions and {Features} channels at axis 1, got {ShapeUtil.Format(x.Shape)}.");
-        return Tensor.BatchNorm(x, RunningMean, RunningVar, Weight, Bias, Training, Momentum, Eps);
+        return Tensor.BatchNorm(x, RunningMean, RunningVar, Weight, Bias, Training, Momentum, Eps, Synchronised);
     }
 
     public override string Describe() => $"{GetType().Name}({Features})";

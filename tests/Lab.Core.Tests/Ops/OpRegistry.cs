@@ -201,6 +201,10 @@ public static partial class OpRegistry
             r => R.BatchNorm(r[0], null, null, null, null, training: true)));
         cases.Add(new("BatchNormTrainBatch1", [I(1, 2, 3, 3), I(2), I(2)], t => Tensor.BatchNorm(t[0], null, null, t[1], t[2], training: true),
             r => R.BatchNorm(r[0], null, null, r[1], r[2], training: true)));
+        // Synchronised over the ranks of a one-rank job: the global batch is this one (two ranks: MpiTests).
+        cases.Add(new("SyncBatchNormTrain2dOneRank", [I(4, 3, 2, 3), I(3), I(3)],
+            t => Tensor.BatchNorm(t[0], null, null, t[1], t[2], training: true, synchronised: new global::Lab.Core.Distributed.DataParallel(global::Lab.Core.Distributed.Communicator.SingleProcess)),
+            r => R.BatchNorm(r[0], null, null, r[1], r[2], training: true)));
         cases.Add(new("BatchNormEval2d", [I(2, 3, 2, 2), I(3), Pos(3), I(3), I(3)], t => Tensor.BatchNorm(t[0], t[1], t[2], t[3], t[4], training: false),
             r => R.BatchNorm(r[0], r[1], r[2], r[3], r[4], training: false)));
         cases.Add(new("BatchNormEvalBatch1", [I(1, 4), I(4), Pos(4), I(4), I(4)], t => Tensor.BatchNorm(t[0], t[1], t[2], t[3], t[4], training: false),
