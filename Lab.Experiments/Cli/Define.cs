@@ -50,28 +50,8 @@ public static class Define
 
     /// <summary>A comma-separated list of numbers ("0.001,0.01,0.1,1"); "none" gives an empty list.</summary>
     public static Option<float[]> FloatList(string name, string valueName, string description, float[] @default, float min = 0, float max = float.MaxValue) =>
-        new(name)
-        {
-            Description = description,
-            HelpName = valueName,
-            DefaultValueFactory = _ => @default,
-            CustomParser = r =>
-            {
-                if (Missing(r)) return @default;
-                var (what, s) = Given(r);
-                if (s.Trim() == "none") return [];
-                var items = s.Split(',', StringSplitOptions.TrimEntries);
-                var values = new float[items.Length];
-                for (int i = 0; i < items.Length; i++)
-                {
-                    if (!float.TryParse(items[i], NumberStyles.Float, CultureInfo.InvariantCulture, out values[i]) || !float.IsFinite(values[i]))
-                        return Error(r, $"{what}: '{items[i]}' is not a number (give a comma-separated list, or none).", @default);
-                    if (values[i] < min || values[i] > max)
-                        return Error(r, $"{what}: {items[i]} must be between {Show(min)} and {Show(max)}.", @default);
-                }
-                return values;
-            },
-        };
+        NumberList(name, valueName, description, @default, min, max, NumberStyles.Float, Show,
+            "is not a number (give a comma-separated list, or none)", noneIsEmpty: true, distinct: false);
 
     /// <summary>
     /// A comma-separated list of distinct integers within [<paramref name="min"/>, <paramref name="max"/>], at most
@@ -103,6 +83,16 @@ public static class Define
 
     /// <summary>A comma-separated list of whole numbers ("50,200"), each within [<paramref name="min"/>, <paramref name="max"/>], at least one.</summary>
     public static Option<int[]> IntList(string name, string valueName, string description, int[] @default, int min = 0, int max = int.MaxValue) =>
+        NumberList(name, valueName, description, @default, min, max, NumberStyles.Integer, x => x.ToString(CultureInfo.InvariantCulture),
+            $"is not a whole number (give a comma-separated list such as {string.Join(',', @default)})", noneIsEmpty: false, distinct: true);
+
+    /// <summary>
+    /// A comma-separated list of finite numbers within [<paramref name="min"/>, <paramref name="max"/>]; <paramref name="notANumber"/>
+    /// ends the message for an entry that does not parse. With <paramref name="noneIsEmpty"/>, "none" is the empty list; with
+    /// <paramref name="distinct"/>, an entry given twice is an error.
+    /// </summary>
+    private static Option<T[]> NumberList<T>(string name, string valueName, string description, T[] @default, T min, T max,
+        NumberStyles styles, Func<T, string> show, string notANumber, bool noneIsEmpty, bool distinct) where T : System.Numerics.INumber<T> =>
         new(name)
         {
             Description = description,
@@ -112,15 +102,17 @@ public static class Define
             {
                 if (Missing(r)) return @default;
                 var (what, s) = Given(r);
+                if (noneIsEmpty && s.Trim() == "none") return [];
                 var items = s.Split(',', StringSplitOptions.TrimEntries);
-                var values = new int[items.Length];
+                var values = new T[items.Length];
                 for (int i = 0; i < items.Length; i++)
                 {
-                    if (!int.TryParse(items[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out values[i]))
-                        return Error(r, $"{what}: '{items[i]}' is not a whole number (give a comma-separated list such as {string.Join(',', @default)}).", @default);
+                    if (!T.TryParse(items[i], styles, CultureInfo.InvariantCulture, out var value) || !T.IsFinite(value))
+                        return Error(r, $"{what}: '{items[i]}' {notANumber}.", @default);
+                    values[i] = value;
                     if (values[i] < min || values[i] > max)
-                        return Error(r, $"{what}: {items[i]} must be between {min} and {max}.", @default);
-                    if (Array.IndexOf(values, values[i], 0, i) >= 0)
+                        return Error(r, $"{what}: {items[i]} must be between {show(min)} and {show(max)}.", @default);
+                    if (distinct && Array.IndexOf(values, values[i], 0, i) >= 0)
                         return Error(r, $"{what}: {items[i]} is listed twice.", @default);
                 }
                 return values;
