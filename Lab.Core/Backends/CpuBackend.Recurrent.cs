@@ -9,6 +9,13 @@ public sealed partial class CpuBackend
 {
     private static float Sigmoid(float x) => 1f / (1f + MathF.Exp(-x));
 
+    /// <summary>Keras's LSTM gates i, f, c̃, o at one unit: the pre-activations sit <paramref name="hidden"/> apart from <paramref name="at"/>.
+    /// The forward kernel and its gradient both compute them (the gradient recomputes rather than stores them).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static (float I, float F, float G, float O) LstmGates(ReadOnlySpan<float> x, ReadOnlySpan<float> r, int at, int hidden) =>
+        (Sigmoid(x[at] + r[at]), Sigmoid(x[at + hidden] + r[at + hidden]),
+         MathF.Tanh(x[at + 2 * hidden] + r[at + 2 * hidden]), Sigmoid(x[at + 3 * hidden] + r[at + 3 * hidden]));
+
     public void LstmCell(in StorageView xProj, in StorageView hProj, in StorageView cPrev, in StorageView state, int batch, int hidden)
     {
         ReadOnlySpan<float> x = xProj.Span, r = hProj.Span, cp = cPrev.Span;
@@ -19,10 +26,7 @@ public sealed partial class CpuBackend
             int row = b * 4 * hidden, o = b * hidden;
             for (int j = 0; j < hidden; j++)
             {
-                float i = Sigmoid(x[row + j] + r[row + j]);
-                float f = Sigmoid(x[row + hidden + j] + r[row + hidden + j]);
-                float g = MathF.Tanh(x[row + 2 * hidden + j] + r[row + 2 * hidden + j]);
-                float og = Sigmoid(x[row + 3 * hidden + j] + r[row + 3 * hidden + j]);
+                var (i, f, g, og) = LstmGates(x, r, row + j, hidden);
                 float c = f * cp[o + j] + i * g;
                 s[plane + o + j] = c;
                 s[o + j] = og * MathF.Tanh(c);
@@ -40,10 +44,7 @@ public sealed partial class CpuBackend
             int row = b * 4 * hidden, o = b * hidden;
             for (int j = 0; j < hidden; j++)
             {
-                float i = Sigmoid(x[row + j] + r[row + j]);
-                float f = Sigmoid(x[row + hidden + j] + r[row + hidden + j]);
-                float g = MathF.Tanh(x[row + 2 * hidden + j] + r[row + 2 * hidden + j]);
-                float og = Sigmoid(x[row + 3 * hidden + j] + r[row + 3 * hidden + j]);
+                var (i, f, g, og) = LstmGates(x, r, row + j, hidden);
                 float tc = MathF.Tanh(s[plane + o + j]);
                 float dh = ds[o + j];
                 float dc = ds[plane + o + j] + dh * og * (1 - tc * tc);
