@@ -59,14 +59,14 @@ public sealed record Workload(string Name, int DefaultBatch, string Description,
 
     public static readonly Workload[] All =
     [
-        new("toy_mlp_b10", 10, "ToyMlp 2-10-8-5, softmax + sparse CE, Adam(1e-3, eps 1e-7)", (d, b) => new ClassifierRun(new ToyMlp(new Generator(1)), d, b, [2], 5)),
-        new("digits_cnn_b10", 10, "DigitsCnn on 8x8, softmax + sparse CE, Adam(1e-3, eps 1e-7)", (d, b) => new ClassifierRun(new DigitsCnn(new Generator(1)), d, b, [1, 8, 8], 10)),
+        new("toy_mlp_b10", 10, "ToyMlp 2-10-8-5, softmax + sparse CE, Adam(1e-3, eps 1e-7)", (d, b) => SupervisedRun.Classifier(new ToyMlp(new Generator(1)), d, b, [2], 5)),
+        new("digits_cnn_b10", 10, "DigitsCnn on 8x8, softmax + sparse CE, Adam(1e-3, eps 1e-7)", (d, b) => SupervisedRun.Classifier(new DigitsCnn(new Generator(1)), d, b, [1, 8, 8], 10)),
         new("vae_digits_b16", 16, "Vae latent 10, KL + MSE/(2T), T=0.01, Adam(1e-3, eps 1e-7)", (d, b) => new VaeRun(d, b)),
         new("gan_digits_b16_d5", 16, "GAN, 5 D updates (G in inference mode) + 1 G update, two Adam(1e-3, eps 1e-7)", (d, b) => new GanRun(d, b)),
         new("score_toy_b16", 16, "ScoreMlp 2-32-32-2 softplus, exact Jacobian-trace loss, Adam(1e-2, eps 1e-7)", (d, b) => new ScoreRun(d, b)),
-        new("mnist_cnn_b32", 32, "MnistCnn on 28x28, softmax + sparse CE, Adam(1e-3, eps 1e-7)", (d, b) => new ClassifierRun(new MnistCnn(new Generator(1)), d, b, [1, 28, 28], 10)),
+        new("mnist_cnn_b32", 32, "MnistCnn on 28x28, softmax + sparse CE, Adam(1e-3, eps 1e-7)", (d, b) => SupervisedRun.Classifier(new MnistCnn(new Generator(1)), d, b, [1, 28, 28], 10)),
         new("lstm_adding_b32_t200", 32, $"the sequence experiment's LSTM({AddingModels.StudyUnits}) + Dense(1) on the adding problem, T=200, MSE, Adam({AddingModels.LearningRate}, eps 1e-7)",
-            (d, b) => new AddingRun(AddingModels.Lstm, AddingModels.StudyUnits, 200, d, b)),
+            (d, b) => SupervisedRun.Adding(AddingModels.Lstm, AddingModels.StudyUnits, 200, d, b)),
         new("attention_dates_b32", 32, "AttentionTranslator (attention experiment: source 28, target 10, 49 ids; embedding 32, BiLSTM 2x64, LSTM 128, " +
             "Dense tanh 128), per-character sparse CE, Adam(3e-3, eps 1e-7)", (d, b) => new AttentionRun(d, b)),
     ];
@@ -86,19 +86,36 @@ public sealed record Workload(string Name, int DefaultBatch, string Description,
             Enumerable.Range(0, batch).Select(i => (float)((i * 7 + p) % classes)).ToArray(), [batch], d)).ToArray();
 }
 
-/// <summary>toy_mlp, digits_cnn, mnist_cnn: softmax output, Keras's sparse cross-entropy on probabilities, Adam.</summary>
-internal sealed class ClassifierRun : WorkloadRun
+/// <summary>
+/// One model, Adam and a loss on a pool of (x, y) batches: the classifiers (toy_mlp, digits_cnn, mnist_cnn: softmax output,
+/// Keras's sparse cross-entropy on probabilities) and lstm_adding (the sequence experiment's model on the adding problem,
+/// MSE, Adam at the experiment's rate), one optimizer update per step.
+/// </summary>
+internal sealed class SupervisedRun : WorkloadRun
 {
     private readonly Module _model;
     private readonly Adam _opt;
+    private readonly Func<Tensor, Tensor, Tensor> _loss;
 
-    public ClassifierRun(Module model, Device d, int batch, int[] inputShape, int classes)
-        : base(inputShape.Length == 1 ? Workload.Points(new Generator(2), d, batch) : Workload.Images(new Generator(2), d, batch, inputShape),
-            Workload.Labels(d, batch, classes))
+    private SupervisedRun(Module model, Device d, Tensor[] x, Tensor[] y, Func<Tensor, Tensor, Tensor> loss, float lr) : base(x, y)
     {
         _model = model;
         _model.To(d);
-        _opt = new Adam(_model.Parameters());
+        _opt = new Adam(_model.Parameters(), lr: lr);
+        _loss = loss;
+    }
+
+    public static SupervisedRun Classifier(Module model, Device d, int batch, int[] inputShape, int classes) =>
+        new(model, d, inputShape.Length == 1 ? Workload.Points(new Generator(2), d, batch) : Workload.Images(new Generator(2), d, batch, inputShape),
+            Workload.Labels(d, batch, classes), static (p, y) => Losses.SparseCategoricalCrossEntropy(p, y), lr: 1e-3f);
+
+    /// <summary>The adding problem at <paramref name="length"/> steps, with the experiment's data generator and model.</summary>
+    public static SupervisedRun Adding(string kind, int units, int length, Device d, int batch)
+    {
+        var g = new Generator(2);
+        var batches = Enumerable.Range(0, Workload.Pool).Select(_ => AddingProblem.Sample(g, batch, length, d)).ToArray();
+        return new(AddingModels.Create(kind, units, new Generator(1)), d, batches.Select(b => b.X).ToArray(), batches.Select(b => b.Y).ToArray(),
+            static (p, y) => Losses.Mse(p, y), lr: AddingModels.LearningRate);
     }
 
     public override IReadOnlyList<Module> Models => [_model];
@@ -110,7 +127,7 @@ internal sealed class ClassifierRun : WorkloadRun
         ProfilePhase.ZeroGrad(_opt);
         Tensor loss;
         using (new ProfilePhase("forward", "loss"))
-            loss = Losses.SparseCategoricalCrossEntropy(_model.Call(x), y!);
+            loss = _loss(_model.Call(x), y!);
         ProfilePhase.Backward(loss);
         ProfilePhase.Update(_opt);
         return loss;
