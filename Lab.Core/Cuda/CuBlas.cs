@@ -12,6 +12,8 @@ internal static unsafe class CuBlas
     public static delegate* unmanaged<nint*, int> cublasCreate;
     public static delegate* unmanaged<nint, nint, int> cublasSetStream;
     public static delegate* unmanaged<nint, int*, int> cublasGetVersion;
+    /// <summary>Null in a cuBLAS too old to have it; then GEMMs are not captured into graphs (BeginCapture says so).</summary>
+    public static delegate* unmanaged<nint, ulong, nuint, int> cublasSetWorkspace;
     public static delegate* unmanaged<nint, int, int, int, int, int, float*, ulong, int, ulong, int, float*, ulong, int, int> cublasSgemm;
     public static delegate* unmanaged<nint, int, int, int, int, int, float*, ulong, int, long, ulong, int, long, float*, ulong, int, long, int, int> cublasSgemmStridedBatched;
 
@@ -42,6 +44,8 @@ internal static unsafe class CuBlas
                 NativeLibrary.GetExport(lib, "cublasSgemm_v2");
             cublasSgemmStridedBatched = (delegate* unmanaged<nint, int, int, int, int, int, float*, ulong, int, long, ulong, int, long, float*, ulong, int, long, int, int>)
                 NativeLibrary.GetExport(lib, "cublasSgemmStridedBatched");
+            cublasSetWorkspace = NativeLibrary.TryGetExport(lib, "cublasSetWorkspace_v2", out var workspace)
+                ? (delegate* unmanaged<nint, ulong, nuint, int>)workspace : null;
             LoadedFrom = candidate;
             return null;
         }

@@ -95,6 +95,7 @@ public sealed unsafe partial class CudaBackend : IBackend
         nint blas;
         CuBlas.Check(CuBlas.cublasCreate(&blas), "cublasCreate");
         CuBlas.Check(CuBlas.cublasSetStream(blas, stream), "cublasSetStream");
+        SetBlasWorkspace(blas, major); // after cublasSetStream, which resets it
         _blas = blas;
         _functions = LoadKernels();
         nuint free, total;
@@ -149,6 +150,7 @@ public sealed unsafe partial class CudaBackend : IBackend
     /// <summary>Makes this device's context current on the calling thread (cheap when it already is).</summary>
     private void Enter()
     {
+        _graphs?.ThrowIfOtherThread();
         if (t_currentContext == _context) return;
         CudaDriver.Check(CudaDriver.cuCtxSetCurrent(_context), "cuCtxSetCurrent");
         t_currentContext = _context;
@@ -229,6 +231,7 @@ public sealed unsafe partial class CudaBackend : IBackend
     public void Upload(ReadOnlySpan<float> src, in StorageView dst)
     {
         Enter();
+        ThrowIfCapturing("Upload (a host-to-device copy)", "a graph would copy from the staging buffer as it is at each launch, not from this data");
         _staging.Upload(src[..Math.Min(src.Length, dst.Numel)], Ptr(dst).Address, _stream);
     }
 
@@ -236,6 +239,7 @@ public sealed unsafe partial class CudaBackend : IBackend
     public void Download(in StorageView src, Span<float> dst)
     {
         Enter();
+        ThrowIfCapturing("Download (ToArray, Item)", "reading a device value waits for the GPU, and nothing captured has run");
         int n = Math.Min(src.Numel, dst.Length);
         if (n > 0)
             fixed (float* p = dst) CudaDriver.Check(CudaDriver.cuMemcpyDtoHAsync(p, Ptr(src).Address, (nuint)n * sizeof(float), _stream), "cuMemcpyDtoHAsync");
@@ -246,6 +250,7 @@ public sealed unsafe partial class CudaBackend : IBackend
     public void Synchronize()
     {
         Enter();
+        ThrowIfCapturing("Synchronize", "waiting for the GPU cannot be recorded");
         CudaDriver.Check(CudaDriver.cuMemcpyDtoHAsync(_errorHost, _errorFlag, sizeof(int), _stream), "cuMemcpyDtoHAsync");
         CudaDriver.Check(CudaDriver.cuStreamSynchronize(_stream), "cuStreamSynchronize");
         if (*_errorHost == 0) return;
@@ -258,6 +263,7 @@ public sealed unsafe partial class CudaBackend : IBackend
     public float Time(Action work)
     {
         Enter();
+        ThrowIfCapturing("Time", "timing waits for the GPU");
         nint start, stop;
         CudaDriver.Check(CudaDriver.cuEventCreate(&start, CudaDriver.CU_EVENT_DEFAULT), "cuEventCreate");
         CudaDriver.Check(CudaDriver.cuEventCreate(&stop, CudaDriver.CU_EVENT_DEFAULT), "cuEventCreate");
@@ -275,6 +281,7 @@ public sealed unsafe partial class CudaBackend : IBackend
     public void EmptyCache()
     {
         Enter();
+        ThrowIfCapturing("EmptyCache", "freeing device memory waits for the GPU");
         Allocator.EmptyCache();
     }
 

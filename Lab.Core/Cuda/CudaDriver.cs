@@ -44,6 +44,16 @@ internal static unsafe class CudaDriver
     public static delegate* unmanaged<int, byte**, int> cuGetErrorName;
     public static delegate* unmanaged<int, byte**, int> cuGetErrorString;
 
+    // Graphs (CudaGraphs.cs): optional, so that a driver without them still runs eagerly; GraphsMissing says why not.
+    public static delegate* unmanaged<nint, int, int> cuStreamBeginCapture;
+    public static delegate* unmanaged<nint, nint*, int> cuStreamEndCapture;
+    public static delegate* unmanaged<nint, int*, int> cuStreamIsCapturing;
+    public static delegate* unmanaged<int*, int> cuThreadExchangeStreamCaptureMode;
+    public static delegate* unmanaged<nint*, nint, ulong, int> cuGraphInstantiateWithFlags;
+    public static delegate* unmanaged<nint, nint, int> cuGraphLaunch;
+    public static delegate* unmanaged<nint, int> cuGraphExecDestroy;
+    public static delegate* unmanaged<nint, int> cuGraphDestroy;
+
     // Constants of cuda.h used here.
     public const int CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT = 16;
     public const int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
@@ -54,6 +64,11 @@ internal static unsafe class CudaDriver
     public const int CU_JIT_ERROR_LOG_BUFFER = 5;
     public const int CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6;
     public const int CUDA_ERROR_OUT_OF_MEMORY = 2;
+    public const int CU_STREAM_CAPTURE_MODE_THREAD_LOCAL = 1, CU_STREAM_CAPTURE_MODE_RELAXED = 2;
+    public const int CU_STREAM_CAPTURE_STATUS_NONE = 0;
+
+    /// <summary>The graph entry points this driver lacks (it predates CUDA 11.4), or null when it has them all.</summary>
+    public static string? GraphsMissing { get; private set; }
 
     /// <summary>Loads libcuda.so.1 and resolves every entry point; null on success, else why not.</summary>
     public static string? Load()
@@ -90,12 +105,35 @@ internal static unsafe class CudaDriver
             cuEventElapsedTime = (delegate* unmanaged<float*, nint, nint, int>)Export(lib, "cuEventElapsedTime");
             cuGetErrorName = (delegate* unmanaged<int, byte**, int>)Export(lib, "cuGetErrorName");
             cuGetErrorString = (delegate* unmanaged<int, byte**, int>)Export(lib, "cuGetErrorString");
+            LoadGraphs(lib);
         }
         catch (EntryPointNotFoundException e)
         {
             return $"{LibraryName} is too old: {e.Message}";
         }
         return null;
+    }
+
+    // cuStreamBeginCapture_v2 takes the capture mode (the unsuffixed export is the CUDA 10.0 entry point without it);
+    // cuGraphInstantiateWithFlags is what CUDA 12's cuda.h maps cuGraphInstantiate to.
+    private static void LoadGraphs(nint lib)
+    {
+        var missing = new List<string>();
+        nint Optional(string name)
+        {
+            if (NativeLibrary.TryGetExport(lib, name, out var f)) return f;
+            missing.Add(name);
+            return 0;
+        }
+        cuStreamBeginCapture = (delegate* unmanaged<nint, int, int>)Optional("cuStreamBeginCapture_v2");
+        cuStreamEndCapture = (delegate* unmanaged<nint, nint*, int>)Optional("cuStreamEndCapture");
+        cuStreamIsCapturing = (delegate* unmanaged<nint, int*, int>)Optional("cuStreamIsCapturing");
+        cuThreadExchangeStreamCaptureMode = (delegate* unmanaged<int*, int>)Optional("cuThreadExchangeStreamCaptureMode");
+        cuGraphInstantiateWithFlags = (delegate* unmanaged<nint*, nint, ulong, int>)Optional("cuGraphInstantiateWithFlags");
+        cuGraphLaunch = (delegate* unmanaged<nint, nint, int>)Optional("cuGraphLaunch");
+        cuGraphExecDestroy = (delegate* unmanaged<nint, int>)Optional("cuGraphExecDestroy");
+        cuGraphDestroy = (delegate* unmanaged<nint, int>)Optional("cuGraphDestroy");
+        GraphsMissing = missing.Count == 0 ? null : $"{LibraryName} has no {string.Join(", ", missing)} (CUDA graphs need a CUDA 11.4 or newer driver)";
     }
 
     private static nint Export(nint lib, string name)
