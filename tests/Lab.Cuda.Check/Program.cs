@@ -10,7 +10,8 @@ using Lab.Models;
 
 // Lab.Cuda.Check [--log FILE] [--no-perf] [--only NAME-FRAGMENT]
 // Every CUDA check of Lab.Core.Tests (op registry and larger cases against the CPU, elementary-function
-// accuracy, training steps, allocator, errors), then timings. Prints failures and a summary; the
+// accuracy, training steps, allocator, errors, CUDA graphs), then timings (`--only graph`: the graph checks
+// and the graph timings alone). Prints failures and a summary; the
 // log file gets every check and every passing section. Exit code: 0 all passed, 1 some failed, 2 CUDA not available.
 string? logPath = null, only = null;
 bool perf = true;
@@ -77,6 +78,9 @@ Section("edge cases", () => CudaCases.EdgeCases(device));
 Section("function transforms", () => CudaCases.FunctionalTransforms(device));
 Section("allocator", () => CudaCases.AllocatorReuse(device));
 Section("errors", () => CudaCases.Errors(device));
+Section("graph dense layer", () => CudaGraphCases.DenseLayer(device));
+Section("graph training step", () => CudaGraphCases.TrainingStep(device));
+Section("graph errors", () => CudaGraphCases.Errors(device));
 if (only is null || "nccl".Contains(only, StringComparison.OrdinalIgnoreCase))
 {
     if (NcclCheck.Unavailable() is { } missing) Say("SKIP [nccl] " + missing);
@@ -84,10 +88,16 @@ if (only is null || "nccl".Contains(only, StringComparison.OrdinalIgnoreCase))
 }
 Say($"checks: {passed} passed, {failed} failed ({total.Elapsed.TotalSeconds:F1} s)");
 
-if (perf)
+bool graphsOnly = only is not null && only.Contains("graph", StringComparison.OrdinalIgnoreCase);
+if (perf && !graphsOnly)
 {
     try { Timings(); }
     catch (Exception e) { failed++; Say($"FAIL timings: {e.GetType().Name}: {e.Message}\n{e.StackTrace}"); }
+}
+if (perf && (only is null || graphsOnly))
+{
+    try { GraphTimings(); }
+    catch (Exception e) { failed++; Say($"FAIL graph timings: {e.GetType().Name}: {e.Message}\n{e.StackTrace}"); }
 }
 var stats = gpu.MemoryStats;
 Say($"memory: {stats.InUse / 1e6:F1} MB in use, {stats.Cached / 1e6:F1} MB cached, {stats.Reserved / 1e6:F1} MB reserved, {stats.DriverAllocations} cuMemAlloc, {stats.CacheHits} cache hits, {stats.Collections} forced collections");
@@ -156,6 +166,54 @@ void Timings()
         TrainSteps($"mnist_cnn_b{batch}", () => new MnistCnn(new Generator(1)), [batch, 1, 28, 28], 10, batch, 200);
     TrainSteps("toy_mlp_b32", () => new ToyMlp(new Generator(1)), [32, 2], 5, 32, 500);
     TrainSteps("toy_mlp_b32 (cpu)", () => new ToyMlp(new Generator(1)), [32, 2], 5, 32, 500, Device.Cpu);
+}
+
+// mnist_cnn_b32's model at batch 32, the same work queued op by op (eager) and launched as one captured graph,
+// each timed over the same number of steps after a warm-up, waiting for the GPU at the end. "+ upload" copies a
+// new batch in before every step, as a training loop does (a host action between launches).
+void GraphTimings()
+{
+    const int batch = 32, steps = 500;
+    var g = new Generator(2);
+    var images = Tensor.RandN(g, [batch, 1, 28, 28]).ToArray();
+    var classes = Enumerable.Range(0, batch).Select(_ => (float)g.NextInt(10)).ToArray();
+    Say($"CUDA graphs, mnist_cnn_b32 ({steps} steps each after 20 warm-up steps; SGD with momentum 0.9):");
+    Say("| work | eager img/s | graph img/s | graph ÷ eager | eager ms/step | graph ms/step |");
+    Say("| --- | ---: | ---: | ---: | ---: | ---: |");
+    foreach (var (name, update, upload) in new[] { ("forward + backward", false, false), ("training step", true, false), ("training step + upload", true, true) })
+    {
+        var model = CudaGraphCases.MnistSizedCnn(device);
+        var opt = new Sgd(model.Parameters(), 0.01f, momentum: 0.9f);
+        var x = Tensor.FromArray(images, [batch, 1, 28, 28], device);
+        var labels = Tensor.FromArray(classes, [batch], device);
+        void Work()
+        {
+            if (update) { CudaGraphCases.Step(model, opt, x, labels); return; }
+            opt.ZeroGrad();
+            Losses.SparseCategoricalCrossEntropy(model.Call(x), labels, fromLogits: true).Backward();
+        }
+        double Seconds(Action step)
+        {
+            for (int i = 0; i < 20; i++) step();
+            gpu.Synchronize();
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            var watch = Stopwatch.StartNew();
+            for (int i = 0; i < steps; i++)
+            {
+                if (upload) x.CopyFrom(images);
+                step();
+            }
+            gpu.Synchronize();
+            return watch.Elapsed.TotalSeconds;
+        }
+        double eager = Seconds(Work);
+        gpu.BeginCapture();
+        Work();
+        using var graph = gpu.EndCapture();
+        double graphed = Seconds(graph.Launch);
+        Say($"| {name} | {steps * batch / eager:F0} | {steps * batch / graphed:F0} | {eager / graphed:F2}x | {eager / steps * 1e3:F3} | {graphed / steps * 1e3:F3} |");
+    }
 }
 
 void TrainSteps(string name, Func<Module> build, int[] inputShape, int classes, int batch, int steps, Device? on = null)

@@ -1,0 +1,22 @@
+namespace Lab.Core.Tests.Cuda;
+
+/// <summary>CUDA graphs on the device (skipped without one): captured work launched again equals eager work exactly.</summary>
+public class CudaGraphTests
+{
+    private static readonly Device Gpu = Device.Cuda();
+
+    private static void AssertAll(IEnumerable<Check> checks)
+    {
+        var failed = checks.Where(c => !c.Passed).ToList();
+        Assert.True(failed.Count == 0, string.Join("\n", failed));
+    }
+
+    [CudaFact]
+    public void ACapturedDenseLayerLaunchedThreeTimesEqualsEager() => AssertAll(CudaGraphCases.DenseLayer(Gpu));
+
+    [CudaFact]
+    public void ACapturedTrainingStepLaunchedThreeTimesEqualsEager() => AssertAll(CudaGraphCases.TrainingStep(Gpu));
+
+    [CudaFact]
+    public void WhatACaptureCannotHoldFailsClearlyAndLeavesTheBackendWorking() => AssertAll(CudaGraphCases.Errors(Gpu));
+}
