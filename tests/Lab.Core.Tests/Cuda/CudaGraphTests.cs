@@ -1,6 +1,14 @@
 namespace Lab.Core.Tests.Cuda;
 
+/// <summary>
+/// A capture records whatever is queued on the device's stream, and the backend refuses work from other threads while
+/// it runs: these tests run alone, after the parallel ones, so that other test classes never meet a capture.
+/// </summary>
+[CollectionDefinition(nameof(CudaGraphTests), DisableParallelization = true)]
+public sealed class CudaGraphCollection;
+
 /// <summary>CUDA graphs on the device (skipped without one): captured work launched again equals eager work exactly.</summary>
+[Collection(nameof(CudaGraphTests))]
 public class CudaGraphTests
 {
     private static readonly Device Gpu = Device.Cuda();
