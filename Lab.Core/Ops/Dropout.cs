@@ -13,18 +13,21 @@ public sealed partial class Tensor
         if (!training || p == 0) return this;
         float keep = 1f / (1 - p);
         var mask = Empty(Shape, Device);
-        if (mask.Storage is Backends.CpuStorage) FillMask(mask.Span);
-        else
+        var (storage, offset, numel) = (mask.Storage, mask.Offset, mask.Numel);
+        // The mask is a host action: a traced step draws a new one, in the same order, at every replay.
+        if (Tracing.Trace.IsRecording)
         {
-            var host = new float[Numel];
-            FillMask(host);
-            mask.Backend.Upload(host, mask);
+            var host = storage is Backends.CpuStorage ? null : new float[numel];
+            Tracing.Trace.Host("Dropout mask", () => DrawMask(storage, offset, numel, host, generator, p, keep));
         }
+        else DrawMask(storage, offset, numel, null, generator, p, keep);
         return this * mask;
+    }
 
-        void FillMask(Span<float> m)
-        {
-            for (int i = 0; i < m.Length; i++) m[i] = generator.NextFloat() < p ? 0f : keep;
-        }
+    private static void DrawMask(Backends.Storage storage, int offset, int numel, float[]? host, Generator generator, float p, float keep)
+    {
+        Span<float> m = storage is Backends.CpuStorage cpu ? cpu.Data.AsSpan(offset, numel) : host ?? new float[numel];
+        for (int i = 0; i < m.Length; i++) m[i] = generator.NextFloat() < p ? 0f : keep;
+        if (storage is not Backends.CpuStorage) storage.Backend.Upload(m, new Backends.StorageView(storage, offset, numel, [numel]));
     }
 }
