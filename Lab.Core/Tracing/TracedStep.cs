@@ -70,6 +70,8 @@ public sealed class TracedStep : IDisposable
     public int PlannedEntries => _plan?.Entries.Count ?? 0;
     /// <summary>Fused element-wise chains in the plan.</summary>
     public int FusedChains => _plan?.FusedChains ?? 0;
+    /// <summary>The kernels of the recording, in order (tests check that every backend method is recorded).</summary>
+    internal IEnumerable<KernelKind> RecordedKinds => _recorded?.OfType<KernelEntry>().Select(e => e.Kind) ?? [];
     /// <summary>Segments of device kernels captured as graphs so far.</summary>
     public int CapturedGraphs => _plan?.CapturedGraphs ?? 0;
 
