@@ -77,6 +77,7 @@ Section("edge cases", () => CudaCases.EdgeCases(device));
 Section("function transforms", () => CudaCases.FunctionalTransforms(device));
 Section("allocator", () => CudaCases.AllocatorReuse(device));
 Section("errors", () => CudaCases.Errors(device));
+Section("traced steps", () => TracedCheck.Steps(device));
 if (only is null || "nccl".Contains(only, StringComparison.OrdinalIgnoreCase))
 {
     if (NcclCheck.Unavailable() is { } missing) Say("SKIP [nccl] " + missing);
@@ -156,6 +157,7 @@ void Timings()
         TrainSteps($"mnist_cnn_b{batch}", () => new MnistCnn(new Generator(1)), [batch, 1, 28, 28], 10, batch, 200);
     TrainSteps("toy_mlp_b32", () => new ToyMlp(new Generator(1)), [32, 2], 5, 32, 500);
     TrainSteps("toy_mlp_b32 (cpu)", () => new ToyMlp(new Generator(1)), [32, 2], 5, 32, 500, Device.Cpu);
+    TracedCheck.Timings(device, Say);
 }
 
 void TrainSteps(string name, Func<Module> build, int[] inputShape, int classes, int batch, int steps, Device? on = null)
