@@ -193,15 +193,17 @@ public sealed partial class Tensor
     {
         ShapeUtil.Validate(op, shape);
         var t = Empty(shape, device);
-        var (storage, offset, numel) = (t.Storage, t.Offset, t.Numel);
         // A draw is a host action: a traced step draws again, in the same order, at every replay.
-        if (Tracing.Trace.IsRecording)
-        {
-            var host = storage is CpuStorage ? null : new float[numel];
-            Tracing.Trace.Host(op, () => Draw(storage, offset, numel, host, generator, normal, a, b));
-        }
-        else Draw(storage, offset, numel, null, generator, normal, a, b);
+        if (Tracing.Trace.IsRecording) RecordDraw(op, t.Storage, t.Offset, t.Numel, generator, normal, a, b);
+        else Draw(t.Storage, t.Offset, t.Numel, null, generator, normal, a, b);
         return t;
+    }
+
+    // Its own method, so that the closure is made only while recording (an eager step allocates nothing).
+    private static void RecordDraw(string op, Storage storage, int offset, int numel, Generator generator, bool normal, float a, float b)
+    {
+        var host = storage is CpuStorage ? null : new float[numel];
+        Tracing.Trace.Host(op, () => Draw(storage, offset, numel, host, generator, normal, a, b));
     }
 
     private static void Draw(Storage storage, int offset, int numel, float[]? host, Generator generator, bool normal, float a, float b)

@@ -13,15 +13,17 @@ public sealed partial class Tensor
         if (!training || p == 0) return this;
         float keep = 1f / (1 - p);
         var mask = Empty(Shape, Device);
-        var (storage, offset, numel) = (mask.Storage, mask.Offset, mask.Numel);
         // The mask is a host action: a traced step draws a new one, in the same order, at every replay.
-        if (Tracing.Trace.IsRecording)
-        {
-            var host = storage is Backends.CpuStorage ? null : new float[numel];
-            Tracing.Trace.Host("Dropout mask", () => DrawMask(storage, offset, numel, host, generator, p, keep));
-        }
-        else DrawMask(storage, offset, numel, null, generator, p, keep);
+        if (Tracing.Trace.IsRecording) RecordMask(mask.Storage, mask.Offset, mask.Numel, generator, p, keep);
+        else DrawMask(mask.Storage, mask.Offset, mask.Numel, null, generator, p, keep);
         return this * mask;
+    }
+
+    // Its own method, so that the closure is made only while recording (an eager step allocates nothing).
+    private static void RecordMask(Backends.Storage storage, int offset, int numel, Generator generator, float p, float keep)
+    {
+        var host = storage is Backends.CpuStorage ? null : new float[numel];
+        Tracing.Trace.Host("Dropout mask", () => DrawMask(storage, offset, numel, host, generator, p, keep));
     }
 
     private static void DrawMask(Backends.Storage storage, int offset, int numel, float[]? host, Generator generator, float p, float keep)

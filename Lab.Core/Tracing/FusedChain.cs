@@ -12,14 +12,13 @@ namespace Lab.Core.Tracing;
 /// falls back to a kernel's short-length scalar path where the whole call did not. Long chains split their blocks over
 /// the worker pool, as the eager kernels split long tensors.
 /// </summary>
-internal sealed unsafe class FusedChain : TraceEntry, IDisposable
+internal sealed unsafe class FusedChain : TraceEntry
 {
     /// <summary>Floats per block: 16 KiB, a multiple of every vector width, and a few operands of it fit L1.</summary>
     public const int BlockSize = 4096;
 
     private readonly KernelEntry[] _calls;
     private readonly int _length, _blocks;
-    private GCHandle _self;
 
     public FusedChain(KernelEntry[] calls, int length)
     {
@@ -39,8 +38,10 @@ internal sealed unsafe class FusedChain : TraceEntry, IDisposable
             for (int b = 0; b < _blocks; b++) RunBlock(b);
             return;
         }
-        if (!_self.IsAllocated) _self = GCHandle.Alloc(this);   // once: the pool's state is a pointer
-        Cpu.WorkerPool.Run(_blocks, threads, &BlockPart, (void*)GCHandle.ToIntPtr(_self));
+        // The pool's state is a pointer: a handle for the run's duration (a handle-table entry, no managed allocation).
+        var self = GCHandle.Alloc(this);
+        try { Cpu.WorkerPool.Run(_blocks, threads, &BlockPart, (void*)GCHandle.ToIntPtr(self)); }
+        finally { self.Free(); }
     }
 
     private static void BlockPart(void* state, int part, int parts) => ((FusedChain)GCHandle.FromIntPtr((IntPtr)state).Target!).RunBlock(part);
@@ -49,7 +50,8 @@ internal sealed unsafe class FusedChain : TraceEntry, IDisposable
     {
         int start = block * BlockSize;
         int length = block == _blocks - 1 ? _length - start : BlockSize;
-        Span<int> shape = [length];
+        Span<int> shape = stackalloc int[1];
+        shape[0] = length;
         foreach (var call in _calls) RunPart(call, start, length, shape);
     }
 
@@ -109,10 +111,5 @@ internal sealed unsafe class FusedChain : TraceEntry, IDisposable
     {
         difference = "planned entries are not compared";
         return false;
-    }
-
-    public void Dispose()
-    {
-        if (_self.IsAllocated) _self.Free();
     }
 }

@@ -22,6 +22,8 @@ public static class Trace
     /// </summary>
     public static void Host(string label, Action action)
     {
+        ArgumentNullException.ThrowIfNull(label);
+        ArgumentNullException.ThrowIfNull(action);
         var recording = t_recording;
         if (recording is null) { action(); return; }
         t_recording = null;

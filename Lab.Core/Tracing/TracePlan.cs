@@ -115,7 +115,6 @@ internal sealed class TracePlan : IDisposable
     public void Dispose()
     {
         foreach (var segment in _segments) segment.Dispose();
-        foreach (var entry in Entries) (entry as IDisposable)?.Dispose();
     }
 
     /// <summary>Kernels between two host actions (or one host action), captured as one graph where the backend can.</summary>

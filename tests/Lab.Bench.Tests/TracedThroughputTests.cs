@@ -84,9 +84,16 @@ public class TracedThroughputTests
         Assert.Equal(TraceState.Recorded, traced.Trace!.State);
         foreach (var (e, t) in eager.Models.SelectMany(m => m.Parameters()).Zip(traced.Models.SelectMany(m => m.Parameters())))
             Assert.Equal(e.ToArray().Select(BitConverter.SingleToInt32Bits), t.ToArray().Select(BitConverter.SingleToInt32Bits));
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10; i++) traced.StepTraced();
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        // Rounds as in WorkloadTests: a kernel's per-thread scratch may still grow once on a busy pool; an allocation per
+        // replay shows in every round.
+        var rounds = new List<long>();
+        for (int round = 0; round < 4 && (rounds.Count == 0 || rounds[^1] != 0); round++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < Workload.Pool; i++) traced.StepTraced();
+            rounds.Add(GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        Assert.True(rounds[^1] == 0, $"{name}: managed bytes per round of {Workload.Pool} replays: {string.Join(", ", rounds)}");
         traced.Trace.Dispose();
     }
 }

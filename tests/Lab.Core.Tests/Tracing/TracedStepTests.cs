@@ -260,10 +260,16 @@ public class TracedStepTests
         var (x, y) = Batches(1, batch: 32)[0];
         var inputs = new[] { x, y };
         for (int i = 0; i < 4; i++) step.Run(inputs);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 20; i++) step.Run(inputs);
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.Equal(0, allocated);
+        // Up to three rounds, as Fit's allocation test: a kernel's scratch buffer may grow once when other tests change the
+        // thread settings meanwhile; an allocation per replay shows in every round.
+        var rounds = new List<long>();
+        for (int round = 0; round < 3 && (rounds.Count == 0 || rounds[^1] != 0); round++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 20; i++) step.Run(inputs);
+            rounds.Add(GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        Assert.True(rounds[^1] == 0, $"bytes allocated by 20 replays, by round: {string.Join(", ", rounds)}");
     }
 
     [Fact]
