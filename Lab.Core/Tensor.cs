@@ -107,7 +107,8 @@ public sealed partial class Tensor
     public int Rank => _shape.Length;
     public int Numel { get; private set; }
     public Device Device => Storage.Device;
-    public IBackend Backend => Storage.Backend;
+    /// <summary>The kernels of this tensor's device (while a traced step records, the recording stand-in for them).</summary>
+    public IBackend Backend => Tracing.Trace.Resolve(Storage.Backend);
 
     /// <summary>The size of one dimension; negative dims count from the end.</summary>
     public int Size(int dim) => _shape[ShapeUtil.Axis("Size", dim, Rank)];
@@ -128,7 +129,7 @@ public sealed partial class Tensor
     public static Tensor Empty(ReadOnlySpan<int> shape, Device? device = null, bool zero = false)
     {
         ShapeUtil.Validate("Tensor.Empty", shape);
-        var backend = BackendRegistry.For(device ?? Device.Cpu);
+        var backend = Tracing.Trace.Resolve(BackendRegistry.For(device ?? Device.Cpu));
         return Make(backend.Allocate(ShapeUtil.Numel(shape), zero), 0, shape);
     }
 
@@ -192,12 +193,25 @@ public sealed partial class Tensor
     {
         ShapeUtil.Validate(op, shape);
         var t = Empty(shape, device);
-        bool host = t.Storage is CpuStorage;
-        Span<float> values = host ? t.Span : new float[t.Numel];
+        // A draw is a host action: a traced step draws again, in the same order, at every replay.
+        if (Tracing.Trace.IsRecording) RecordDraw(op, t.Storage, t.Offset, t.Numel, generator, normal, a, b);
+        else Draw(t.Storage, t.Offset, t.Numel, null, generator, normal, a, b);
+        return t;
+    }
+
+    // Its own method, so that the closure is made only while recording (an eager step allocates nothing).
+    private static void RecordDraw(string op, Storage storage, int offset, int numel, Generator generator, bool normal, float a, float b)
+    {
+        var host = storage is CpuStorage ? null : new float[numel];
+        Tracing.Trace.Host(op, () => Draw(storage, offset, numel, host, generator, normal, a, b));
+    }
+
+    private static void Draw(Storage storage, int offset, int numel, float[]? host, Generator generator, bool normal, float a, float b)
+    {
+        Span<float> values = storage is CpuStorage cpu ? cpu.Data.AsSpan(offset, numel) : host ?? new float[numel];
         if (normal) generator.FillNormal(values, a, b);
         else generator.FillUniform(values, a, b);
-        if (!host) t.Backend.Upload(values, t);
-        return t;
+        if (storage is not CpuStorage) storage.Backend.Upload(values, new StorageView(storage, offset, numel, [numel]));
     }
 
     public static Tensor ZerosLike(Tensor t) => Zeros(t.Shape, t.Device);

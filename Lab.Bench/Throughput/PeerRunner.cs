@@ -29,6 +29,7 @@ public static class Peers
         "pytorch" => "PyTorch",
         "torchsharp" => "TorchSharp",
         "genlab" => "GenLab",
+        ThroughputCommand.TracedImpl => "GenLab traced",
         _ => impl,
     };
 

@@ -11,7 +11,7 @@ public static class ThroughputChart
         var groups = results.Select(r => r.Workload).Distinct().ToList();
         var series = new List<Series>();
         foreach (var device in results.Select(r => r.Device).Distinct())
-            foreach (var impl in new[] { "genlab" }.Concat(Peers.Known))
+            foreach (var impl in new[] { "genlab", ThroughputCommand.TracedImpl }.Concat(Peers.Known))
             {
                 string name = Peers.Name(impl);
                 var values = groups.Select(g => results.FirstOrDefault(r => r.Workload == g && r.Device == device && r.Impl == impl && r.Ok)?.StepsPerS ?? double.NaN).ToList();

@@ -60,17 +60,20 @@ public static class ThroughputCommand
                     plans.Add((impl, runner, best, trials));
                 }
                 var ours = new List<ThroughputResult>();
+                var traced = new List<ThroughputResult>();
                 var theirs = plans.Select(_ => new List<ThroughputResult>()).ToList();
                 for (int round = 1; round <= o.Rounds; round++)
                 {
                     console.MarkupLine($"[grey]{w.Name} on {device}, round {round} of {o.Rounds} ...[/]");
                     ours.Add(MeasureGenLab(w, device, batch, threads, o));
+                    if (o.Traced) traced.Add(MeasureGenLab(w, device, batch, threads, o, traced: true));
                     foreach (var ((impl, runner, best, note), rounds) in plans.Zip(theirs))
                         rounds.Add(runner is null ? ThroughputResult.Failed(w.Name, device, impl, note, batch, threads)
                             : best is null ? ThroughputResult.Failed(w.Name, device, impl, "no configuration ran: " + note, batch, threads)
                             : runner.Measure(w.Name, device, batch, best, o.Seconds, o.WarmupSeconds));
                 }
                 Emit(results, ThroughputResult.Combine(ours), o.Json);
+                if (o.Traced) Emit(results, ThroughputResult.Combine(traced), o.Json);
                 foreach (var ((_, runner, _, note), rounds) in plans.Zip(theirs))
                     Emit(results, ThroughputResult.Combine(rounds) with { Trials = runner is null ? null : note }, o.Json);
             }
@@ -136,17 +139,23 @@ public static class ThroughputCommand
         catch (DeviceUnavailableException e) { return e.Message; }
     }
 
-    private static ThroughputResult MeasureGenLab(Workload w, string device, int batch, int threads, ThroughputOptions o)
+    /// <summary>The implementation name of GenLab's traced measurement in results and JSON.</summary>
+    public const string TracedImpl = "genlab-traced";
+
+    /// <summary>GenLab's eager step, or (<paramref name="traced"/>) the same step through a TracedStep, on a fresh copy of the workload.</summary>
+    private static ThroughputResult MeasureGenLab(Workload w, string device, int batch, int threads, ThroughputOptions o, bool traced = false)
     {
+        string impl = traced ? TracedImpl : "genlab";
         try
         {
             var run = w.Create(Lab.Core.Device.Parse(device), batch);
-            var timing = StepTimer.Measure(run.Step, run.Sync, o.Seconds, o.WarmupSeconds);
-            return ThroughputResult.Measured(w.Name, device, batch, w.ImagesPerStep(batch), threads, timing);
+            var timing = StepTimer.Measure(traced ? run.StepTraced : run.Step, run.Sync, o.Seconds, o.WarmupSeconds);
+            run.Trace?.Dispose();
+            return ThroughputResult.Measured(w.Name, device, batch, w.ImagesPerStep(batch), threads, timing) with { Impl = impl };
         }
-        catch (DeviceUnavailableException e) { return ThroughputResult.Failed(w.Name, device, "genlab", e.Message, batch, threads); }
+        catch (DeviceUnavailableException e) { return ThroughputResult.Failed(w.Name, device, impl, e.Message, batch, threads); }
         // A device backend still missing an op shows as that column's error; CPU failures are bugs and propagate.
-        catch (Exception e) when (device != "cpu") { return ThroughputResult.Failed(w.Name, device, "genlab", $"{e.GetType().Name}: {e.Message}", batch, threads); }
+        catch (Exception e) when (device != "cpu") { return ThroughputResult.Failed(w.Name, device, impl, $"{e.GetType().Name}: {e.Message}", batch, threads); }
     }
 
     private static void Render(IAnsiConsole console, ThroughputTable table)

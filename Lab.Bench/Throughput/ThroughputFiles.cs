@@ -54,7 +54,7 @@ public static class ThroughputFiles
         {
             sb.AppendLine(inv, $"Minor page faults per step (fresh memory touched for the first time, {machine.FreshPageMicroseconds:F1} µs each on this machine):");
             sb.AppendLine();
-            var impls = new[] { "genlab" }.Concat(o.Peers).ToArray();
+            var impls = new[] { "genlab" }.Concat(o.Traced ? [ThroughputCommand.TracedImpl] : Array.Empty<string>()).Concat(o.Peers).ToArray();
             sb.AppendLine("| workload | device | " + string.Join(" | ", impls.Select(Peers.Name)) + " |");
             sb.AppendLine("| --- | --- |" + string.Concat(impls.Select(_ => " ---: |")));
             foreach (var g in faultRows)
@@ -117,6 +117,7 @@ public static class ThroughputFiles
         if (o.Batch is int b) yield return "--batch " + b;
         if (o.Peers is ["pytorch"]) yield return "--compare-pytorch";
         else if (o.Peers.Count > 0) yield return "--compare " + string.Join(",", o.Peers);
+        if (o.Traced) yield return "--traced";
         if (o.Profile) yield return "--profile";
     }
 }

@@ -22,6 +22,8 @@ public sealed record ThroughputOptions
     /// <summary>The peers measured beside GenLab, in the table's order ("pytorch", "torchsharp").</summary>
     public IReadOnlyList<string> Peers => [.. (ComparePyTorch ? ["pytorch"] : Array.Empty<string>()), .. (CompareTorchSharp ? ["torchsharp"] : Array.Empty<string>())];
     public bool Profile { get; init; }
+    /// <summary>Also measure each workload through a traced step (record once, replay), as the "GenLab traced" column.</summary>
+    public bool Traced { get; init; }
     /// <summary>Overrides every workload's batch size (the seeds' sizes otherwise).</summary>
     public int? Batch { get; init; }
     /// <summary>Where results/bench/ files go; null writes nothing (quick runs with --no-save).</summary>
@@ -117,10 +119,14 @@ public sealed record ThroughputOptions
         },
     };
     public static readonly Option<bool> ProfileOption = new("--profile") { Description = "also profile each workload per layer and op (results/bench/profile_*.md)" };
+    public static readonly Option<bool> TracedOption = new("--traced")
+    {
+        Description = "also measure each workload through a traced step (Lab.Core.Tracing: recorded once, replayed), beside the eager one",
+    };
     public static readonly Option<bool> NoSaveOption = new("--no-save") { Description = "write nothing under results/bench/" };
 
     public static readonly Option[] All =
-        [DeviceOption, WorkloadsOption, SecondsOption, WarmupOption, RoundsOption, BatchOption, JsonOption, ComparePyTorchOption, CompareOption, ProfileOption, NoSaveOption];
+        [DeviceOption, WorkloadsOption, SecondsOption, WarmupOption, RoundsOption, BatchOption, JsonOption, ComparePyTorchOption, CompareOption, TracedOption, ProfileOption, NoSaveOption];
 
     /// <summary>The `throughput` command with its options (the caller sets the action).</summary>
     public static Command Command()
@@ -145,6 +151,7 @@ public sealed record ThroughputOptions
         ComparePyTorch = parse.GetValue(ComparePyTorchOption) || parse.GetValue(CompareOption)!.Contains("pytorch"),
         CompareTorchSharp = parse.GetValue(CompareOption)!.Contains("torchsharp"),
         Profile = parse.GetValue(ProfileOption),
+        Traced = parse.GetValue(TracedOption),
         Save = !parse.GetValue(NoSaveOption),
     };
 

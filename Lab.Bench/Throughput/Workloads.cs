@@ -3,6 +3,7 @@ using Lab.Core.Autodiff;
 using Lab.Core.Diagnostics;
 using Lab.Core.Nn;
 using Lab.Core.Optim;
+using Lab.Core.Tracing;
 using Lab.Models;
 
 namespace Lab.Bench.Throughput;
@@ -43,6 +44,30 @@ public abstract class WorkloadRun
     }
 
     protected abstract Tensor Step(Tensor x, Tensor? labels);
+
+    private TracedStep? _trace;
+    private Tensor[][]? _traceInputs;
+
+    /// <summary>
+    /// <see cref="Step()"/> through a <see cref="Lab.Core.Tracing.TracedStep"/> over the same step definition: the first
+    /// call runs eagerly, the second records, later ones replay the planned op list (the "GenLab traced" column).
+    /// </summary>
+    public void StepTraced()
+    {
+        int i = _next;
+        _next = (_next + 1) % _inputs.Length;
+        _trace ??= Lab.Core.Tracing.TracedStep.Create(GetType().Name, inputs => [Step(inputs[0], inputs.Length > 1 ? inputs[1] : null)]);
+        // One input array per batch, made once, so that a replay allocates nothing.
+        _traceInputs ??= [.. _inputs.Select((x, k) => _labels.Length > 0 ? new[] { x, _labels[k] } : [x])];
+        var loss = _trace.Run(_traceInputs[i])[0];
+        using var scope = TensorScope.BeginRecycling();
+        if (_lastLoss is null || _lastLoss.Device != loss.Device)
+            using (TensorScope.Suspend()) _lastLoss = Tensor.Zeros([1], loss.Device);
+        _lastLoss.CopyFrom(loss.Reshape(1));
+    }
+
+    /// <summary>The traced step, once <see cref="StepTraced"/> has run (its counts and planned op list).</summary>
+    public TracedStep? Trace => _trace;
 
     /// <summary>Waits for the device by reading the last loss back (a no-op wait on the CPU).</summary>
     public float Sync() => _lastLoss?.Item() ?? 0f;

@@ -44,7 +44,20 @@ public abstract class Optimizer
         foreach (var p in _parameters) p.Grad?.Zero();
     }
 
+    /// <summary>
+    /// Applies one update. Inside a traced step it is a host action (<see cref="Tracing.Trace.Host"/>): every replay runs
+    /// it again, with the live step count, learning rate and gradient norm.
+    /// </summary>
     public void Step()
+    {
+        if (Tracing.Trace.IsRecording) Tracing.Trace.Host(_hostLabel ??= GetType().Name + ".Step", _hostStep ??= StepNow);
+        else StepNow();
+    }
+
+    private Action? _hostStep;
+    private string? _hostLabel;
+
+    private void StepNow()
     {
         using var _ = new NoGrad();
         BeforeStep?.Invoke();

@@ -81,6 +81,7 @@ Section("errors", () => CudaCases.Errors(device));
 Section("graph dense layer", () => CudaGraphCases.DenseLayer(device));
 Section("graph training step", () => CudaGraphCases.TrainingStep(device));
 Section("graph errors", () => CudaGraphCases.Errors(device));
+Section("traced steps", () => TracedCheck.Steps(device));
 if (only is null || "nccl".Contains(only, StringComparison.OrdinalIgnoreCase))
 {
     if (NcclCheck.Unavailable() is { } missing) Say("SKIP [nccl] " + missing);
@@ -166,6 +167,7 @@ void Timings()
         TrainSteps($"mnist_cnn_b{batch}", () => new MnistCnn(new Generator(1)), [batch, 1, 28, 28], 10, batch, 200);
     TrainSteps("toy_mlp_b32", () => new ToyMlp(new Generator(1)), [32, 2], 5, 32, 500);
     TrainSteps("toy_mlp_b32 (cpu)", () => new ToyMlp(new Generator(1)), [32, 2], 5, 32, 500, Device.Cpu);
+    TracedCheck.Timings(device, Say);
 }
 
 // mnist_cnn_b32's model at batch 32, the same work queued op by op (eager) and launched as one captured graph,
