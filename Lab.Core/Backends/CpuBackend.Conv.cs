@@ -52,6 +52,18 @@ public sealed unsafe partial class CpuBackend
             Pooling.MaxGather(px, pi, py, g);
     }
 
+    public void ReluMaxPool2d(in StorageView x, in StorageView y, in StorageView indices, in PoolGeometry g)
+    {
+        fixed (float* px = x.Span, py = y.Span, pi = indices.Span)
+            Pooling.ReluMax(px, py, pi, g);
+    }
+
+    public void ReluMaxPool2dGrad(in StorageView dy, in StorageView y, in StorageView indices, in StorageView dx, in PoolGeometry g)
+    {
+        fixed (float* pdy = dy.Span, py = y.Span, pi = indices.Span, pdx = dx.Span)
+            Pooling.ReluMaxGrad(pdy, py, pi, pdx, g);
+    }
+
     public void AvgPool2d(in StorageView x, in StorageView y, in PoolGeometry g)
     {
         fixed (float* px = x.Span, py = y.Span)

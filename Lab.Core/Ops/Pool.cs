@@ -98,7 +98,7 @@ internal sealed class PoolNode : PooledNode<PoolNode>
     }
 
     /// <summary>An input-shaped tensor holding each of <paramref name="gy"/>'s values at its window's argmax (summed where windows share one).</summary>
-    private static Tensor MaxScatter(Tensor gy, Tensor indices, in PoolGeometry g)
+    internal static Tensor MaxScatter(Tensor gy, Tensor indices, in PoolGeometry g)
     {
         var dx = Tensor.Empty([g.N, g.C, g.H, g.W], gy.Device);
         gy.Backend.MaxPool2dGrad(gy, indices, dx, g);

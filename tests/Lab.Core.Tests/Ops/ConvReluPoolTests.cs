@@ -1,0 +1,96 @@
+using Lab.Core.Nn;
+
+namespace Lab.Core.Tests.Ops;
+
+/// <summary>
+/// The fused convolution, ReLU and max pool against the three ops in a row, bit for bit: values and the gradients to
+/// x, weight and bias, on the AVX-512 2x2 kernel's edges (rows of 13 and 17 windows, an odd last row and column left
+/// out, batch 1, one channel) and the general pooling loop (overlapping and stride-1 windows); inputs on a coarse grid
+/// give tied maxima, and a negative bias makes whole windows non-positive, where the gradient must stop.
+/// </summary>
+public class ConvReluPoolTests
+{
+    [Theory]
+    [InlineData(3, 1, 28, 28, 5, 2, 2)]   // MnistCnn's first block: 26 x 26 -> 13 windows a row (one vector and a tail)
+    [InlineData(1, 1, 9, 37, 1, 2, 2)]    // 7 x 35: 17 windows a row, odd last row and column
+    [InlineData(2, 3, 13, 13, 7, 2, 2)]   // 11 x 11 -> 5 x 5 over several channels
+    [InlineData(2, 2, 9, 10, 3, 3, 2)]    // overlapping windows: the general loop
+    [InlineData(1, 2, 6, 7, 2, 2, 1)]     // stride-1 2x2 windows: the general loop
+    public void Fused_MatchesConvReluMaxPoolBitForBit(int n, int c, int h, int w, int k, int pool, int poolStride)
+    {
+        var g = new Generator(7);
+        // Multiples of 1/4 in x and w: exact products, so tied conv outputs are common.
+        var x = Grid(g, [n, c, h, w], 4);
+        var weight = Grid(g, [k, c, 3, 3], 2);
+        var bias = Tensor.FromArray(Enumerable.Range(0, k).Select(i => i % 2 == 0 ? -1.5f : -6f).ToArray(), [k]);
+        var (fx, fw, fb) = (x.Detach().RequireGrad(), weight.Detach().RequireGrad(), bias.Detach().RequireGrad());
+        var (ux, uw, ub) = (x.Detach().RequireGrad(), weight.Detach().RequireGrad(), bias.Detach().RequireGrad());
+
+        var fused = Tensor.Conv2dReluMaxPool2d(fx, fw, fb, pool, poolStride);
+        var unfused = Tensor.Conv2d(ux, uw, ub).Relu().MaxPool2d(pool, poolStride);
+        Assert.Equal(unfused.ShapeArray(), fused.ShapeArray());
+        Assert.Equal(unfused.ToArray(), fused.ToArray());
+        Assert.Contains(0f, fused.ToArray()); // some windows are all at or below zero
+        Assert.Contains(fused.ToArray(), v => v > 0);
+
+        var upstream = Tensor.RandN(g, fused.ShapeArray());
+        var fusedGrads = Autograd.Grad([(fused * upstream).Sum()], [fx, fw, fb]);
+        var unfusedGrads = Autograd.Grad([(unfused * upstream).Sum()], [ux, uw, ub]);
+        for (int i = 0; i < 3; i++) Assert.Equal(unfusedGrads[i]!.ToArray(), fusedGrads[i]!.ToArray());
+    }
+
+    /// <summary>Normal values times <paramref name="scale"/>, rounded, divided by 4.</summary>
+    private static Tensor Grid(Generator g, int[] shape, float scale) =>
+        Tensor.FromArray(Tensor.RandN(g, shape).ToArray().Select(v => MathF.Round(v * scale) / 4).ToArray(), shape);
+
+    /// <summary>
+    /// Sequential runs a Conv2d(relu) then MaxPool2d pair as the fused op, and its output and every parameter's
+    /// gradient are those of calling the layers one by one; a pool with padding, or a layer in between, is not fused.
+    /// </summary>
+    [Fact]
+    public void Sequential_FusesConvReluPoolBlocks_WithTheLayersResults()
+    {
+        var net = new Sequential(
+            new Conv2d(1, 4, 3, activation: Activation.Relu, generator: new Generator(1)),
+            new MaxPool2d(2),
+            new Conv2d(4, 6, 3, activation: Activation.Relu, generator: new Generator(2)),
+            new MaxPool2d(2, padding: 1),
+            new Conv2d(6, 5, 2, activation: Activation.Relu, generator: new Generator(3)),
+            new Flatten(),
+            new Linear(20, 3, generator: new Generator(4)));
+        var x = Tensor.RandN(new Generator(9), [2, 1, 14, 14]);
+
+        var fused = net.Call(x);
+        var parameters = net.Parameters().ToArray();
+        var fusedGrads = Autograd.Grad([fused.Square().Sum()], parameters);
+
+        var y = x;
+        var nodes = new List<string>();
+        foreach (var layer in net.Layers)
+        {
+            y = layer.Forward(y);
+            nodes.Add(y.GradFn?.Name ?? "");
+        }
+        Assert.Equal(y.ToArray(), fused.ToArray());
+        var grads = Autograd.Grad([y.Square().Sum()], parameters);
+        for (int i = 0; i < parameters.Length; i++) Assert.Equal(grads[i]!.ToArray(), fusedGrads[i]!.ToArray());
+
+        // Which blocks fused: the first (plain 2x2 pool) only; the padded pool runs as its own op.
+        var probe = net.Layers[0].Call(x);
+        Assert.Equal("ReluBackward", probe.GradFn!.Name);
+        var first = Tensor.Conv2dReluMaxPool2d(x, ((Conv2d)net.Layers[0]).Weight, ((Conv2d)net.Layers[0]).Bias, 2);
+        Assert.Equal("Conv2dReluMaxPool2dBackward", first.GradFn!.Name);
+        Assert.Equal(["ReluBackward", "MaxPool2dBackward", "ReluBackward", "MaxPool2dBackward"], nodes.Take(4));
+        Assert.True(((Conv2d)net.Layers[0]).FusesWith(net.Layers[1]));
+        Assert.False(((Conv2d)net.Layers[2]).FusesWith(net.Layers[3]));
+        Assert.False(((Conv2d)net.Layers[4]).FusesWith(net.Layers[5]));
+    }
+
+    [Fact]
+    public void PoolLargerThanTheConvolutionsOutput_IsAClearError()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => Tensor.Conv2dReluMaxPool2d(Tensor.Zeros(1, 1, 4, 4), Tensor.Zeros(2, 1, 3, 3), null, 3));
+        Assert.Contains("Conv2dReluMaxPool2d", ex.Message);
+        Assert.Contains("[1, 2, 2, 2]", ex.Message);
+    }
+}
