@@ -64,6 +64,15 @@ public sealed unsafe partial class CpuBackend
             Pooling.ReluMaxGrad(pdy, py, pi, pdx, g);
     }
 
+    public bool FusesConv2dReluMaxPool2d(in ConvGeometry conv, in PoolGeometry pool) => DirectConvPool.Applies(conv, pool);
+
+    public void Conv2dReluMaxPool2d(in StorageView x, in StorageView w, in StorageView bias, in StorageView y, in StorageView indices,
+        in ConvGeometry conv, in PoolGeometry pool)
+    {
+        fixed (float* px = x.Span, pw = w.Span, pb = bias.IsNone ? default : bias.Span, py = y.Span, pi = indices.Span)
+            DirectConvPool.Forward(px, pw, bias.IsNone ? null : pb, py, pi, conv, pool);
+    }
+
     public void AvgPool2d(in StorageView x, in StorageView y, in PoolGeometry g)
     {
         fixed (float* px = x.Span, py = y.Span)

@@ -124,6 +124,12 @@ public interface IBackend
         UnaryGrad(UnaryOp.Relu, y, y, dy, masked);
         MaxPool2dGrad(masked, indices, dx, g);
     }
+    /// <summary>Whether <see cref="Conv2dReluMaxPool2d"/> has a kernel for these geometries; otherwise the op runs Conv2d, then ReluMaxPool2d.</summary>
+    bool FusesConv2dReluMaxPool2d(in ConvGeometry conv, in PoolGeometry pool) => false;
+    /// <summary>y and indices as <see cref="ReluMaxPool2d"/> of <see cref="Conv2d"/>'s output, which is never written (where <see cref="FusesConv2dReluMaxPool2d"/>).</summary>
+    void Conv2dReluMaxPool2d(in StorageView x, in StorageView w, in StorageView bias, in StorageView y, in StorageView indices,
+        in ConvGeometry conv, in PoolGeometry pool) =>
+        throw new NotSupportedException($"{Device}: no fused convolution, ReLU and max pool kernel.");
     void AvgPool2d(in StorageView x, in StorageView y, in PoolGeometry g);
     /// <summary>The adjoint of <see cref="AvgPool2d"/> (it overwrites dx).</summary>
     void AvgPool2dGrad(in StorageView dy, in StorageView dx, in PoolGeometry g);

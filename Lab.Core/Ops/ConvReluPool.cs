@@ -39,12 +39,16 @@ internal sealed class ConvReluPoolNode : PooledNode<ConvReluPoolNode>
     public static Tensor Apply(Tensor x, Tensor w, Tensor? bias, in ConvGeometry g, Size2 poolKernel, Size2? poolStride)
     {
         const string op = "Conv2dReluMaxPool2d";
-        var z = Tensor.Empty([g.N, g.K, g.OutH, g.OutW], x.Device);
-        var pool = PoolNode.Geometry(op, z, poolKernel, poolStride, default, 1, ceilMode: false, countIncludePad: true);
-        x.Backend.Conv2d(x, w, bias, z, g);
+        var pool = PoolNode.Geometry(op, [g.N, g.K, g.OutH, g.OutW], poolKernel, poolStride, default, 1, ceilMode: false, countIncludePad: true);
         var y = Tensor.Empty([pool.N, pool.C, pool.OutH, pool.OutW], x.Device);
         var indices = Tensor.Empty(y.Shape, x.Device);
-        x.Backend.ReluMaxPool2d(z, y, indices, pool);
+        if (x.Backend.FusesConv2dReluMaxPool2d(g, pool)) x.Backend.Conv2dReluMaxPool2d(x, w, bias, y, indices, g, pool);
+        else
+        {
+            var z = Tensor.Empty([g.N, g.K, g.OutH, g.OutW], x.Device);
+            x.Backend.Conv2d(x, w, bias, z, g);
+            x.Backend.ReluMaxPool2d(z, y, indices, pool);
+        }
         Anomaly.Check(op, y);
         if (Tensor.ShouldRecord(x, w) || (bias is not null && Tensor.ShouldRecord(bias)))
         {

@@ -5,23 +5,24 @@ namespace Lab.Core.Tests.Ops;
 /// <summary>
 /// The fused convolution, ReLU and max pool against the three ops in a row, bit for bit: values and the gradients to
 /// x, weight and bias, on the AVX-512 2x2 kernel's edges (rows of 13 and 17 windows, an odd last row and column left
-/// out, batch 1, one channel) and the general pooling loop (overlapping and stride-1 windows); inputs on a coarse grid
+/// out, batch 1, one channel), the single-channel kernel that pools in registers, and the general pooling loop (overlapping and stride-1 windows); inputs on a coarse grid
 /// give tied maxima, and a negative bias makes whole windows non-positive, where the gradient must stop.
 /// </summary>
 public class ConvReluPoolTests
 {
     [Theory]
-    [InlineData(3, 1, 28, 28, 5, 2, 2)]   // MnistCnn's first block: 26 x 26 -> 13 windows a row (one vector and a tail)
+    [InlineData(32, 1, 28, 28, 6, 2, 2)]  // MnistCnn's first block: 26 x 26 -> 13 windows a row, on both threads
+    [InlineData(2, 1, 12, 21, 9, 2, 2, 5, 4)] // a 5 x 4 kernel: 8 x 18 -> 4 x 9, filters in blocks of 4 and one more
     [InlineData(1, 1, 9, 37, 1, 2, 2)]    // 7 x 35: 17 windows a row, odd last row and column
     [InlineData(2, 3, 13, 13, 7, 2, 2)]   // 11 x 11 -> 5 x 5 over several channels
     [InlineData(2, 2, 9, 10, 3, 3, 2)]    // overlapping windows: the general loop
     [InlineData(1, 2, 6, 7, 2, 2, 1)]     // stride-1 2x2 windows: the general loop
-    public void Fused_MatchesConvReluMaxPoolBitForBit(int n, int c, int h, int w, int k, int pool, int poolStride)
+    public void Fused_MatchesConvReluMaxPoolBitForBit(int n, int c, int h, int w, int k, int pool, int poolStride, int kh = 3, int kw = 3)
     {
         var g = new Generator(7);
         // Multiples of 1/4 in x and w: exact products, so tied conv outputs are common.
         var x = Grid(g, [n, c, h, w], 4);
-        var weight = Grid(g, [k, c, 3, 3], 2);
+        var weight = Grid(g, [k, c, kh, kw], 2);
         var bias = Tensor.FromArray(Enumerable.Range(0, k).Select(i => i % 2 == 0 ? -1.5f : -6f).ToArray(), [k]);
         var (fx, fw, fb) = (x.Detach().RequireGrad(), weight.Detach().RequireGrad(), bias.Detach().RequireGrad());
         var (ux, uw, ub) = (x.Detach().RequireGrad(), weight.Detach().RequireGrad(), bias.Detach().RequireGrad());

@@ -192,8 +192,11 @@ public static partial class OpRegistry
         cases.Add(new("AvgPool2dGlobalBatch1", [I(1, 3, 3, 5)], t => t[0].AvgPool2d((3, 5)), r => R.Pool(r[0], (3, 5), (3, 5), (0, 0), false)));
 
         // The fused convolution, ReLU and max pool (Sequential's conv block): the 2x2 kernel with an odd last row and
-        // column left out, a general overlapping pool, and the convolution's options (stride, padding, groups).
+        // column left out, the single-channel kernel that pools in registers, a general overlapping pool, and the
+        // convolution's options (stride, padding, groups).
         cases.Add(new("Conv2dReluMaxPool2d", [I(2, 3, 7, 8), I(4, 3, 3, 3), I(4)], t => Tensor.Conv2dReluMaxPool2d(t[0], t[1], t[2], 2),
+            r => R.Pool(R.Conv2d(r[0], r[1], r[2], 1, 0).Map(v => Math.Max(v, 0)), 2, 2, 0, true)));
+        cases.Add(new("Conv2dReluMaxPool2dSingleChannel", [I(2, 1, 6, 7), I(5, 1, 3, 3), I(5)], t => Tensor.Conv2dReluMaxPool2d(t[0], t[1], t[2], 2),
             r => R.Pool(R.Conv2d(r[0], r[1], r[2], 1, 0).Map(v => Math.Max(v, 0)), 2, 2, 0, true)));
         cases.Add(new("Conv2dReluMaxPool2dOverlap", [I(1, 2, 7, 6), I(3, 2, 2, 2)], t => Tensor.Conv2dReluMaxPool2d(t[0], t[1], null, 3, 2),
             r => R.Pool(R.Conv2d(r[0], r[1], null, 1, 0).Map(v => Math.Max(v, 0)), 3, 2, 0, true)));
