@@ -73,6 +73,13 @@ public sealed unsafe partial class CpuBackend
             DirectConvPool.Forward(px, pw, bias.IsNone ? null : pb, py, pi, conv, pool);
     }
 
+    public void Conv2dReluMaxPool2dGradWeight(in StorageView x, in StorageView dy, in StorageView y, in StorageView indices,
+        in StorageView dw, in StorageView db, in ConvGeometry conv, in PoolGeometry pool)
+    {
+        fixed (float* px = x.Span, pdy = dy.Span, py = y.Span, pi = indices.Span, pdw = dw.Span, pdb = db.IsNone ? default : db.Span)
+            DirectConvPool.GradWeight(px, pdy, py, pi, pdw, db.IsNone ? null : pdb, conv, pool);
+    }
+
     public void AvgPool2d(in StorageView x, in StorageView y, in PoolGeometry g)
     {
         fixed (float* px = x.Span, py = y.Span)

@@ -130,6 +130,13 @@ public interface IBackend
     void Conv2dReluMaxPool2d(in StorageView x, in StorageView w, in StorageView bias, in StorageView y, in StorageView indices,
         in ConvGeometry conv, in PoolGeometry pool) =>
         throw new NotSupportedException($"{Device}: no fused convolution, ReLU and max pool kernel.");
+    /// <summary>
+    /// The weight and bias (db may be none) gradients of <see cref="Conv2dReluMaxPool2d"/> for pooled gradient dy, from its
+    /// output y and indices, without the convolution-sized gradient (where <see cref="FusesConv2dReluMaxPool2d"/>).
+    /// </summary>
+    void Conv2dReluMaxPool2dGradWeight(in StorageView x, in StorageView dy, in StorageView y, in StorageView indices,
+        in StorageView dw, in StorageView db, in ConvGeometry conv, in PoolGeometry pool) =>
+        throw new NotSupportedException($"{Device}: no fused convolution, ReLU and max pool kernel.");
     void AvgPool2d(in StorageView x, in StorageView y, in PoolGeometry g);
     /// <summary>The adjoint of <see cref="AvgPool2d"/> (it overwrites dx).</summary>
     void AvgPool2dGrad(in StorageView dy, in StorageView dx, in PoolGeometry g);

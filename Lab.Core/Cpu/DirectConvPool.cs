@@ -13,6 +13,8 @@ namespace Lab.Core.Cpu;
 /// each weight broadcast between them. Taps are summed from zero in <see cref="DirectConv"/>'s order and the bias
 /// added last, the pool takes the first maximum (or last NaN) in row-major order as <see cref="Pooling"/> does, and
 /// ReLU comes after the max, so values and indices equal DirectConv, then ReLU and max pooling, bit for bit.
+/// Its backward (<see cref="GradWeight"/>) likewise goes from the pooled gradient to the weights without the
+/// convolution-sized gradient.
 /// </summary>
 internal static unsafe class DirectConvPool
 {
@@ -159,5 +161,110 @@ internal static unsafe class DirectConvPool
         var take = Vector512.GreaterThan(v, best) | ~Vector512.Equals(v, v);
         best = Vector512.ConditionalSelect(take, v, best);
         arg = Vector512.ConditionalSelect(take, at, arg);
+    }
+    /// <summary>The backward's parts: a fixed count for the shape, so the weight gradient's sums do not depend on the threads.</summary>
+    private const int GradParts = 8;
+
+    private struct GradJob
+    {
+        public ConvGeometry G;
+        public int PoolH, PoolW, Parts;
+        public float* X, Dy, Y, Indices, Partials;
+    }
+
+    /// <summary>
+    /// The weight and bias gradients of the fused block for pooled gradient dy, straight from the pooled gradient: each
+    /// window passes its gradient (where its output y is positive) to the one convolution output at its argmax, so
+    /// dw[k, r, s] = sum over windows of gy at that window times x at its argmax shifted by (r, s), and db[k] = the sum
+    /// of the passed gradients. Sixteen windows at a time: the argmax splits gy into four vectors, one per window
+    /// position, each multiplying a stride-2 view of x, so the convolution-sized gradient is never written nor read
+    /// back by a GEMM. db may be null (no bias). Sums run in a fixed order for the shape.
+    /// </summary>
+    public static void GradWeight(float* x, float* dy, float* y, float* indices, float* dw, float* db, in ConvGeometry g, in PoolGeometry p)
+    {
+        int sums = g.R * g.S + 1, parts = Math.Min(g.N, GradParts);
+        var job = new GradJob { G = g, PoolH = p.OutH, PoolW = p.OutW, Parts = parts, X = x, Dy = dy, Y = y, Indices = indices };
+        job.Partials = ConvBuffers.Partials((long)parts * g.K * sums * Vector512<float>.Count);
+        long macs = (long)g.N * g.K * g.R * g.S * g.OutH * g.OutW;
+        int threads = macs >= ConvGemm.MinMacsForThreads && parts >= 2 ? Math.Min(Gemm.MaxThreads, parts) : 1;
+        WorkerPool.Run(parts, threads, &GradPart, &job);
+        var acc = (Vector512<float>*)job.Partials;
+        for (int k = 0; k < g.K; k++)
+            for (int t = 0; t < sums; t++)
+            {
+                var total = Vector512<float>.Zero;
+                for (int part = 0; part < parts; part++) total += acc[((long)part * g.K + k) * sums + t];
+                float sum = Vector512.Sum(total);
+                if (t < sums - 1) dw[k * (sums - 1) + t] = sum;
+                else if (db is not null) db[k] = sum;
+            }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GradPart(void* state, int part, int parts)
+    {
+        ref readonly var job = ref *(GradJob*)state;
+        var g = job.G;
+        int ph = job.PoolH, pw = job.PoolW, pooled = ph * pw, taps = g.R * g.S, sums = taps + 1, cols = g.S + 1;
+        var acc = (Vector512<float>*)job.Partials + (long)part * g.K * sums;
+        new Span<float>(acc, g.K * sums * Vector512<float>.Count).Clear();
+        // xs[ro * (S + 1) + co], lane l: x[n, 2 i + ro, 2 (j + l) + co], every row and column offset a window tap reads.
+        // 64-byte aligned (a stack allocation is not): split loads cost ~10% here.
+        var xsRaw = stackalloc Vector512<float>[(DirectConv.MaxTaps + 1) * 2 + 1];
+        var xs = (Vector512<float>*)(((nint)xsRaw + 63) & ~(nint)63);
+        long total = (long)g.N * g.K * pooled;
+        var lanes = Vector512<int>.Indices;
+        var even = lanes * 2;
+        var (right, below, diagonal) = (Vector512<float>.One, Vector512.Create((float)g.OutW), Vector512.Create(g.OutW + 1f));
+        var (first, end) = WorkerPool.Slice(g.N, 1, parts, part);
+        for (int n = first; n < end; n++)
+            for (int i = 0; i < ph; i++)
+                for (int j = 0; j < pw; j += 16)
+                {
+                    int outputs = Math.Min(16, pw - j);
+                    // 2 outputs - 1 floats from each start: the even lanes the windows read, and no float past the row.
+                    var mask0 = Vector512.LessThan(lanes, Vector512.Create(2 * outputs - 1)).AsSingle();
+                    var mask1 = Vector512.LessThan(lanes, Vector512.Create(2 * outputs - 17)).AsSingle();
+                    for (int ro = 0; ro <= g.R; ro++)
+                        for (int co = 0; co < cols; co++)
+                        {
+                            float* src = job.X + ((long)n * g.H + 2 * i + ro) * g.W + 2 * j + co;
+                            xs[ro * cols + co] = Avx512F.PermuteVar16x32x2(Avx512F.MaskLoad(src, mask0, default), even, Avx512F.MaskLoad(src + 16, mask1, default));
+                        }
+                    var outMask = Vector512.LessThan(lanes, Vector512.Create(outputs)).AsSingle();
+                    var topLeft = Vector512.ConvertToSingle(even + Vector512.Create(2 * i * g.OutW + 2 * j));
+                    long at = (long)n * g.K * pooled + i * pw + j;
+                    for (int k = 0; k < g.K; k++, at += pooled)
+                    {
+                        // Whole-vector loads where they stay inside the tensors (masked loads made this loop 1.3x
+                        // slower); lanes past the row's windows read the next row, and their gradient is zeroed.
+                        Vector512<float> grad, output, arg;
+                        if (at + 16 <= total)
+                            (grad, output, arg) = (Vector512.Load(job.Dy + at), Vector512.Load(job.Y + at), Vector512.Load(job.Indices + at));
+                        else
+                            (grad, output, arg) = (Avx512F.MaskLoad(job.Dy + at, outMask, default), Avx512F.MaskLoad(job.Y + at, outMask, default),
+                                Avx512F.MaskLoad(job.Indices + at, outMask, default));
+                        grad = Vector512.ConditionalSelect(outMask.AsInt32().AsSingle() & ~Vector512.LessThanOrEqual(output, default), grad, default);
+                        var offset = arg - topLeft;
+                        var g00 = Vector512.ConditionalSelect(Vector512.Equals(offset, default), grad, default);
+                        var g01 = Vector512.ConditionalSelect(Vector512.Equals(offset, right), grad, default);
+                        var g10 = Vector512.ConditionalSelect(Vector512.Equals(offset, below), grad, default);
+                        var g11 = Vector512.ConditionalSelect(Vector512.Equals(offset, diagonal), grad, default);
+                        var a = acc + k * sums;
+                        for (int r = 0, t = 0; r < g.R; r++)
+                        {
+                            var top = xs + r * cols;
+                            var bottom = top + cols;
+                            for (int s = 0; s < g.S; s++, t++)
+                            {
+                                var sum = Avx512F.FusedMultiplyAdd(g00, top[s], a[t]);
+                                sum = Avx512F.FusedMultiplyAdd(g01, top[s + 1], sum);
+                                sum = Avx512F.FusedMultiplyAdd(g10, bottom[s], sum);
+                                a[t] = Avx512F.FusedMultiplyAdd(g11, bottom[s + 1], sum);
+                            }
+                        }
+                        a[taps] += grad;
+                    }
+                }
     }
 }

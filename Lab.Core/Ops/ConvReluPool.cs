@@ -64,15 +64,26 @@ internal sealed class ConvReluPoolNode : PooledNode<ConvReluPoolNode>
     public override Tensor?[] Backward(Tensor gy)
     {
         var (x, w) = (Inputs[0], Inputs[1]);
+        var grads = GradBuffer(Inputs.Length);
+        bool recorded = Tensor.ShouldRecord(gy);
+        if (!recorded && !Needs(0) && gy.Backend.FusesConv2dReluMaxPool2d(_conv, _pool))
+        {
+            // A first layer: only the weights and bias, straight from the pooled gradient.
+            var dw = Tensor.Empty(w.Shape, gy.Device);
+            var db = Inputs.Length == 3 && Needs(2) ? Tensor.Empty([_conv.K], gy.Device) : null;
+            gy.Backend.Conv2dReluMaxPool2dGradWeight(x, gy, _y!, _indices!, dw, db, _conv, _pool);
+            if (Needs(1)) grads[1] = dw;
+            if (db is not null) grads[2] = db;
+            return grads;
+        }
         Tensor dz;
-        if (Tensor.ShouldRecord(gy))
+        if (recorded)
             dz = PoolNode.MaxScatter(Tensor.Where(_y!.Le(0f), Tensor.Scalar(0f, gy.Device), gy), _indices!, _pool);
         else
         {
             dz = Tensor.Empty([_conv.N, _conv.K, _conv.OutH, _conv.OutW], gy.Device);
             gy.Backend.ReluMaxPool2dGrad(gy, _y!, _indices!, dz, _pool);
         }
-        var grads = GradBuffer(Inputs.Length);
         if (Needs(0)) grads[0] = ConvNode.Adjoint(dz, w, null, _conv);
         if (Needs(1)) grads[1] = ConvNode.WeightGrad(x, dz, _conv);
         if (Inputs.Length == 3 && Needs(2)) grads[2] = ConvNode.ChannelSum(dz);
