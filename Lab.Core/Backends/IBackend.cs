@@ -130,9 +130,11 @@ public interface IBackend
     void Conv2dReluMaxPool2d(in StorageView x, in StorageView w, in StorageView bias, in StorageView y, in StorageView indices,
         in ConvGeometry conv, in PoolGeometry pool) =>
         throw new NotSupportedException($"{Device}: no fused convolution, ReLU and max pool kernel.");
+    /// <summary>Whether <see cref="Conv2dReluMaxPool2dGradWeight"/> has a kernel for these geometries.</summary>
+    bool FusesConv2dReluMaxPool2dGradWeight(in ConvGeometry conv, in PoolGeometry pool) => false;
     /// <summary>
     /// The weight and bias (db may be none) gradients of <see cref="Conv2dReluMaxPool2d"/> for pooled gradient dy, from its
-    /// output y and indices, without the convolution-sized gradient (where <see cref="FusesConv2dReluMaxPool2d"/>).
+    /// output y and indices, without the convolution-sized gradient (where <see cref="FusesConv2dReluMaxPool2dGradWeight"/>).
     /// </summary>
     void Conv2dReluMaxPool2dGradWeight(in StorageView x, in StorageView dy, in StorageView y, in StorageView indices,
         in StorageView dw, in StorageView db, in ConvGeometry conv, in PoolGeometry pool) =>

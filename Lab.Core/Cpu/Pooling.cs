@@ -15,7 +15,7 @@ namespace Lab.Core.Cpu;
 /// </summary>
 internal static unsafe class Pooling
 {
-    private static bool IsTwoByTwo(in PoolGeometry g) =>
+    internal static bool IsTwoByTwo(in PoolGeometry g) =>
         g.KernelH == 2 && g.KernelW == 2 && g.StrideH == 2 && g.StrideW == 2 && g.PadH == 0 && g.PadW == 0
         && g.DilationH == 1 && g.DilationW == 1 && g.OutH == g.H / 2 && g.OutW == g.W / 2; // no partial ceil-mode window
 
@@ -79,7 +79,7 @@ internal static unsafe class Pooling
         {
             float* src = x + (long)plane * hw;
             float* dst = y + (long)plane * ohw, idx = indices + (long)plane * ohw;
-            if (twoByTwo && Avx512F.IsSupported) Max2x2(src, g.W, g.OutH, g.OutW, dst, idx, relu);
+            if (twoByTwo && Avx512F.IsSupported) Max2x2(src, g.W, g.OutH, g.OutW, dst, idx, relu, null);
             else
             {
                 MaxPlane(src, g, dst, idx);
@@ -130,8 +130,9 @@ internal static unsafe class Pooling
 
     /// <summary>2x2 windows, stride 2: two input rows, deinterleaved into even and odd columns, give 16 windows at once.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Max2x2(float* src, int w, int outH, int outW, float* dst, float* idx, bool relu)
+    private static void Max2x2(float* src, int w, int outH, int outW, float* dst, float* idx, bool relu, float* bias)
     {
+        var add = bias is null ? default : Vector512.Create(*bias);
         var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
         var odd = even + Vector512<int>.One;
         var lanes = Vector512<int>.Indices;
@@ -150,6 +151,7 @@ internal static unsafe class Pooling
                 var t1 = Avx512F.MaskLoad(t + 16, inMask1, default);
                 var b0 = Avx512F.MaskLoad(b, inMask0, default);
                 var b1 = Avx512F.MaskLoad(b + 16, inMask1, default);
+                if (bias is not null) (t0, t1, b0, b1) = (t0 + add, t1 + add, b0 + add, b1 + add);
                 // Taps in row-major window order: top-left, top-right, bottom-left, bottom-right.
                 var topLeft = Vector512.Create(rowIndex + 2 * q) + twoLanes;
                 var best = Avx512F.PermuteVar16x32x2(t0, even, t1);
@@ -166,6 +168,13 @@ internal static unsafe class Pooling
             idx += outW;
         }
     }
+
+    /// <summary>
+    /// One plane of <see cref="ReluMax"/> with 2x2 windows (AVX-512), its input being a convolution's output before its
+    /// bias, which is added to every element as it is loaded (the same single rounding as adding it first).
+    /// </summary>
+    internal static void ReluMax2x2BiasPlane(float* src, float* bias, int w, int outH, int outW, float* dst, float* idx) =>
+        Max2x2(src, w, outH, outW, dst, idx, relu: true, bias);
 
     /// <summary>Where tap v is larger than the best so far, or NaN, it becomes the best and its index the argument.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

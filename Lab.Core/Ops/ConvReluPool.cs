@@ -66,7 +66,7 @@ internal sealed class ConvReluPoolNode : PooledNode<ConvReluPoolNode>
         var (x, w) = (Inputs[0], Inputs[1]);
         var grads = GradBuffer(Inputs.Length);
         bool recorded = Tensor.ShouldRecord(gy);
-        if (!recorded && !Needs(0) && gy.Backend.FusesConv2dReluMaxPool2d(_conv, _pool))
+        if (!recorded && !Needs(0) && gy.Backend.FusesConv2dReluMaxPool2dGradWeight(_conv, _pool))
         {
             // A first layer: only the weights and bias, straight from the pooled gradient.
             var dw = Tensor.Empty(w.Shape, gy.Device);

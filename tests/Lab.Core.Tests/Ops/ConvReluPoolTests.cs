@@ -14,7 +14,10 @@ public class ConvReluPoolTests
     [InlineData(32, 1, 28, 28, 6, 2, 2)]  // MnistCnn's first block: 26 x 26 -> 13 windows a row, on both threads
     [InlineData(2, 1, 12, 21, 9, 2, 2, 5, 4)] // a 5 x 4 kernel: 8 x 18 -> 4 x 9, filters in blocks of 4 and one more
     [InlineData(1, 1, 9, 37, 1, 2, 2)]    // 7 x 35: 17 windows a row, odd last row and column
-    [InlineData(2, 3, 13, 13, 7, 2, 2)]   // 11 x 11 -> 5 x 5 over several channels
+    [InlineData(2, 3, 13, 13, 7, 2, 2)]   // 11 x 11 -> 5 x 5 over several channels: pooled from the GEMM's rows
+    [InlineData(32, 32, 13, 13, 64, 2, 2)] // MnistCnn's second block: chunks of samples, both threads
+    [InlineData(2, 2, 20, 21, 3, 2, 2)]   // 18 x 19: a map wide enough for one-sample chunks
+    [InlineData(1, 4, 8, 9, 6, 2, 2, 1, 1)] // pointwise: the input is the GEMM's operand in place
     [InlineData(2, 2, 9, 10, 3, 3, 2)]    // overlapping windows: the general loop
     [InlineData(1, 2, 6, 7, 2, 2, 1)]     // stride-1 2x2 windows: the general loop
     public void Fused_MatchesConvReluMaxPoolBitForBit(int n, int c, int h, int w, int k, int pool, int poolStride, int kh = 3, int kw = 3)
