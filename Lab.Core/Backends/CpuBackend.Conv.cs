@@ -52,6 +52,40 @@ public sealed unsafe partial class CpuBackend
             Pooling.MaxGather(px, pi, py, g);
     }
 
+    public void ReluMaxPool2d(in StorageView x, in StorageView y, in StorageView indices, in PoolGeometry g)
+    {
+        fixed (float* px = x.Span, py = y.Span, pi = indices.Span)
+            Pooling.ReluMax(px, py, pi, g);
+    }
+
+    public void ReluMaxPool2dGrad(in StorageView dy, in StorageView y, in StorageView indices, in StorageView dx, in PoolGeometry g)
+    {
+        fixed (float* pdy = dy.Span, py = y.Span, pi = indices.Span, pdx = dx.Span)
+            Pooling.ReluMaxGrad(pdy, py, pi, pdx, g);
+    }
+
+    public bool FusesConv2dReluMaxPool2d(in ConvGeometry conv, in PoolGeometry pool) =>
+        DirectConvPool.Applies(conv, pool) || ConvGemm.FusesReluMaxPool(conv, pool);
+
+    public void Conv2dReluMaxPool2d(in StorageView x, in StorageView w, in StorageView bias, in StorageView y, in StorageView indices,
+        in ConvGeometry conv, in PoolGeometry pool)
+    {
+        fixed (float* px = x.Span, pw = w.Span, pb = bias.IsNone ? default : bias.Span, py = y.Span, pi = indices.Span)
+        {
+            if (DirectConvPool.Applies(conv, pool)) DirectConvPool.Forward(px, pw, bias.IsNone ? null : pb, py, pi, conv, pool);
+            else ConvGemm.ForwardReluMaxPool(px, pw, bias.IsNone ? null : pb, py, pi, conv, pool);
+        }
+    }
+
+    public bool FusesConv2dReluMaxPool2dGradWeight(in ConvGeometry conv, in PoolGeometry pool) => DirectConvPool.Applies(conv, pool);
+
+    public void Conv2dReluMaxPool2dGradWeight(in StorageView x, in StorageView dy, in StorageView y, in StorageView indices,
+        in StorageView dw, in StorageView db, in ConvGeometry conv, in PoolGeometry pool)
+    {
+        fixed (float* px = x.Span, pdy = dy.Span, py = y.Span, pi = indices.Span, pdw = dw.Span, pdb = db.IsNone ? default : db.Span)
+            DirectConvPool.GradWeight(px, pdy, py, pi, pdw, db.IsNone ? null : pdb, conv, pool);
+    }
+
     public void AvgPool2d(in StorageView x, in StorageView y, in PoolGeometry g)
     {
         fixed (float* px = x.Span, py = y.Span)

@@ -107,6 +107,38 @@ public interface IBackend
     void MaxPool2dGrad(in StorageView dy, in StorageView indices, in StorageView dx, in PoolGeometry g);
     /// <summary>y = x at the argmax positions (0 where an index is -1): the adjoint of <see cref="MaxPool2dGrad"/>.</summary>
     void MaxPool2dGather(in StorageView x, in StorageView indices, in StorageView y, in PoolGeometry g);
+    /// <summary>
+    /// y = max pooling of relu(x), indices = x's argmax (windows must all lie in the input). relu(max) is max(relu) bit
+    /// for bit; a backend without a fused kernel pools, then applies ReLU to the pooled output.
+    /// </summary>
+    void ReluMaxPool2d(in StorageView x, in StorageView y, in StorageView indices, in PoolGeometry g)
+    {
+        MaxPool2d(x, y, indices, g);
+        Unary(UnaryOp.Relu, y, y);
+    }
+    /// <summary>dx (zeroed by the backend) receives dy at the argmax positions of the windows whose output y is positive.</summary>
+    void ReluMaxPool2dGrad(in StorageView dy, in StorageView y, in StorageView indices, in StorageView dx, in PoolGeometry g)
+    {
+        // y > 0 exactly where the window's ReLU passes its gradient, so ReLU's gradient read from y masks dy.
+        var masked = new StorageView(Allocate(dy.Numel, zero: false), 0, dy.Shape);
+        UnaryGrad(UnaryOp.Relu, y, y, dy, masked);
+        MaxPool2dGrad(masked, indices, dx, g);
+    }
+    /// <summary>Whether <see cref="Conv2dReluMaxPool2d"/> has a kernel for these geometries; otherwise the op runs Conv2d, then ReluMaxPool2d.</summary>
+    bool FusesConv2dReluMaxPool2d(in ConvGeometry conv, in PoolGeometry pool) => false;
+    /// <summary>y and indices as <see cref="ReluMaxPool2d"/> of <see cref="Conv2d"/>'s output, which is never written (where <see cref="FusesConv2dReluMaxPool2d"/>).</summary>
+    void Conv2dReluMaxPool2d(in StorageView x, in StorageView w, in StorageView bias, in StorageView y, in StorageView indices,
+        in ConvGeometry conv, in PoolGeometry pool) =>
+        throw new NotSupportedException($"{Device}: no fused convolution, ReLU and max pool kernel.");
+    /// <summary>Whether <see cref="Conv2dReluMaxPool2dGradWeight"/> has a kernel for these geometries.</summary>
+    bool FusesConv2dReluMaxPool2dGradWeight(in ConvGeometry conv, in PoolGeometry pool) => false;
+    /// <summary>
+    /// The weight and bias (db may be none) gradients of <see cref="Conv2dReluMaxPool2d"/> for pooled gradient dy, from its
+    /// output y and indices, without the convolution-sized gradient (where <see cref="FusesConv2dReluMaxPool2dGradWeight"/>).
+    /// </summary>
+    void Conv2dReluMaxPool2dGradWeight(in StorageView x, in StorageView dy, in StorageView y, in StorageView indices,
+        in StorageView dw, in StorageView db, in ConvGeometry conv, in PoolGeometry pool) =>
+        throw new NotSupportedException($"{Device}: no fused convolution, ReLU and max pool kernel.");
     void AvgPool2d(in StorageView x, in StorageView y, in PoolGeometry g);
     /// <summary>The adjoint of <see cref="AvgPool2d"/> (it overwrites dx).</summary>
     void AvgPool2dGrad(in StorageView dy, in StorageView dx, in PoolGeometry g);

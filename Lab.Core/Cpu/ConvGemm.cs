@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 using Lab.Core.Backends;
 
 namespace Lab.Core.Cpu;
@@ -44,6 +45,8 @@ internal static unsafe class ConvGemm
         public float* Dy, Dx, Dw;     // gradients
         public float* Partials;       // weight gradient: one accumulator per group that cannot use dw
         public bool Transposed;       // weight gradient: accumulate dWᵀ (see TransposeGradWeight)
+        public float* Indices;        // forward with ReLU and 2x2 max pooling: y and Indices are pooled
+        public int PoolH, PoolW;
     }
 
     public static void Forward(float* x, float* w, float* bias, float* y, in ConvGeometry g)
@@ -54,6 +57,22 @@ internal static unsafe class ConvGemm
             return;
         }
         var job = new Job { G = g, X = x, W = w, Bias = bias, Y = y };
+        int threads = Plan(ref job);
+        WorkerPool.Run(job.Chunks, threads, &ForwardChunk, &job);
+    }
+
+    /// <summary>Whether <see cref="ForwardReluMaxPool"/> takes this convolution and pool (DirectConvPool takes single-channel ones).</summary>
+    public static bool FusesReluMaxPool(in ConvGeometry g, in PoolGeometry pool) =>
+        Avx512F.IsSupported && Pooling.IsTwoByTwo(pool) && !DirectConv.Applies(g);
+
+    /// <summary>
+    /// The forward convolution, its bias, ReLU and a 2x2 stride-2 max pool: each chunk's GEMM output rows are pooled while
+    /// they are in cache (the bias added as they are read), so the convolution's output is never written out and read
+    /// back. y and indices are pooled, as <see cref="Pooling.ReluMax"/> of the unfused output, bit for bit.
+    /// </summary>
+    public static void ForwardReluMaxPool(float* x, float* w, float* bias, float* y, float* indices, in ConvGeometry g, in PoolGeometry pool)
+    {
+        var job = new Job { G = g, X = x, W = w, Bias = bias, Y = y, Indices = indices, PoolH = pool.OutH, PoolW = pool.OutW };
         int threads = Plan(ref job);
         WorkerPool.Run(job.Chunks, threads, &ForwardChunk, &job);
     }
@@ -136,10 +155,24 @@ internal static unsafe class ConvGemm
             Im2Col.Fill(x, b, g, cols, len);
         }
         // One sample's output is its K x OH OW block already; more are gathered in rows and scattered after.
-        float* output = b == 1 ? y : ConvBuffers.Rows((long)g.K * len);
+        bool pooled = j.Indices is not null;
+        float* output = b == 1 && !pooled ? y : ConvBuffers.Rows((long)g.K * len);
         for (int gi = 0; gi < g.Groups; gi++)
             Gemm.SgemmUnchecked(false, false, gk, len, gcrs, 1f, j.W + (long)gi * gk * gcrs, gcrs,
                 cols + (long)gi * gcrs * len, len, 0f, output + (long)gi * gk * len, len);
+        if (pooled)
+        {
+            // Row k of the output holds the chunk's samples' planes of channel k side by side.
+            int planeOut = j.PoolH * j.PoolW;
+            for (int i = 0; i < b; i++)
+                for (int k = 0; k < g.K; k++)
+                {
+                    long at = ((long)(n + i) * g.K + k) * planeOut;
+                    Pooling.ReluMax2x2BiasPlane(output + (long)k * len + i * ohw, j.Bias is null ? null : j.Bias + k, g.OutW, j.PoolH, j.PoolW,
+                        j.Y + at, j.Indices + at);
+                }
+            return;
+        }
         if (b == 1)
         {
             if (j.Bias is not null) RowOps.CopyAddBias(y, y, new RowOps.Steps(0, ohw, 0, ohw), 1, g.K, ohw, j.Bias);

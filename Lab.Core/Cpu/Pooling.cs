@@ -15,14 +15,14 @@ namespace Lab.Core.Cpu;
 /// </summary>
 internal static unsafe class Pooling
 {
-    private static bool IsTwoByTwo(in PoolGeometry g) =>
+    internal static bool IsTwoByTwo(in PoolGeometry g) =>
         g.KernelH == 2 && g.KernelW == 2 && g.StrideH == 2 && g.StrideW == 2 && g.PadH == 0 && g.PadW == 0
         && g.DilationH == 1 && g.DilationW == 1 && g.OutH == g.H / 2 && g.OutW == g.W / 2; // no partial ceil-mode window
 
     /// <summary>Pooling is split over threads, by planes, from this many input floats (it is memory-bound: two cores stream faster than one).</summary>
     internal static long MinFloatsForThreads { get; set; } = 1L << 16;
 
-    private enum Kind { Max, MaxGrad, MaxGather, Avg, AvgGrad }
+    private enum Kind { Max, MaxGrad, MaxGather, Avg, AvgGrad, ReluMax, ReluMaxGrad }
 
     /// <summary>One pooling call as plain values and pointers (workers read it from the caller's stack).</summary>
     private struct Job
@@ -52,7 +52,9 @@ internal static unsafe class Pooling
         var (first, end) = WorkerPool.Slice(job.G.N * job.G.C, 1, parts, part);
         switch (job.Kind)
         {
-            case Kind.Max: MaxPlanes(job.X, job.Y, job.Indices, job.G, first, end); break;
+            case Kind.Max: MaxPlanes(job.X, job.Y, job.Indices, job.G, first, end, relu: false); break;
+            case Kind.ReluMax: MaxPlanes(job.X, job.Y, job.Indices, job.G, first, end, relu: true); break;
+            case Kind.ReluMaxGrad: ReluMaxGradPlanes(job.Dy, job.Y, job.Indices, job.Dx, job.G, first, end); break;
             case Kind.MaxGrad: MaxGradPlanes(job.Dy, job.Indices, job.Dx, job.G, first, end); break;
             case Kind.MaxGather: MaxGatherPlanes(job.X, job.Indices, job.Y, job.G, first, end); break;
             case Kind.Avg: AvgPlanes(job.X, job.Y, job.G, first, end); break;
@@ -60,7 +62,16 @@ internal static unsafe class Pooling
         }
     }
 
-    private static void MaxPlanes(float* x, float* y, float* indices, in PoolGeometry g, int first, int end)
+    /// <summary>
+    /// Max pooling of relu(x) in one pass: relu(max) equals max(relu) bit for bit, and where the max is positive the
+    /// first maximum of relu(x) is the first maximum of x, so y and the gradient (see <see cref="ReluMaxGrad"/>) are
+    /// those of MaxPool2d(Relu(x)) without relu(x) ever written. Indices point at x's argmax even where the window is
+    /// all at or below zero; that window's gradient is zero either way. Windows must all have a tap in the input.
+    /// </summary>
+    public static void ReluMax(float* x, float* y, float* indices, in PoolGeometry g) =>
+        Run(new Job { Kind = Kind.ReluMax, G = g, X = x, Y = y, Indices = indices });
+
+    private static void MaxPlanes(float* x, float* y, float* indices, in PoolGeometry g, int first, int end, bool relu)
     {
         int hw = g.H * g.W, ohw = g.OutH * g.OutW;
         bool twoByTwo = IsTwoByTwo(g);
@@ -68,8 +79,13 @@ internal static unsafe class Pooling
         {
             float* src = x + (long)plane * hw;
             float* dst = y + (long)plane * ohw, idx = indices + (long)plane * ohw;
-            if (twoByTwo && Avx512F.IsSupported) Max2x2(src, g.W, g.OutH, g.OutW, dst, idx);
-            else MaxPlane(src, g, dst, idx);
+            if (twoByTwo && Avx512F.IsSupported) Max2x2(src, g.W, g.OutH, g.OutW, dst, idx, relu, null);
+            else
+            {
+                MaxPlane(src, g, dst, idx);
+                // As ReLU's kernel: 0 at or below zero, NaN kept.
+                if (relu) for (int o = 0; o < ohw; o++) dst[o] = dst[o] <= 0f ? 0f : dst[o];
+            }
         }
     }
 
@@ -114,8 +130,9 @@ internal static unsafe class Pooling
 
     /// <summary>2x2 windows, stride 2: two input rows, deinterleaved into even and odd columns, give 16 windows at once.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Max2x2(float* src, int w, int outH, int outW, float* dst, float* idx)
+    private static void Max2x2(float* src, int w, int outH, int outW, float* dst, float* idx, bool relu, float* bias)
     {
+        var add = bias is null ? default : Vector512.Create(*bias);
         var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
         var odd = even + Vector512<int>.One;
         var lanes = Vector512<int>.Indices;
@@ -134,6 +151,7 @@ internal static unsafe class Pooling
                 var t1 = Avx512F.MaskLoad(t + 16, inMask1, default);
                 var b0 = Avx512F.MaskLoad(b, inMask0, default);
                 var b1 = Avx512F.MaskLoad(b + 16, inMask1, default);
+                if (bias is not null) (t0, t1, b0, b1) = (t0 + add, t1 + add, b0 + add, b1 + add);
                 // Taps in row-major window order: top-left, top-right, bottom-left, bottom-right.
                 var topLeft = Vector512.Create(rowIndex + 2 * q) + twoLanes;
                 var best = Avx512F.PermuteVar16x32x2(t0, even, t1);
@@ -142,6 +160,7 @@ internal static unsafe class Pooling
                 Take(Avx512F.PermuteVar16x32x2(b0, even, b1), topLeft + Vector512.Create((float)w), ref best, ref arg);
                 Take(Avx512F.PermuteVar16x32x2(b0, odd, b1), topLeft + Vector512.Create(w + 1f), ref best, ref arg);
                 var outMask = Vector512.LessThan(lanes, Vector512.Create(outputs)).AsSingle();
+                if (relu) best = Vector512.ConditionalSelect(Vector512.LessThanOrEqual(best, default), default, best);
                 Avx512F.MaskStore(dst + q, outMask, best);
                 Avx512F.MaskStore(idx + q, outMask, arg);
             }
@@ -149,6 +168,13 @@ internal static unsafe class Pooling
             idx += outW;
         }
     }
+
+    /// <summary>
+    /// One plane of <see cref="ReluMax"/> with 2x2 windows (AVX-512), its input being a convolution's output before its
+    /// bias, which is added to every element as it is loaded (the same single rounding as adding it first).
+    /// </summary>
+    internal static void ReluMax2x2BiasPlane(float* src, float* bias, int w, int outH, int outW, float* dst, float* idx) =>
+        Max2x2(src, w, outH, outW, dst, idx, relu: true, bias);
 
     /// <summary>Where tap v is larger than the best so far, or NaN, it becomes the best and its index the argument.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -170,7 +196,7 @@ internal static unsafe class Pooling
         if (IsTwoByTwo(g) && Avx512F.IsSupported)
         {
             for (int plane = first; plane < end; plane++)
-                MaxGrad2x2(dy + (long)plane * ohw, indices + (long)plane * ohw, g.H, g.W, g.OutH, g.OutW, dx + (long)plane * hw);
+                MaxGrad2x2(dy + (long)plane * ohw, indices + (long)plane * ohw, g.H, g.W, g.OutH, g.OutW, dx + (long)plane * hw, null);
             return;
         }
         new Span<float>(dx + (long)first * hw, checked((end - first) * hw)).Clear();
@@ -209,10 +235,11 @@ internal static unsafe class Pooling
 
     /// <summary>
     /// 2x2 stride 2 windows do not overlap, so every input pixel is written exactly once, with its window's gradient
-    /// where it was the argmax and zero elsewhere: no clearing pass and no scattered read-modify-writes.
+    /// where it was the argmax and zero elsewhere: no clearing pass and no scattered read-modify-writes. With the
+    /// pooled outputs <paramref name="relu"/> given, windows whose output is at or below zero pass nothing (ReLU's mask).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MaxGrad2x2(float* dy, float* idx, int h, int w, int outH, int outW, float* dx)
+    private static void MaxGrad2x2(float* dy, float* idx, int h, int w, int outH, int outW, float* dx, float* relu)
     {
         var lanes = Vector512<int>.Indices;
         var twoLanes = Vector512.ConvertToSingle(lanes * 2);
@@ -228,6 +255,8 @@ internal static unsafe class Pooling
                 int outputs = Math.Min(16, outW - q);
                 var inMask = Vector512.LessThan(lanes, Vector512.Create(outputs)).AsSingle();
                 var grad = Avx512F.MaskLoad(dy + p * outW + q, inMask, default);
+                if (relu is not null)
+                    grad = Vector512.ConditionalSelect(Vector512.LessThanOrEqual(Avx512F.MaskLoad(relu + p * outW + q, inMask, default), default), default, grad);
                 var arg = Avx512F.MaskLoad(idx + p * outW + q, inMask, default);
                 var topLeft = Vector512.Create(rowIndex + 2 * q) + twoLanes;
                 var tl = Vector512.ConditionalSelect(Vector512.Equals(arg, topLeft), grad, default);
@@ -247,6 +276,36 @@ internal static unsafe class Pooling
             if (2 * outW < w) { top[w - 1] = 0; bottom[w - 1] = 0; } // an odd last column is in no window
         }
         if (2 * outH < h) new Span<float>(dx + 2 * outH * w, w).Clear(); // nor is an odd last row
+    }
+
+    /// <summary>
+    /// The gradient of <see cref="ReluMax"/>: dx = 0, then each output's gradient is added at its argmax where the
+    /// output is positive (or NaN, which ReLU's gradient passes), in one pass instead of a scatter and a ReLU mask.
+    /// </summary>
+    public static void ReluMaxGrad(float* dy, float* y, float* indices, float* dx, in PoolGeometry g) =>
+        Run(new Job { Kind = Kind.ReluMaxGrad, G = g, Dy = dy, Y = y, Indices = indices, Dx = dx });
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ReluMaxGradPlanes(float* dy, float* y, float* indices, float* dx, in PoolGeometry g, int first, int end)
+    {
+        int hw = g.H * g.W, ohw = g.OutH * g.OutW;
+        if (IsTwoByTwo(g) && Avx512F.IsSupported)
+        {
+            for (int plane = first; plane < end; plane++)
+                MaxGrad2x2(dy + (long)plane * ohw, indices + (long)plane * ohw, g.H, g.W, g.OutH, g.OutW, dx + (long)plane * hw,
+                    y + (long)plane * ohw);
+            return;
+        }
+        new Span<float>(dx + (long)first * hw, checked((end - first) * hw)).Clear();
+        for (int plane = first; plane < end; plane++)
+        {
+            float* d = dx + (long)plane * hw, gy = dy + (long)plane * ohw, idx = indices + (long)plane * ohw, yp = y + (long)plane * ohw;
+            for (int o = 0; o < ohw; o++)
+            {
+                int at = (int)idx[o];
+                if (at >= 0 && !(yp[o] <= 0f)) d[at] += gy[o];
+            }
+        }
     }
 
     /// <summary>Mean over each window, divided by <see cref="PoolGeometry.AvgDivisor"/> (with padding by default, PyTorch's count_include_pad).</summary>

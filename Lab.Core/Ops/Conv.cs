@@ -166,7 +166,7 @@ internal sealed class ConvNode : PooledNode<ConvNode>
     private static readonly int[] BatchAndSpatialAxes = [0, 2, 3];
 
     /// <summary>The bias gradient: a recorded reduction under createGraph, the kernel otherwise.</summary>
-    private static Tensor ChannelSum(Tensor gy)
+    internal static Tensor ChannelSum(Tensor gy)
     {
         if (Tensor.ShouldRecord(gy)) return gy.Sum(BatchAndSpatialAxes);
         int channels = gy.Shape[1];

@@ -61,8 +61,13 @@ internal sealed class PoolNode : PooledNode<PoolNode>
     /// <summary>The geometry of a pooling call, its arguments checked as PyTorch checks them.</summary>
     public static PoolGeometry Geometry(string op, Tensor x, Size2 kernel, Size2? strideOrKernel, Padding padding, Size2 dilation,
         bool ceilMode, bool countIncludePad)
+        => Geometry(op, x.Shape, kernel, strideOrKernel, padding, dilation, ceilMode, countIncludePad);
+
+    /// <summary>The geometry of pooling an input of <paramref name="shape"/> (one not made yet: a fused op's intermediate).</summary>
+    public static PoolGeometry Geometry(string op, ReadOnlySpan<int> shape, Size2 kernel, Size2? strideOrKernel, Padding padding, Size2 dilation,
+        bool ceilMode, bool countIncludePad)
     {
-        if (x.Rank != 4) throw new ArgumentException($"{op}: expected input N x C x H x W, got shape {ShapeUtil.Format(x.Shape)}.");
+        if (shape.Length != 4) throw new ArgumentException($"{op}: expected input N x C x H x W, got shape {ShapeUtil.Format(shape)}.");
         var stride = strideOrKernel ?? kernel;
         if (kernel.H < 1 || kernel.W < 1) throw new ArgumentException($"{op}: kernel size must be positive, got {kernel}.");
         if (stride.H < 1 || stride.W < 1) throw new ArgumentException($"{op}: stride must be positive, got {stride}.");
@@ -70,12 +75,12 @@ internal sealed class PoolNode : PooledNode<PoolNode>
         if (padding.Same) throw new ArgumentException($"{op}: \"same\" padding is for convolutions; give the padding per axis.");
         if (padding.H < 0 || padding.W < 0 || padding.H > kernel.H / 2 || padding.W > kernel.W / 2)
             throw new ArgumentException($"{op}: padding {padding} must be between 0 and half the kernel {kernel}.");
-        var g = new PoolGeometry(x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3], kernel.H, kernel.W, stride.H, stride.W,
+        var g = new PoolGeometry(shape[0], shape[1], shape[2], shape[3], kernel.H, kernel.W, stride.H, stride.W,
             padding.H, padding.W, dilation.H, dilation.W, ceilMode, countIncludePad);
         if (g.OutH < 1 || g.OutW < 1)
         {
             int spanH = dilation.H * (kernel.H - 1) + 1, spanW = dilation.W * (kernel.W - 1) + 1;
-            throw new ArgumentException($"{op}: kernel {kernel} (spanning {spanH}x{spanW} with dilation {dilation}) does not fit input {ShapeUtil.Format(x.Shape)} with padding {padding}.");
+            throw new ArgumentException($"{op}: kernel {kernel} (spanning {spanH}x{spanW} with dilation {dilation}) does not fit input {ShapeUtil.Format(shape)} with padding {padding}.");
         }
         return g;
     }
@@ -98,7 +103,7 @@ internal sealed class PoolNode : PooledNode<PoolNode>
     }
 
     /// <summary>An input-shaped tensor holding each of <paramref name="gy"/>'s values at its window's argmax (summed where windows share one).</summary>
-    private static Tensor MaxScatter(Tensor gy, Tensor indices, in PoolGeometry g)
+    internal static Tensor MaxScatter(Tensor gy, Tensor indices, in PoolGeometry g)
     {
         var dx = Tensor.Empty([g.N, g.C, g.H, g.W], gy.Device);
         gy.Backend.MaxPool2dGrad(gy, indices, dx, g);

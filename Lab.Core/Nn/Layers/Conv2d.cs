@@ -1,3 +1,5 @@
+using Lab.Core.Diagnostics;
+
 namespace Lab.Core.Nn;
 
 /// <summary>
@@ -42,6 +44,33 @@ public sealed class Conv2d : Module
 
     public override string Describe() =>
         $"Conv2d({InChannels} -> {OutChannels}, {ConvLayers.Options(KernelSize, Stride, Dilation, Groups)}{Activations.Name(Activation)})";
+
+    /// <summary>
+    /// Whether <see cref="Sequential"/> may run this layer and <paramref name="next"/> as one op: a ReLU convolution
+    /// followed by a max pool without padding, dilation or ceil mode, neither with an activity penalty, and no summary
+    /// being recorded (it would miss the pool's output).
+    /// </summary>
+    internal bool FusesWith(Module next) =>
+        Activation == Activation.Relu && ActivityRegularizer is null && SummaryRecorder.Current is null
+        && next is MaxPool2d { ActivityRegularizer: null, CeilMode: false } pool && pool.Padding == default && pool.Dilation.IsOne;
+
+    /// <summary>
+    /// This layer and the max pool after it (see <see cref="FusesWith"/>) as <see cref="Tensor.Conv2dReluMaxPool2d"/>: the
+    /// values and gradients of the two calls, without the ReLU's output or its gradient written. The profile charges the
+    /// pair to this layer.
+    /// </summary>
+    internal Tensor CallWithMaxPool(Tensor x, MaxPool2d pool)
+    {
+        long start = OpProfiler.Enabled ? OpProfiler.Begin() : 0;
+        BeginCall();
+        try
+        {
+            var y = Tensor.Conv2dReluMaxPool2d(x, Weight, Bias, pool.Kernel, pool.Stride, Stride, Padding, Dilation, Groups);
+            if (OpProfiler.Enabled) OpProfiler.End(start, "forward", this, this, static m => ((Module)m).Describe() + " + MaxPool2d", x.Shape);
+            return y;
+        }
+        finally { EndCall(); }
+    }
 }
 
 /// <summary>

@@ -96,8 +96,15 @@ public sealed class Sequential : Module
     public override Tensor Forward(Tensor x)
     {
         Tensor? mask = null;
-        foreach (var l in _layers)
+        for (int i = 0; i < _layers.Count; i++)
         {
+            var l = _layers[i];
+            // A convolution, ReLU and max pool block runs as one fused op (the same values and gradients).
+            if (mask is null && l is Conv2d conv && i + 1 < _layers.Count && conv.FusesWith(_layers[i + 1]))
+            {
+                x = conv.CallWithMaxPool(x, (MaxPool2d)_layers[++i]);
+                continue;
+            }
             if (l is IMaskedLayer masked)
             {
                 var next = masked.ComputeMask(x, mask);

@@ -191,6 +191,19 @@ public static partial class OpRegistry
             r => R.Pool(r[0], (3, 3), (2, 2), (1, 1), false, ceil: true, countIncludePad: false)));
         cases.Add(new("AvgPool2dGlobalBatch1", [I(1, 3, 3, 5)], t => t[0].AvgPool2d((3, 5)), r => R.Pool(r[0], (3, 5), (3, 5), (0, 0), false)));
 
+        // The fused convolution, ReLU and max pool (Sequential's conv block): the 2x2 kernel with an odd last row and
+        // column left out, the single-channel kernel that pools in registers, a general overlapping pool, and the
+        // convolution's options (stride, padding, groups).
+        cases.Add(new("Conv2dReluMaxPool2d", [I(2, 3, 7, 8), I(4, 3, 3, 3), I(4)], t => Tensor.Conv2dReluMaxPool2d(t[0], t[1], t[2], 2),
+            r => R.Pool(R.Conv2d(r[0], r[1], r[2], 1, 0).Map(v => Math.Max(v, 0)), 2, 2, 0, true)));
+        cases.Add(new("Conv2dReluMaxPool2dSingleChannel", [I(2, 1, 6, 7), I(5, 1, 3, 3), I(5)], t => Tensor.Conv2dReluMaxPool2d(t[0], t[1], t[2], 2),
+            r => R.Pool(R.Conv2d(r[0], r[1], r[2], 1, 0).Map(v => Math.Max(v, 0)), 2, 2, 0, true)));
+        cases.Add(new("Conv2dReluMaxPool2dOverlap", [I(1, 2, 7, 6), I(3, 2, 2, 2)], t => Tensor.Conv2dReluMaxPool2d(t[0], t[1], null, 3, 2),
+            r => R.Pool(R.Conv2d(r[0], r[1], null, 1, 0).Map(v => Math.Max(v, 0)), 3, 2, 0, true)));
+        cases.Add(new("Conv2dReluMaxPool2dStridePadGroups", [I(2, 4, 7, 7), I(4, 2, 3, 3), I(4)],
+            t => Tensor.Conv2dReluMaxPool2d(t[0], t[1], t[2], (2, 1), (1, 2), stride: 2, padding: 1, groups: 2),
+            r => R.Pool(R.Conv2d(r[0], r[1], r[2], (2, 2), (1, 1, 1, 1), groups: 2).Map(v => Math.Max(v, 0)), (2, 1), (1, 2), (0, 0), true)));
+
         // Batch norm (composite): training statistics on 2-, 3- and 4-d inputs (batch 1 where a channel still has
         // several values), evaluation with running statistics (batch 1 included), with and without scale and shift.
         cases.Add(new("BatchNormTrain2d", [I(4, 3, 2, 3), I(3), I(3)], t => Tensor.BatchNorm(t[0], null, null, t[1], t[2], training: true),
