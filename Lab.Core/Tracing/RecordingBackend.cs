@@ -215,6 +215,40 @@ internal sealed class RecordingBackend(Recording recording, IBackend inner) : IB
         Add(KernelKind.MaxPool2dGather, O(x), O(indices), O(y)).Pool = g;
     }
 
+    public void ReluMaxPool2d(in StorageView x, in StorageView y, in StorageView indices, in PoolGeometry g)
+    {
+        Inner.ReluMaxPool2d(x, y, indices, g);
+        Add(KernelKind.ReluMaxPool2d, O(x), O(y), O(indices)).Pool = g;
+    }
+
+    public void ReluMaxPool2dGrad(in StorageView dy, in StorageView y, in StorageView indices, in StorageView dx, in PoolGeometry g)
+    {
+        Inner.ReluMaxPool2dGrad(dy, y, indices, dx, g);
+        Add(KernelKind.ReluMaxPool2dGrad, O(dy), O(y), O(indices), O(dx)).Pool = g;
+    }
+
+    /// <summary>A capability query, not a kernel: the recorded step takes the path the eager one takes.</summary>
+    public bool FusesConv2dReluMaxPool2d(in ConvGeometry conv, in PoolGeometry pool) => Inner.FusesConv2dReluMaxPool2d(conv, pool);
+
+    public void Conv2dReluMaxPool2d(in StorageView x, in StorageView w, in StorageView bias, in StorageView y, in StorageView indices,
+        in ConvGeometry conv, in PoolGeometry pool)
+    {
+        Inner.Conv2dReluMaxPool2d(x, w, bias, y, indices, conv, pool);
+        var e = Add(KernelKind.Conv2dReluMaxPool2d, O(x), O(w), O(bias), O(y), O(indices));
+        (e.Conv, e.Pool) = (conv, pool);
+    }
+
+    /// <summary>A capability query, not a kernel.</summary>
+    public bool FusesConv2dReluMaxPool2dGradWeight(in ConvGeometry conv, in PoolGeometry pool) => Inner.FusesConv2dReluMaxPool2dGradWeight(conv, pool);
+
+    public void Conv2dReluMaxPool2dGradWeight(in StorageView x, in StorageView dy, in StorageView y, in StorageView indices,
+        in StorageView dw, in StorageView db, in ConvGeometry conv, in PoolGeometry pool)
+    {
+        Inner.Conv2dReluMaxPool2dGradWeight(x, dy, y, indices, dw, db, conv, pool);
+        var e = Add(KernelKind.Conv2dReluMaxPool2dGradWeight, O(x), O(dy), O(y), O(indices), O(dw), O(db));
+        (e.Conv, e.Pool) = (conv, pool);
+    }
+
     public void AvgPool2d(in StorageView x, in StorageView y, in PoolGeometry g) { Inner.AvgPool2d(x, y, g); Add(KernelKind.AvgPool2d, O(x), O(y)).Pool = g; }
 
     public void AvgPool2dGrad(in StorageView dy, in StorageView dx, in PoolGeometry g) { Inner.AvgPool2dGrad(dy, dx, g); Add(KernelKind.AvgPool2dGrad, O(dy), O(dx)).Pool = g; }
