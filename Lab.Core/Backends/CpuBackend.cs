@@ -140,22 +140,10 @@ public sealed partial class CpuBackend : IBackend
             case UnaryOp.Softplus:
                 // max(x, 0) + log1p(exp(-|x|)): exact for large |x| where log(1 + exp(x)) overflows, and
                 // log1p keeps exp(-|x|) where 1 + exp(-|x|) rounds to 1 (x below about -37).
-                for (int i = 0; i < d.Length; i++) { float v = s[i]; d[i] = MathF.Max(v, 0) + (float)Log1p(Math.Exp(-Math.Abs(v))); }
+                Cpu.SoftplusKernel.Forward(s, d);
                 break;
             default: throw new ArgumentOutOfRangeException(nameof(op), op, "Unknown unary op.");
         }
-    }
-
-    /// <summary>
-    /// log(1 + u) for u in [0, 1], accurate for tiny u: below 1e-6 (softplus at x below about -13.8), where rounding
-    /// 1 + u costs more than 1e-10 relative, Goldberg's correction cancels that rounding out. Above, the plain form
-    /// is already exact to float and is kept, so that softplus results (and the seeds' runs) are bit for bit as before.
-    /// </summary>
-    private static double Log1p(double u)
-    {
-        if (u >= 1e-6) return Math.Log(1 + u);
-        double w = 1 + u;
-        return w == 1 ? u : Math.Log(w) * (u / (w - 1));
     }
 
     public void UnaryGrad(UnaryOp op, in StorageView x, in StorageView y, in StorageView dy, in StorageView dx, float alpha = 0, float beta = 0)
