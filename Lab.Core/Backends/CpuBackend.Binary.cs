@@ -152,7 +152,9 @@ public sealed partial class CpuBackend
                 case BinaryOp.Minimum: TensorPrimitives.Min(b, s, d); return;
             }
         }
-        for (int i = 0; i < d.Length; i++) d[i] = Scalar(op, a[i * sa], b[i * sb]);
+        // Both scalars (an expand of a rank-0 gradient): one value, filled.
+        if (sa == 0 && sb == 0) d.Fill(Scalar(op, a[0], b[0]));
+        else for (int i = 0; i < d.Length; i++) d[i] = Scalar(op, a[i * sa], b[i * sb]);
     }
 
     private static float Scalar(BinaryOp op, float x, float y) => op switch

@@ -134,9 +134,7 @@ public sealed partial class CpuBackend : IBackend
             case UnaryOp.Sign:
                 for (int i = 0; i < d.Length; i++) d[i] = s[i] > 0 ? 1f : s[i] < 0 ? -1f : s[i]; // keeps 0 and NaN
                 break;
-            case UnaryOp.LeakyRelu:
-                for (int i = 0; i < d.Length; i++) { float v = s[i]; d[i] = v > 0 ? v : alpha * v; }
-                break;
+            case UnaryOp.LeakyRelu: LeakyRelu(s, d, alpha); break;
             case UnaryOp.Softplus:
                 // max(x, 0) + log1p(exp(-|x|)): exact for large |x| where log(1 + exp(x)) overflows, and
                 // log1p keeps exp(-|x|) where 1 + exp(-|x|) rounds to 1 (x below about -37).
@@ -181,6 +179,25 @@ public sealed partial class CpuBackend : IBackend
     {
         fixed (float* px = x, pg = g, pd = d)
             Elementwise(new ElementwiseJob { RectifierGradient = true, X = px, G = pg, Y = pd, Length = d.Length, Alpha = slope });
+    }
+
+    /// <summary>
+    /// x &gt; 0 ? x : slope x as a vector select: the scalar loop's branch mispredicted on every other sign change (10 µs of
+    /// the VAE decoder's 3,200-element leaky ReLU). NaN takes slope x, a NaN, as before.
+    /// </summary>
+    private static void LeakyRelu(ReadOnlySpan<float> x, Span<float> d, float slope)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var s = new Vector<float>(slope);
+            for (; i <= d.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var xv = new Vector<float>(x[i..]);
+                Vector.ConditionalSelect(Vector.GreaterThan(xv, Vector<float>.Zero), xv, xv * s).CopyTo(d[i..]);
+            }
+        }
+        for (; i < d.Length; i++) { float v = x[i]; d[i] = v > 0 ? v : slope * v; }
     }
 
     /// <summary>

@@ -25,6 +25,20 @@ public class BroadcastRunsTests
             }
     }
 
+    [Theory]
+    [InlineData(3, 5)]
+    [InlineData(3, 40)]
+    public void TwoScalarsFillTheWholeOutput(int rows, int cols)
+    {
+        // An expand of a rank-0 gradient: short (one run of 15) and long (one run of 120, filled).
+        foreach (BinaryOp op in new[] { BinaryOp.Add, BinaryOp.Sub, BinaryOp.Mul, BinaryOp.Div })
+        {
+            var y = Tensor.Full([rows, cols], float.NaN);
+            CpuBackend.Instance.Binary(op, Tensor.Full([1, 1], 3f), Tensor.Full([1], 4f), y);
+            Assert.All(y.ToArray(), v => Assert.Equal(op switch { BinaryOp.Add => 7f, BinaryOp.Sub => -1f, BinaryOp.Mul => 12f, _ => 0.75f }, v));
+        }
+    }
+
     [Fact]
     public void InPlaceBiasAddReadsEachElementBeforeItsStore()
     {
