@@ -161,7 +161,7 @@ public sealed partial class CpuBackend : IBackend
             case UnaryOp.Tanh: TensorPrimitives.Multiply(ys, ys, d); TensorPrimitives.Subtract(1f, d, d); TensorPrimitives.Multiply(d, g, d); break;
             case UnaryOp.Softplus: Sigmoid(xs, d); TensorPrimitives.Multiply(d, g, d); break;
             case UnaryOp.Pow:
-                if (alpha == 2) for (int i = 0; i < d.Length; i++) d[i] = 2 * xs[i] * g[i];
+                if (alpha == 2) { TensorPrimitives.Multiply(xs, 2f, d); TensorPrimitives.Multiply(d, g, d); }   // (2 x) g, as the scalar loop rounded
                 else for (int i = 0; i < d.Length; i++) d[i] = g[i] * alpha * MathF.Pow(xs[i], alpha - 1);
                 break;
             case UnaryOp.Clamp: for (int i = 0; i < d.Length; i++) d[i] = xs[i] >= alpha && xs[i] <= beta ? g[i] : 0f; break;
