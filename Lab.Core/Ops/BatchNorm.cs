@@ -67,7 +67,7 @@ public sealed partial class Tensor
         {
             if (runningMean is null || runningVar is null)
                 throw new ArgumentException($"{op}: evaluation mode needs the running mean and variance (input {ShapeUtil.Format(x.Shape)}).");
-            if (BatchNormNode.Fused(x) && !(ShouldRecord(x, runningMean) || ShouldRecord(runningVar, weight ?? x) || ShouldRecord(bias ?? x)))
+            if (BatchNormNode.Fused(x) && !BatchNormNode.Records(x, runningMean, runningVar, weight, bias))
                 return BatchNormNode.Eval(x, runningMean, runningVar, weight, bias, eps);
             normalized = (x - runningMean.Reshape(statShape)) / (runningVar.Reshape(statShape) + eps).Sqrt();
         }
@@ -110,6 +110,14 @@ internal sealed class BatchNormNode : PooledNode<BatchNormNode>
 
     public static bool Fused(Tensor x) => !ForceComposed && x.Backend.FusesBatchNorm;
 
+    /// <summary>Whether a graph is recorded through any of the given operands.</summary>
+    public static bool Records(params ReadOnlySpan<Tensor?> operands)
+    {
+        if (!GradMode.IsEnabled) return false;
+        foreach (var t in operands) if (t is not null && t.RequiresGrad) return true;
+        return false;
+    }
+
     private static (int N, int Channels, int Spatial) Dims(Tensor x)
     {
         int n = x.Shape[0], channels = x.Shape[1];
@@ -127,8 +135,7 @@ internal sealed class BatchNormNode : PooledNode<BatchNormNode>
         x.Backend.BatchNormTrain(x, weight, bias, y, mean, invStd, running ? runningMean : null, running ? runningVar : null,
             n, channels, spatial, momentum, eps);
         Anomaly.Check("BatchNorm", y);
-        if (!(Tensor.ShouldRecord(x) || (weight is not null && Tensor.ShouldRecord(weight)) || (bias is not null && Tensor.ShouldRecord(bias))))
-            return y;
+        if (!Records(x, weight, bias)) return y;
         var node = NodePool<BatchNormNode>.Rent();
         (node._mean, node._invStd, node._eps) = (mean, invStd, eps);
         node._weightIndex = weight is null ? -1 : 1;
