@@ -174,7 +174,11 @@ public static partial class Autograd
     }
 
     private static void Accumulate(Dictionary<Tensor, Tensor> grads, Tensor t, Tensor g)
-        => grads[t] = grads.TryGetValue(t, out var existing) ? existing + g : g;
+    {
+        // One hash lookup for the read and the write (the sum below does not touch the dictionary).
+        ref var slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(grads, t, out bool exists);
+        slot = exists ? slot! + g : g;
+    }
 
     /// <summary>Adds g into slice <paramref name="index"/> (leading axis) of x's gradient, made a buffer of the engine's own first.</summary>
     private static void AccumulateSlice(Run run, Tensor x, int index, Tensor g)

@@ -65,6 +65,7 @@ public sealed partial class CpuBackend
         if (dims == 0) { Run(op, sa, 0, sb, 0, d[..1]); return; }
         // cs[0] is the innermost run; walk the outer ones with an odometer.
         int inner = cs[0], ia = ca[0], ib = cb[0];
+        if (inner <= Cpu.BroadcastRuns.MaxRun && System.Runtime.Intrinsics.X86.Avx512F.IsSupported && ShortRuns(op, sa, sb, d, inner, ia, ib, cs, ca, cb, dims)) return;
         Span<int> counter = stackalloc int[dims];
         int offA = 0, offB = 0;
         for (int o = 0; o < d.Length; o += inner)
@@ -77,6 +78,23 @@ public sealed partial class CpuBackend
                 if (++counter[k] < cs[k]) break;
                 counter[k] = 0;
                 offA -= ca[k] * cs[k]; offB -= cb[k] * cs[k];
+            }
+        }
+    }
+
+    /// <summary>The broadcast's runs as inline vector loops (<see cref="Cpu.BroadcastRuns"/>); false for ops it does not cover.</summary>
+    private static unsafe bool ShortRuns(BinaryOp op, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> d, int inner, int ia, int ib,
+        ReadOnlySpan<int> cs, ReadOnlySpan<int> ca, ReadOnlySpan<int> cb, int dims)
+    {
+        fixed (float* pa = a, pb = b, pd = d)
+        {
+            switch (op)
+            {
+                case BinaryOp.Add: Cpu.BroadcastRuns.Run<Cpu.BroadcastRuns.Add>(pa, pb, pd, d.Length, inner, ia, ib, cs, ca, cb, dims); return true;
+                case BinaryOp.Sub: Cpu.BroadcastRuns.Run<Cpu.BroadcastRuns.Subtract>(pa, pb, pd, d.Length, inner, ia, ib, cs, ca, cb, dims); return true;
+                case BinaryOp.Mul: Cpu.BroadcastRuns.Run<Cpu.BroadcastRuns.Multiply>(pa, pb, pd, d.Length, inner, ia, ib, cs, ca, cb, dims); return true;
+                case BinaryOp.Div: Cpu.BroadcastRuns.Run<Cpu.BroadcastRuns.Divide>(pa, pb, pd, d.Length, inner, ia, ib, cs, ca, cb, dims); return true;
+                default: return false;
             }
         }
     }
@@ -134,7 +152,9 @@ public sealed partial class CpuBackend
                 case BinaryOp.Minimum: TensorPrimitives.Min(b, s, d); return;
             }
         }
-        for (int i = 0; i < d.Length; i++) d[i] = Scalar(op, a[i * sa], b[i * sb]);
+        // Both scalars (an expand of a rank-0 gradient): one value, filled.
+        if (sa == 0 && sb == 0) d.Fill(Scalar(op, a[0], b[0]));
+        else for (int i = 0; i < d.Length; i++) d[i] = Scalar(op, a[i * sa], b[i * sb]);
     }
 
     private static float Scalar(BinaryOp op, float x, float y) => op switch

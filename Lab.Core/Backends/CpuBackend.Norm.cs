@@ -41,4 +41,32 @@ public sealed partial class CpuBackend
             TensorPrimitives.Multiply(dr, r[row], dr);
         }
     }
+
+    public bool FusesBatchNorm => true;
+
+    public unsafe void BatchNormTrain(in StorageView x, in StorageView weight, in StorageView bias, in StorageView y, in StorageView mean, in StorageView invStd,
+        in StorageView runningMean, in StorageView runningVar, int n, int channels, int spatial, float momentum, float eps)
+    {
+        fixed (float* px = x.Span, pw = Host(weight), pb = Host(bias), py = y.Span, pm = mean.Span, pr = invStd.Span,
+            prm = Host(runningMean), prv = Host(runningVar))
+            Cpu.BatchNormKernels.Train(px, pw, pb, py, pm, pr, prm, prv, n, channels, spatial, momentum, eps);
+    }
+
+    public unsafe void BatchNormEval(in StorageView x, in StorageView runningMean, in StorageView runningVar, in StorageView weight, in StorageView bias,
+        in StorageView y, int n, int channels, int spatial, float eps)
+    {
+        fixed (float* px = x.Span, prm = runningMean.Span, prv = runningVar.Span, pw = Host(weight), pb = Host(bias), py = y.Span)
+            Cpu.BatchNormKernels.Eval(px, prm, prv, pw, pb, py, n, channels, spatial, eps);
+    }
+
+    public unsafe void BatchNormGrad(in StorageView x, in StorageView dy, in StorageView mean, in StorageView invStd, in StorageView weight,
+        in StorageView dx, in StorageView dWeight, in StorageView dBias, int n, int channels, int spatial)
+    {
+        fixed (float* px = x.Span, pdy = dy.Span, pm = mean.Span, pr = invStd.Span, pw = Host(weight),
+            pdx = Host(dx), pdw = Host(dWeight), pdb = Host(dBias))
+            Cpu.BatchNormKernels.Grad(px, pdy, pm, pr, pw, pdx, pdw, pdb, n, channels, spatial);
+    }
+
+    /// <summary>An optional operand's elements; empty (a null pointer once fixed) when it was not given.</summary>
+    private static Span<float> Host(in StorageView v) => v.IsNone ? default : v.Span;
 }

@@ -134,28 +134,14 @@ public sealed partial class CpuBackend : IBackend
             case UnaryOp.Sign:
                 for (int i = 0; i < d.Length; i++) d[i] = s[i] > 0 ? 1f : s[i] < 0 ? -1f : s[i]; // keeps 0 and NaN
                 break;
-            case UnaryOp.LeakyRelu:
-                for (int i = 0; i < d.Length; i++) { float v = s[i]; d[i] = v > 0 ? v : alpha * v; }
-                break;
+            case UnaryOp.LeakyRelu: LeakyRelu(s, d, alpha); break;
             case UnaryOp.Softplus:
                 // max(x, 0) + log1p(exp(-|x|)): exact for large |x| where log(1 + exp(x)) overflows, and
                 // log1p keeps exp(-|x|) where 1 + exp(-|x|) rounds to 1 (x below about -37).
-                for (int i = 0; i < d.Length; i++) { float v = s[i]; d[i] = MathF.Max(v, 0) + (float)Log1p(Math.Exp(-Math.Abs(v))); }
+                Cpu.SoftplusKernel.Forward(s, d);
                 break;
             default: throw new ArgumentOutOfRangeException(nameof(op), op, "Unknown unary op.");
         }
-    }
-
-    /// <summary>
-    /// log(1 + u) for u in [0, 1], accurate for tiny u: below 1e-6 (softplus at x below about -13.8), where rounding
-    /// 1 + u costs more than 1e-10 relative, Goldberg's correction cancels that rounding out. Above, the plain form
-    /// is already exact to float and is kept, so that softplus results (and the seeds' runs) are bit for bit as before.
-    /// </summary>
-    private static double Log1p(double u)
-    {
-        if (u >= 1e-6) return Math.Log(1 + u);
-        double w = 1 + u;
-        return w == 1 ? u : Math.Log(w) * (u / (w - 1));
     }
 
     public void UnaryGrad(UnaryOp op, in StorageView x, in StorageView y, in StorageView dy, in StorageView dx, float alpha = 0, float beta = 0)
@@ -175,7 +161,7 @@ public sealed partial class CpuBackend : IBackend
             case UnaryOp.Tanh: TensorPrimitives.Multiply(ys, ys, d); TensorPrimitives.Subtract(1f, d, d); TensorPrimitives.Multiply(d, g, d); break;
             case UnaryOp.Softplus: Sigmoid(xs, d); TensorPrimitives.Multiply(d, g, d); break;
             case UnaryOp.Pow:
-                if (alpha == 2) for (int i = 0; i < d.Length; i++) d[i] = 2 * xs[i] * g[i];
+                if (alpha == 2) { TensorPrimitives.Multiply(xs, 2f, d); TensorPrimitives.Multiply(d, g, d); }   // (2 x) g, as the scalar loop rounded
                 else for (int i = 0; i < d.Length; i++) d[i] = g[i] * alpha * MathF.Pow(xs[i], alpha - 1);
                 break;
             case UnaryOp.Clamp: for (int i = 0; i < d.Length; i++) d[i] = xs[i] >= alpha && xs[i] <= beta ? g[i] : 0f; break;
@@ -193,6 +179,25 @@ public sealed partial class CpuBackend : IBackend
     {
         fixed (float* px = x, pg = g, pd = d)
             Elementwise(new ElementwiseJob { RectifierGradient = true, X = px, G = pg, Y = pd, Length = d.Length, Alpha = slope });
+    }
+
+    /// <summary>
+    /// x &gt; 0 ? x : slope x as a vector select: the scalar loop's branch mispredicted on every other sign change (10 µs of
+    /// the VAE decoder's 3,200-element leaky ReLU). NaN takes slope x, a NaN, as before.
+    /// </summary>
+    private static void LeakyRelu(ReadOnlySpan<float> x, Span<float> d, float slope)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var s = new Vector<float>(slope);
+            for (; i <= d.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var xv = new Vector<float>(x[i..]);
+                Vector.ConditionalSelect(Vector.GreaterThan(xv, Vector<float>.Zero), xv, xv * s).CopyTo(d[i..]);
+            }
+        }
+        for (; i < d.Length; i++) { float v = x[i]; d[i] = v > 0 ? v : slope * v; }
     }
 
     /// <summary>

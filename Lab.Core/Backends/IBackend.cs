@@ -95,6 +95,31 @@ public interface IBackend
     /// <summary>dx = rstd (dy - mean(dy) - y mean(dy y)) per row, with y and rstd from <see cref="LayerNorm"/>.</summary>
     void LayerNormGrad(in StorageView y, in StorageView rstd, in StorageView dy, in StorageView dx, int rows, int n);
 
+    /// <summary>
+    /// Whether this backend has the fused batch-norm kernels below; without them <see cref="Tensor.BatchNorm"/> is
+    /// composed from element-wise ops and reductions (the default, so a backend need not implement them).
+    /// </summary>
+    bool FusesBatchNorm => false;
+    /// <summary>
+    /// Training-mode batch norm of an N x C x spatial tensor: per channel mean and invStd = 1 / sqrt(var + eps) (biased
+    /// variance), y = (x - mean) invStd weight + bias (weight, bias optional), and the running statistics (optional)
+    /// moved toward the mean and the unbiased variance by momentum.
+    /// </summary>
+    void BatchNormTrain(in StorageView x, in StorageView weight, in StorageView bias, in StorageView y, in StorageView mean, in StorageView invStd,
+        in StorageView runningMean, in StorageView runningVar, int n, int channels, int spatial, float momentum, float eps)
+        => throw new NotSupportedException($"{GetType().Name} has no fused batch norm.");
+    /// <summary>Evaluation-mode batch norm: y = (x - runningMean) / sqrt(runningVar + eps) weight + bias.</summary>
+    void BatchNormEval(in StorageView x, in StorageView runningMean, in StorageView runningVar, in StorageView weight, in StorageView bias,
+        in StorageView y, int n, int channels, int spatial, float eps)
+        => throw new NotSupportedException($"{GetType().Name} has no fused batch norm.");
+    /// <summary>
+    /// The gradient of <see cref="BatchNormTrain"/>'s output with the mean and invStd it saved: dx, dWeight (Σ dy x̂) and
+    /// dBias (Σ dy), each optional.
+    /// </summary>
+    void BatchNormGrad(in StorageView x, in StorageView dy, in StorageView mean, in StorageView invStd, in StorageView weight,
+        in StorageView dx, in StorageView dWeight, in StorageView dBias, int n, int channels, int spatial)
+        => throw new NotSupportedException($"{GetType().Name} has no fused batch norm.");
+
     // ---- convolution and pooling (NCHW; weight K x C x R x S) ----
     void Conv2d(in StorageView x, in StorageView w, in StorageView bias, in StorageView y, in ConvGeometry g);
     void Conv2dGradInput(in StorageView dy, in StorageView w, in StorageView dx, in ConvGeometry g);

@@ -4,7 +4,7 @@ namespace Lab.Core.Nn;
 /// Batch normalisation over every axis but the channel axis (1). Training uses the batch's statistics
 /// (biased variance) and updates running ones: running = (1 - momentum) running + momentum batch, with the
 /// unbiased variance, as PyTorch does. Keras's BatchNormalization() is momentum 0.01, eps 1e-3 here.
-/// The layer holds the state; <see cref="Tensor.BatchNorm"/> does the arithmetic, from differentiable ops.
+/// The layer holds the state; <see cref="Tensor.BatchNorm"/> does the arithmetic (fused kernels on the CPU).
 /// Under data parallelism the statistics are each rank's own unless <see cref="Synchronised"/> (PyTorch's SyncBatchNorm).
 /// </summary>
 public class BatchNorm : Module

@@ -214,6 +214,11 @@ public static partial class OpRegistry
             r => R.BatchNorm(r[0], null, null, null, null, training: true)));
         cases.Add(new("BatchNormTrainBatch1", [I(1, 2, 3, 3), I(2), I(2)], t => Tensor.BatchNorm(t[0], null, null, t[1], t[2], training: true),
             r => R.BatchNorm(r[0], null, null, r[1], r[2], training: true)));
+        // The fused CPU kernels' vector tails: spatial sizes that are not a multiple of 16, and each affine part alone.
+        cases.Add(new("BatchNormTrainOddSpatialWeightOnly", [I(3, 2, 5, 7), I(2)], t => Tensor.BatchNorm(t[0], null, null, t[1], null, training: true),
+            r => R.BatchNorm(r[0], null, null, r[1], null, training: true)));
+        cases.Add(new("BatchNormTrainBiasOnly", [I(2, 3, 17), I(3)], t => Tensor.BatchNorm(t[0], null, null, null, t[1], training: true),
+            r => R.BatchNorm(r[0], null, null, null, r[1], training: true)));
         // Synchronised over the ranks of a one-rank job: the global batch is this one (two ranks: MpiTests).
         cases.Add(new("SyncBatchNormTrain2dOneRank", [I(4, 3, 2, 3), I(3), I(3)],
             t => Tensor.BatchNorm(t[0], null, null, t[1], t[2], training: true, synchronised: new global::Lab.Core.Distributed.DataParallel(global::Lab.Core.Distributed.Communicator.SingleProcess)),

@@ -21,6 +21,7 @@ public class RemainderTests
         Check(x.Sigmoid(), data, v => 1 / (1 + Math.Exp(-v)));
         Check(x.Tanh(), data, v => Math.Tanh(v));
         Check(x.Relu(), data, v => Math.Max(v, 0));
+        Assert.Equal(data.Select(v => v > 0 ? v : 0.2f * v).ToArray(), x.LeakyRelu(0.2f).ToArray());   // the vector select, bit for bit
         Check(x.Softplus(), data, v => Math.Max(v, 0) + Math.Log(1 + Math.Exp(-Math.Abs(v))));
         Check(x.Clamp(-1, 2), data, v => Math.Clamp(v, -1, 2));
         Check(x * 2f + 1f, data, v => 2 * v + 1);
