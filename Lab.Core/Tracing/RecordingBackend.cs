@@ -173,6 +173,32 @@ internal sealed class RecordingBackend(Recording recording, IBackend inner) : IB
         Add(KernelKind.LayerNormGrad, O(y), O(rstd), O(dy), O(dx)).I = [rows, n];
     }
 
+    /// <summary>A capability query, not a kernel: the recorded step takes the path the eager one takes.</summary>
+    public bool FusesBatchNorm => Inner.FusesBatchNorm;
+
+    public void BatchNormTrain(in StorageView x, in StorageView weight, in StorageView bias, in StorageView y, in StorageView mean, in StorageView invStd,
+        in StorageView runningMean, in StorageView runningVar, int n, int channels, int spatial, float momentum, float eps)
+    {
+        Inner.BatchNormTrain(x, weight, bias, y, mean, invStd, runningMean, runningVar, n, channels, spatial, momentum, eps);
+        var e = Add(KernelKind.BatchNormTrain, O(x), O(weight), O(bias), O(y), O(mean), O(invStd), O(runningMean), O(runningVar));
+        (e.I, e.F) = ([n, channels, spatial], [momentum, eps]);
+    }
+
+    public void BatchNormEval(in StorageView x, in StorageView runningMean, in StorageView runningVar, in StorageView weight, in StorageView bias,
+        in StorageView y, int n, int channels, int spatial, float eps)
+    {
+        Inner.BatchNormEval(x, runningMean, runningVar, weight, bias, y, n, channels, spatial, eps);
+        var e = Add(KernelKind.BatchNormEval, O(x), O(runningMean), O(runningVar), O(weight), O(bias), O(y));
+        (e.I, e.F) = ([n, channels, spatial], [eps]);
+    }
+
+    public void BatchNormGrad(in StorageView x, in StorageView dy, in StorageView mean, in StorageView invStd, in StorageView weight,
+        in StorageView dx, in StorageView dWeight, in StorageView dBias, int n, int channels, int spatial)
+    {
+        Inner.BatchNormGrad(x, dy, mean, invStd, weight, dx, dWeight, dBias, n, channels, spatial);
+        Add(KernelKind.BatchNormGrad, O(x), O(dy), O(mean), O(invStd), O(weight), O(dx), O(dWeight), O(dBias)).I = [n, channels, spatial];
+    }
+
     public void Conv2d(in StorageView x, in StorageView w, in StorageView bias, in StorageView y, in ConvGeometry g)
     {
         Inner.Conv2d(x, w, bias, y, g);

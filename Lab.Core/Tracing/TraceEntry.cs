@@ -54,7 +54,7 @@ internal enum KernelKind
     IndexSelect, IndexAdd, Gather, ScatterAdd, AdamStep, SgdStep, RmsPropStep, SumOfSquares, LayerNorm, LayerNormGrad,
     Conv2d, Conv2dGradInput, Conv2dGradWeight, ChannelSum, MaxPool2d, MaxPool2dGrad, MaxPool2dGather, AvgPool2d, AvgPool2dGrad,
     ReluMaxPool2d, ReluMaxPool2dGrad, Conv2dReluMaxPool2d, Conv2dReluMaxPool2dGradWeight,
-    LstmCell, LstmCellGrad, GruCell, GruCellGrad,
+    LstmCell, LstmCellGrad, GruCell, GruCellGrad, BatchNormTrain, BatchNormEval, BatchNormGrad,
 }
 
 /// <summary>
@@ -109,6 +109,9 @@ internal sealed class KernelEntry(IBackend backend, KernelKind kind, Operand[] v
             case KernelKind.SumOfSquares: b.SumOfSquares(V(0), V(1)); break;
             case KernelKind.LayerNorm: b.LayerNorm(V(0), V(1), V(2), N(0), N(1), F[0]); break;
             case KernelKind.LayerNormGrad: b.LayerNormGrad(V(0), V(1), V(2), V(3), N(0), N(1)); break;
+            case KernelKind.BatchNormTrain: b.BatchNormTrain(V(0), V(1), V(2), V(3), V(4), V(5), V(6), V(7), N(0), N(1), N(2), F[0], F[1]); break;
+            case KernelKind.BatchNormEval: b.BatchNormEval(V(0), V(1), V(2), V(3), V(4), V(5), N(0), N(1), N(2), F[0]); break;
+            case KernelKind.BatchNormGrad: b.BatchNormGrad(V(0), V(1), V(2), V(3), V(4), V(5), V(6), V(7), N(0), N(1), N(2)); break;
             case KernelKind.Conv2d: b.Conv2d(V(0), V(1), V(2), V(3), Conv); break;
             case KernelKind.Conv2dGradInput: b.Conv2dGradInput(V(0), V(1), V(2), Conv); break;
             case KernelKind.Conv2dGradWeight: b.Conv2dGradWeight(V(0), V(1), V(2), Conv); break;

@@ -79,6 +79,17 @@ public class BackendCoverageTests
         var ln = Out(3, 4); var rstd = Out(3); b.LayerNorm(In(3, 4), ln, rstd, 3, 4, 1e-5f);
         var lnGrad = Out(3, 4); b.LayerNormGrad(ln, rstd, In(3, 4), lnGrad, 3, 4);
 
+        // Batch norm of x as 2 samples x 3 channels x 4 positions: the fused CPU kernels (running statistics updated in place).
+        Assert.True(b.FusesBatchNorm);
+        var (bnWeight, bnBias) = (In(3), In(3));
+        var (runMean, runVar) = (Tensor.Zeros([3]), Tensor.Full([3], 1f));
+        outputs.AddRange([runMean, runVar]);
+        var bn = Out(2, 3, 4); var bnMean = Out(3); var bnInvStd = Out(3);
+        b.BatchNormTrain(x, bnWeight, bnBias, bn, bnMean, bnInvStd, runMean, runVar, 2, 3, 4, 0.1f, 1e-3f);
+        var bnEval = Out(2, 3, 4); b.BatchNormEval(x, runMean, runVar, bnWeight, bnBias, bnEval, 2, 3, 4, 1e-3f);
+        var bnDx = Out(2, 3, 4); var bnDw = Out(3); var bnDb = Out(3);
+        b.BatchNormGrad(x, g, bnMean, bnInvStd, bnWeight, bnDx, bnDw, bnDb, 2, 3, 4);
+
         var cg = new ConvGeometry(1, 2, 5, 5, 3, 3, 3, 1, 1, 1, 1);
         var (image, w, bias) = (In(1, 2, 5, 5), In(3, 2, 3, 3), In(3));
         var conv = Out(1, 3, 5, 5); b.Conv2d(image, w, bias, conv, cg);
