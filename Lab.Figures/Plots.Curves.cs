@@ -96,6 +96,18 @@ public static partial class Plots
     /// with a legend; optionally a log y axis (decades labelled 10, 100, 1000 ...); values written above the bars when
     /// <paramref name="valueLabels"/>. NaN values leave a gap (a missing measurement).
     /// </summary>
+    /// <summary>
+    /// A bar's value label, at most four characters wide so that neighbouring bars' labels never overlap: three
+    /// significant digits, with k or M from 10,000 on (112,141 is "112k", 18,712 is "18.7k").
+    /// </summary>
+    public static string BarLabel(double value)
+    {
+        double a = Math.Abs(value);
+        if (!double.IsFinite(value) || a < 10_000) return Compact(value);
+        var (scaled, suffix) = a < 999_500 ? (value / 1e3, "k") : (value / 1e6, "M");
+        return Compact(scaled) + suffix;
+    }
+
     public static Figure GroupedBars(IReadOnlyList<string> groups, IReadOnlyList<Series> series, string title, string yLabel,
         bool logScale = false, bool valueLabels = true, int width = 640, int height = 420)
     {
@@ -127,7 +139,7 @@ public static partial class Plots
                     Size = barWidth * 0.92,
                     FillColor = Style.Class(s),
                     LineWidth = 0,
-                    Label = valueLabels ? Compact(v) : "",
+                    Label = valueLabels ? BarLabel(v) : "",
                 });
             }
             var plottable = plot.Add.Bars(bars);

@@ -44,7 +44,7 @@ public static class ThroughputFiles
             sb.AppendLine(inv, $"Theoretical FP32 peak: {tp:F0} GFLOP/s ({MachineInfo.FlopsPerCyclePerCore} FLOP/cycle/core x {machine.MaxMhz / 1000:F2} GHz nominal x {machine.LogicalCores} cores){(peak is not null && peak.Gflops > tp ? $"; the measured SGEMM exceeds it, so the cores run at {peak.Gflops / MachineInfo.FlopsPerCyclePerCore / machine.LogicalCores:F1} GHz or more" : "")}.");
         if (peak is not null) sb.AppendLine(inv, $"Practical peak: {peak.Describe(inv)}.");
         sb.AppendLine();
-        sb.AppendLine(inv, $"Command: `dotnet run -c Release --project Lab.Bench -- throughput {string.Join(" ", CommandLine(o))}`");
+        sb.AppendLine(inv, $"Command: `dotnet run -c Release --project Lab.Bench -- throughput {string.Join(" ", CommandLine(o))}`, at commit {Lab.Core.IO.RunManifest.SourceCommit}.");
         sb.AppendLine();
         sb.AppendLine(table.ToMarkdown());
         sb.AppendLine("![steps per second](throughput.png)");
