@@ -16,20 +16,25 @@ public sealed partial class CpuBackend
 
     public void Where(in StorageView cond, in StorageView a, in StorageView b, in StorageView y)
     {
-        // One odometer walk over y with each operand's broadcast strides: no temporaries (where is rare and
-        // memory-bound, so the scalar loop costs little next to the three expanded copies it replaces).
+        // An odometer walk over y's rows (all dimensions but the last) with each operand's broadcast strides, and each
+        // row of the last dimension as one run: a whole-row copy or fill where the condition is the same along the row
+        // (a [B, 1] mask over [B, H] states, the recurrent layers' case), a vector select where it varies. No temporaries.
         int rank = y.Rank;
+        ReadOnlySpan<float> c = cond.Span, va = a.Span, vb = b.Span;
+        Span<float> d = y.Span;
+        if (rank == 0) { d[0] = c[0] != 0 ? va[0] : vb[0]; return; }
         Span<int> sc = stackalloc int[rank], sa = stackalloc int[rank], sb = stackalloc int[rank], counter = stackalloc int[rank];
         StridesFor(cond.Shape, y.Shape, sc);
         StridesFor(a.Shape, y.Shape, sa);
         StridesFor(b.Shape, y.Shape, sb);
-        ReadOnlySpan<float> c = cond.Span, va = a.Span, vb = b.Span;
-        Span<float> d = y.Span;
+        int n = y.Shape[rank - 1];
+        if (n == 0) return;
+        int rc = sc[rank - 1], ra = sa[rank - 1], rb = sb[rank - 1];   // each 0 (broadcast) or 1 (contiguous)
         int offC = 0, offA = 0, offB = 0;
-        for (int i = 0; i < d.Length; i++)
+        for (int row = 0; row < d.Length; row += n)
         {
-            d[i] = c[offC] != 0 ? va[offA] : vb[offB];
-            for (int k = rank - 1; k >= 0; k--)
+            WhereRow(c.Slice(offC, rc == 0 ? 1 : n), rc, va.Slice(offA, ra == 0 ? 1 : n), ra, vb.Slice(offB, rb == 0 ? 1 : n), rb, d.Slice(row, n));
+            for (int k = rank - 2; k >= 0; k--)
             {
                 offC += sc[k]; offA += sa[k]; offB += sb[k];
                 if (++counter[k] < y.Shape[k]) break;
@@ -37,6 +42,20 @@ public sealed partial class CpuBackend
                 offC -= sc[k] * y.Shape[k]; offA -= sa[k] * y.Shape[k]; offB -= sb[k] * y.Shape[k];
             }
         }
+    }
+
+    /// <summary>d[i] = c[i rc] != 0 ? a[i ra] : b[i rb] for one row, each stride 0 or 1 (NaN conditions pick a, as != 0 holds).</summary>
+    private static void WhereRow(ReadOnlySpan<float> c, int rc, ReadOnlySpan<float> a, int ra, ReadOnlySpan<float> b, int rb, Span<float> d)
+    {
+        if (rc == 0)
+        {
+            bool pickA = c[0] != 0;
+            ReadOnlySpan<float> src = pickA ? a : b;
+            if ((pickA ? ra : rb) == 1) src.CopyTo(d);
+            else d.Fill(src[0]);
+            return;
+        }
+        for (int i = 0; i < d.Length; i++) d[i] = c[i] != 0 ? a[i * ra] : b[i * rb];
     }
 
     /// <summary>
