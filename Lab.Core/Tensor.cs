@@ -194,24 +194,12 @@ public sealed partial class Tensor
         ShapeUtil.Validate(op, shape);
         var t = Empty(shape, device);
         // A draw is a host action: a traced step draws again, in the same order, at every replay.
-        if (Tracing.Trace.IsRecording) RecordDraw(op, t.Storage, t.Offset, t.Numel, generator, normal, a, b);
-        else Draw(t.Storage, t.Offset, t.Numel, null, generator, normal, a, b);
+        Tracing.Trace.HostFill(op, t.Storage, t.Offset, t.Numel, (generator, normal, a, b), static (values, s) =>
+        {
+            if (s.normal) s.generator.FillNormal(values, s.a, s.b);
+            else s.generator.FillUniform(values, s.a, s.b);
+        });
         return t;
-    }
-
-    // Its own method, so that the closure is made only while recording (an eager step allocates nothing).
-    private static void RecordDraw(string op, Storage storage, int offset, int numel, Generator generator, bool normal, float a, float b)
-    {
-        var host = storage is CpuStorage ? null : new float[numel];
-        Tracing.Trace.Host(op, () => Draw(storage, offset, numel, host, generator, normal, a, b));
-    }
-
-    private static void Draw(Storage storage, int offset, int numel, float[]? host, Generator generator, bool normal, float a, float b)
-    {
-        Span<float> values = storage is CpuStorage cpu ? cpu.Data.AsSpan(offset, numel) : host ?? new float[numel];
-        if (normal) generator.FillNormal(values, a, b);
-        else generator.FillUniform(values, a, b);
-        if (storage is not CpuStorage) storage.Backend.Upload(values, new StorageView(storage, offset, numel, [numel]));
     }
 
     public static Tensor ZerosLike(Tensor t) => Zeros(t.Shape, t.Device);

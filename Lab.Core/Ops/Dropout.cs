@@ -14,22 +14,10 @@ public sealed partial class Tensor
         float keep = 1f / (1 - p);
         var mask = Empty(Shape, Device);
         // The mask is a host action: a traced step draws a new one, in the same order, at every replay.
-        if (Tracing.Trace.IsRecording) RecordMask(mask.Storage, mask.Offset, mask.Numel, generator, p, keep);
-        else DrawMask(mask.Storage, mask.Offset, mask.Numel, null, generator, p, keep);
+        Tracing.Trace.HostFill("Dropout mask", mask.Storage, mask.Offset, mask.Numel, (generator, p, keep), static (m, s) =>
+        {
+            for (int i = 0; i < m.Length; i++) m[i] = s.generator.NextFloat() < s.p ? 0f : s.keep;
+        });
         return this * mask;
-    }
-
-    // Its own method, so that the closure is made only while recording (an eager step allocates nothing).
-    private static void RecordMask(Backends.Storage storage, int offset, int numel, Generator generator, float p, float keep)
-    {
-        var host = storage is Backends.CpuStorage ? null : new float[numel];
-        Tracing.Trace.Host("Dropout mask", () => DrawMask(storage, offset, numel, host, generator, p, keep));
-    }
-
-    private static void DrawMask(Backends.Storage storage, int offset, int numel, float[]? host, Generator generator, float p, float keep)
-    {
-        Span<float> m = storage is Backends.CpuStorage cpu ? cpu.Data.AsSpan(offset, numel) : host ?? new float[numel];
-        for (int i = 0; i < m.Length; i++) m[i] = generator.NextFloat() < p ? 0f : keep;
-        if (storage is not Backends.CpuStorage) storage.Backend.Upload(m, new Backends.StorageView(storage, offset, numel, [numel]));
     }
 }

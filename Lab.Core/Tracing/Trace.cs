@@ -32,6 +32,32 @@ public static class Trace
         recording.Add(new HostEntry(label, action));
     }
 
+    /// <summary>
+    /// Fills numel floats of <paramref name="storage"/> from <paramref name="offset"/> on the host (through a staging array
+    /// uploaded to a device): random draws and dropout masks. While a step is recorded the fill is a host action, so every
+    /// replay fills again, in the eager order; otherwise it runs at once and, with a static <paramref name="fill"/>,
+    /// allocates nothing on the CPU.
+    /// </summary>
+    internal static void HostFill<TState>(string label, Storage storage, int offset, int numel, TState state, System.Buffers.SpanAction<float, TState> fill)
+    {
+        if (t_recording is null) FillNow(storage, offset, numel, null, state, fill);
+        else RecordFill(label, storage, offset, numel, state, fill);
+    }
+
+    // Its own method: a closure's captures are allocated where its method starts, and the eager path must allocate nothing.
+    private static void RecordFill<TState>(string label, Storage storage, int offset, int numel, TState state, System.Buffers.SpanAction<float, TState> fill)
+    {
+        var staging = storage is CpuStorage ? null : new float[numel];
+        Host(label, () => FillNow(storage, offset, numel, staging, state, fill));
+    }
+
+    private static void FillNow<TState>(Storage storage, int offset, int numel, float[]? staging, TState state, System.Buffers.SpanAction<float, TState> fill)
+    {
+        Span<float> values = storage is CpuStorage cpu ? cpu.Data.AsSpan(offset, numel) : staging ?? new float[numel];
+        fill(values, state);
+        if (storage is not CpuStorage) storage.Backend.Upload(values, new StorageView(storage, offset, numel, [numel]));
+    }
+
     /// <summary>The backend ops see: the device's own, or, while recording, the recording stand-in for it.</summary>
     internal static IBackend Resolve(IBackend backend) => t_recording is { } recording ? recording.For(backend) : backend;
 
