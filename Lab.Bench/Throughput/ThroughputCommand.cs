@@ -79,7 +79,13 @@ public static class ThroughputCommand
             }
 
         var table = new ThroughputTable(results, o.Devices, o.Peers);
-        if (!o.Json) Render(console, table);
+        if (!o.Json)
+        {
+            Render(console, table);
+            if (o.Peers.Count > 0)
+                foreach (var g in ThroughputGoals.Check(results))
+                    console.MarkupLine(Markup.Escape($"{g.Goal}: {g.Measured}, {g.Verdict}{(g.Distance.Length > 0 ? " (" + g.Distance + ")" : "")}"));
+        }
 
         var profiles = new List<ProfileReport>();
         PracticalPeak? peak = null;

@@ -49,6 +49,12 @@ public static class ThroughputFiles
         sb.AppendLine(table.ToMarkdown());
         sb.AppendLine("![steps per second](throughput.png)");
         sb.AppendLine();
+        if (o.Peers.Count > 0)
+        {
+            sb.AppendLine("Issue 16's goals against this run (GenLab's faster form, eager or traced; the distance is what is still needed):");
+            sb.AppendLine();
+            sb.AppendLine(ThroughputGoals.ToMarkdown(ThroughputGoals.Check(results)));
+        }
         var faultRows = results.Where(r => r.PageFaultsPerStep is not null).GroupBy(r => (r.Workload, r.Device)).ToList();
         if (faultRows.Count > 0)
         {
