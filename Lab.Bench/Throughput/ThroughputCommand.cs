@@ -156,8 +156,11 @@ public static class ThroughputCommand
         {
             var run = w.Create(Lab.Core.Device.Parse(device), batch);
             var timing = StepTimer.Measure(traced ? run.StepTraced : run.Step, run.Sync, o.Seconds, o.WarmupSeconds);
+            // A device that refused its graphs replayed kernel by kernel: the result says so rather than pass for a graph's.
+            string? config = run.Trace?.DeviceGraphFailure is { } refused ? $"device graphs given up, kernels one by one ({refused})"
+                : run.Trace is { CapturedGraphs: > 0 } t ? $"{t.CapturedGraphs} device graphs" : null;
             run.Trace?.Dispose();
-            return ThroughputResult.Measured(w.Name, device, batch, w.ImagesPerStep(batch), threads, timing) with { Impl = impl };
+            return ThroughputResult.Measured(w.Name, device, batch, w.ImagesPerStep(batch), threads, timing) with { Impl = impl, Config = config };
         }
         catch (DeviceUnavailableException e) { return ThroughputResult.Failed(w.Name, device, impl, e.Message, batch, threads); }
         // A device backend still missing an op shows as that column's error; CPU failures are bugs and propagate.

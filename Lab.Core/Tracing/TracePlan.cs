@@ -117,28 +117,59 @@ internal sealed class TracePlan : IDisposable
         foreach (var segment in _segments) segment.Dispose();
     }
 
-    /// <summary>Kernels between two host actions (or one host action), captured as one graph where the backend can.</summary>
+    /// <summary>Why device graphs were given up for some segments (the first reason), or null while every capture succeeded.</summary>
+    public string? GraphFailure => _segments.Select(s => s.Failure).FirstOrDefault(f => f is not null);
+
+    /// <summary>
+    /// Kernels between two host actions (or one host action), captured as one graph where the backend can. A capture
+    /// that fails (the driver refuses an operation in it, or instantiating or launching the graph fails) runs nothing:
+    /// the segment then runs its kernels one by one, now and at every later replay, and keeps the reason.
+    /// </summary>
     private sealed class Segment(TraceEntry[] entries, IGraphCapture? capture) : IDisposable
     {
         public ICapturedGraph? Graph { get; private set; }
+        public string? Failure { get; private set; }
 
         public void Run()
         {
-            if (capture is null)
+            if (capture is not null && Graph is null && TryCapture()) return;
+            if (Graph is not null)
             {
-                foreach (var entry in entries) entry.Run();
+                Graph.Launch();
                 return;
             }
-            if (Graph is null)
+            foreach (var entry in entries) entry.Run();
+        }
+
+        /// <summary>
+        /// Captures the segment (capture records without running) and launches the graph: true when that worked. On
+        /// failure nothing has run (a failed launch enqueues nothing) and the segment gives up graphs.
+        /// </summary>
+        private bool TryCapture()
+        {
+            Exception? failure = null;
+            ICapturedGraph? graph = null;
+            try
             {
-                // Capture records without running: the first replay captures, then launches like every later one.
-                capture.BeginCapture();
-                ICapturedGraph graph;
+                capture!.BeginCapture();
                 try { foreach (var entry in entries) entry.Run(); }
-                finally { graph = capture.EndCapture(); }
-                Graph = graph;
+                catch (Exception e) { failure = e; }
+                // The stream stops capturing even when this throws; the first failure is the one to report.
+                try { graph = capture.EndCapture(); }
+                catch (Exception e) { failure ??= e; }
+                if (failure is null)
+                {
+                    graph!.Launch();
+                    Graph = graph;
+                    return true;
+                }
             }
-            Graph.Launch();
+            catch (Exception e) { failure ??= e; }
+            if (failure is OutOfMemoryException) throw failure;
+            graph?.Dispose();
+            Failure = $"{failure.GetType().Name}: {failure.Message}";
+            capture = null;
+            return false;
         }
 
         public void Dispose()

@@ -76,6 +76,12 @@ public sealed class TracedStep : IDisposable
     public int CapturedGraphs => _plan?.CapturedGraphs ?? 0;
 
     /// <summary>
+    /// Why a segment's device graph was given up (the first failure: the driver refused to capture, instantiate or
+    /// launch it), or null while none was. Such a segment replays its kernels one by one, with the same results.
+    /// </summary>
+    public string? DeviceGraphFailure => _plan?.GraphFailure;
+
+    /// <summary>
     /// Runs the step on <paramref name="inputs"/>: copies them into the trace's input buffers, then runs eagerly (calls 1
     /// and 2, the second recorded) or replays. Returns the trace's output tensors (the same array from the recording on),
     /// which the next call overwrites.
@@ -122,6 +128,7 @@ public sealed class TracedStep : IDisposable
         {
             $"TracedStep '{Name}': {RecordedKernelCalls} kernel calls and {HostActions} host actions recorded; {PlannedEntries} planned entries, {FusedChains} fused chains.",
         };
+        if (DeviceGraphFailure is { } failure) lines.Add($"Device graphs given up, kernels replayed one by one: {failure}");
         for (int i = 0; i < _plan.Entries.Count; i++) lines.Add($"{i,5}  {_plan.Entries[i].Describe()}");
         return string.Join(Environment.NewLine, lines);
     }

@@ -18,9 +18,12 @@ public class GraphCaptureTests
         private List<Action>? _capturing;
 
         public int KernelsRun, KernelsCaptured, Captures, Launches;
+        /// <summary>Where the stand-in fails like a driver that refuses a graph: at BeginCapture, EndCapture or Launch.</summary>
+        public string? FailAt;
 
         public void BeginCapture()
         {
+            if (FailAt == "begin") throw new InvalidOperationException("stand-in: capture refused");
             Assert.Null(_capturing);
             _capturing = [];
             Captures++;
@@ -30,6 +33,7 @@ public class GraphCaptureTests
         {
             var graph = new Graph(this, [.. _capturing!]);
             _capturing = null;
+            if (FailAt == "end") throw new InvalidOperationException("stand-in: capture invalidated");
             return graph;
         }
 
@@ -37,6 +41,7 @@ public class GraphCaptureTests
         {
             public void Launch()
             {
+                if (owner.FailAt == "launch") throw new InvalidOperationException("stand-in: launch failed");
                 owner.Launches++;
                 foreach (var k in kernels) k();
             }
@@ -187,5 +192,29 @@ public class GraphCaptureTests
         for (int call = 0; call < 4; call++) step.Run(x, y);
         Assert.Equal(0, device.Captures);
         Assert.Equal(2 * step.RecordedKernelCalls, device.KernelsRun - step.RecordedKernelCalls);
+    }
+
+    [Theory]
+    [InlineData("begin", "capture refused")]
+    [InlineData("end", "capture invalidated")]
+    [InlineData("launch", "launch failed")]
+    public void A_graph_the_device_refuses_falls_back_to_kernels_one_by_one_with_the_same_results_and_the_reason(string failAt, string reason)
+    {
+        var device = new CapturingBackend { FailAt = failAt };
+        var (eager, traced) = (new Setup(), new Setup());
+        using var step = TracedStep.Create("refused", traced.Step, new TraceOptions { WrapDevice = _ => device });
+        var g = new Generator(5);
+        for (int call = 1; call <= 5; call++)
+        {
+            var (x, y) = (Tensor.RandN(g, [4, 3]), Tensor.RandN(g, [4, 2]));
+            TraceAssert.BitEqual(eager.Step([x, y]), step.Run(x, y), $"call {call}, output");
+            TraceAssert.BitEqual(eager.First.Parameters().Concat(eager.Second.Parameters()), traced.First.Parameters().Concat(traced.Second.Parameters()), $"call {call}, parameter");
+        }
+        Assert.Equal(0, step.CapturedGraphs);
+        Assert.Equal(0, device.Launches);
+        // Each of the three segments tried once (at call 3) and then gave up graphs for good.
+        Assert.Equal(failAt == "begin" ? 0 : 3, device.Captures);
+        Assert.Contains(reason, step.DeviceGraphFailure);
+        Assert.Contains("Device graphs given up, kernels replayed one by one: InvalidOperationException: stand-in: " + reason, step.Describe());
     }
 }
