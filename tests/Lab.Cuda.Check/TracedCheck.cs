@@ -53,7 +53,9 @@ internal static class TracedCheck
             Accumulate(expected, actual);
         }
         foreach (var (e, a) in eager.Model.Parameters().Zip(traced.Model.Parameters())) Accumulate(e.ToArray(), a.ToArray());
-        string graphs = BackendRegistry.For(device) is IGraphCapture ? $", {step.CapturedGraphs} device graphs captured" : ", the backend captures no graphs";
+        string graphs = BackendRegistry.For(device) is IGraphCapture
+            ? $", {step.CapturedGraphs} device graphs captured{(step.DeviceGraphFailure is { } why ? $"; graphs given up: {why}" : "")}"
+            : ", the backend captures no graphs";
         // A backend that captures graphs must have captured them: a missing capture fails the check.
         if (BackendRegistry.For(device) is IGraphCapture && step.CapturedGraphs == 0) error = double.NaN;
         return new Check(name, error, Tolerance, $"({(bitForBit ? "bit for bit" : "not bit for bit")}; {step.RecordedKernelCalls} kernels, {step.HostActions} host actions{graphs})");
