@@ -25,6 +25,30 @@ internal sealed class RecordingBackend(Recording recording, IBackend inner) : IB
 
     private static Operand O(in StorageView v) => new(v);
 
+    /// <summary>
+    /// <see cref="SideBySide.Run"/> while recording: on the CPU each part runs now (one after the other) into a list of
+    /// its own, and the lists become one <see cref="SideBySideEntry"/>; on other backends the parts are recorded in turn.
+    /// </summary>
+    public unsafe void RecordSideBySide(int parts, delegate*<void*, int, IBackend, void> body, void* state)
+    {
+        int before = recording.Entries.Count;
+        if (Inner is not CpuBackend || parts < 2)
+        {
+            for (int p = 0; p < parts; p++) body(state, p, this);
+            return;
+        }
+        var lists = new TraceEntry[parts][];
+        for (int p = 0; p < parts; p++)
+        {
+            var part = new Recording(recording.Name);
+            body(state, p, new RecordingBackend(part, Inner) { Source = Source });
+            lists[p] = [.. part.Entries];
+        }
+        if (recording.Entries.Count != before)
+            throw new InvalidOperationException($"TracedStep '{recording.Name}': a side-by-side part ran a host action or an op of its own; its parts may only call kernels on the backend they are given.");
+        recording.Add(new SideBySideEntry(Inner, lists));
+    }
+
     /// <summary>A zeroed allocation is zeroed again at every replay (a kernel may accumulate into it).</summary>
     public Storage Allocate(int length, bool zero)
     {

@@ -35,7 +35,7 @@ internal sealed class TracePlan : IDisposable
         {
             // An upload (a constant of the trace) copies from host memory: it stays outside graphs, as host actions do
             // (a CUDA graph cannot capture a copy from pageable memory).
-            var entryBackend = entry switch { KernelEntry { Kind: KernelKind.Upload } => null, KernelEntry k => k.Backend, FusedChain c => c.Calls[0].Backend, _ => null };
+            var entryBackend = entry switch { KernelEntry { Kind: KernelKind.Upload } => null, KernelEntry k => k.Backend, FusedChain c => c.Calls[0].Backend, SideBySideEntry p => p.Backend, _ => null };
             if (run.Count > 0 && (entryBackend is null || !ReferenceEquals(entryBackend, backend))) Close();
             if (entryBackend is null) segments.Add(new Segment([entry], null));
             else { backend = entryBackend; run.Add(entry); }

@@ -63,7 +63,7 @@ public sealed class TracedStep : IDisposable
     public long Calls { get; private set; }
 
     /// <summary>Kernel calls in the recording.</summary>
-    public int RecordedKernelCalls => _recorded?.Count(e => e is KernelEntry) ?? 0;
+    public int RecordedKernelCalls => Kernels(_recorded).Count();
     /// <summary>Host actions in the recording (optimizer updates, random draws).</summary>
     public int HostActions => _recorded?.Count(e => e is HostEntry) ?? 0;
     /// <summary>Entries of the replay after planning (a fused chain counts once).</summary>
@@ -71,7 +71,16 @@ public sealed class TracedStep : IDisposable
     /// <summary>Fused element-wise chains in the plan.</summary>
     public int FusedChains => _plan?.FusedChains ?? 0;
     /// <summary>The kernels of the recording, in order (tests check that every backend method is recorded).</summary>
-    internal IEnumerable<KernelKind> RecordedKinds => _recorded?.OfType<KernelEntry>().Select(e => e.Kind) ?? [];
+    internal IEnumerable<KernelKind> RecordedKinds => Kernels(_recorded).Select(e => e.Kind);
+
+    /// <summary>The kernel calls of a recording, those of side-by-side parts included, in order.</summary>
+    private static IEnumerable<KernelEntry> Kernels(IEnumerable<TraceEntry>? entries) =>
+        (entries ?? []).SelectMany(e => e switch
+        {
+            KernelEntry k => [k],
+            SideBySideEntry s => s.Parts.SelectMany(p => Kernels(p)),
+            _ => Enumerable.Empty<KernelEntry>(),
+        });
     /// <summary>Segments of device kernels captured as graphs so far.</summary>
     public int CapturedGraphs => _plan?.CapturedGraphs ?? 0;
 
