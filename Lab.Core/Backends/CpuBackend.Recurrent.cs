@@ -9,53 +9,11 @@ public sealed partial class CpuBackend
 {
     private static float Sigmoid(float x) => 1f / (1f + MathF.Exp(-x));
 
-    /// <summary>Keras's LSTM gates i, f, c̃, o at one unit: the pre-activations sit <paramref name="hidden"/> apart from <paramref name="at"/>.
-    /// The forward kernel and its gradient both compute them (the gradient recomputes rather than stores them).</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private static (float I, float F, float G, float O) LstmGates(ReadOnlySpan<float> x, ReadOnlySpan<float> r, int at, int hidden) =>
-        (Sigmoid(x[at] + r[at]), Sigmoid(x[at + hidden] + r[at + hidden]),
-         MathF.Tanh(x[at + 2 * hidden] + r[at + 2 * hidden]), Sigmoid(x[at + 3 * hidden] + r[at + 3 * hidden]));
-
     public void LstmCell(in StorageView xProj, in StorageView hProj, in StorageView cPrev, in StorageView state, int batch, int hidden)
-    {
-        ReadOnlySpan<float> x = xProj.Span, r = hProj.Span, cp = cPrev.Span;
-        Span<float> s = state.Span;
-        int plane = batch * hidden;
-        for (int b = 0; b < batch; b++)
-        {
-            int row = b * 4 * hidden, o = b * hidden;
-            for (int j = 0; j < hidden; j++)
-            {
-                var (i, f, g, og) = LstmGates(x, r, row + j, hidden);
-                float c = f * cp[o + j] + i * g;
-                s[plane + o + j] = c;
-                s[o + j] = og * MathF.Tanh(c);
-            }
-        }
-    }
+        => Cpu.LstmKernels.Forward(xProj.Span, hProj.Span, cPrev.Span, state.Span, batch, hidden);
 
     public void LstmCellGrad(in StorageView xProj, in StorageView hProj, in StorageView cPrev, in StorageView state, in StorageView dState, in StorageView dGates, in StorageView dCPrev, int batch, int hidden)
-    {
-        ReadOnlySpan<float> x = xProj.Span, r = hProj.Span, cp = cPrev.Span, s = state.Span, ds = dState.Span;
-        Span<float> da = dGates.Span, dcp = dCPrev.Span;
-        int plane = batch * hidden;
-        for (int b = 0; b < batch; b++)
-        {
-            int row = b * 4 * hidden, o = b * hidden;
-            for (int j = 0; j < hidden; j++)
-            {
-                var (i, f, g, og) = LstmGates(x, r, row + j, hidden);
-                float tc = MathF.Tanh(s[plane + o + j]);
-                float dh = ds[o + j];
-                float dc = ds[plane + o + j] + dh * og * (1 - tc * tc);
-                da[row + j] = dc * g * i * (1 - i);
-                da[row + hidden + j] = dc * cp[o + j] * f * (1 - f);
-                da[row + 2 * hidden + j] = dc * i * (1 - g * g);
-                da[row + 3 * hidden + j] = dh * tc * og * (1 - og);
-                dcp[o + j] = dc * f;
-            }
-        }
-    }
+        => Cpu.LstmKernels.Backward(xProj.Span, hProj.Span, cPrev.Span, state.Span, dState.Span, dGates.Span, dCPrev.Span, batch, hidden);
 
     public void GruCell(in StorageView xProj, in StorageView hProj, in StorageView hPrev, in StorageView h, int batch, int hidden)
     {

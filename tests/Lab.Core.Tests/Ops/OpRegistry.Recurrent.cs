@@ -126,6 +126,9 @@ public static partial class OpRegistry
     {
         yield return new("LstmCell[3,2]", [I(3, 8), I(3, 8), I(3, 2)], t => Tensor.LstmCell(t[0], t[1], t[2]), r => LstmStep(r[0], r[1], r[2]));
         yield return new("LstmCell[1,5]", [I(1, 20), I(1, 20), I(1, 5)], t => Tensor.LstmCell(t[0], t[1], t[2]), r => LstmStep(r[0], r[1], r[2]));
+        // Unit counts past one vector with a tail (the CPU kernel's vector loops and scalar remainders).
+        yield return new("LstmCell[3,19]", [I(3, 76), I(3, 76), I(3, 19)], t => Tensor.LstmCell(t[0], t[1], t[2]), r => LstmStep(r[0], r[1], r[2]));
+        yield return new("LstmCell[1,37]", [I(1, 148), I(1, 148), I(1, 37)], t => Tensor.LstmCell(t[0], t[1], t[2]), r => LstmStep(r[0], r[1], r[2]));
         // The step's state read through Select, as the layer does: h and c each feed on.
         yield return new("LstmCellSelect[2,3]", [I(2, 12), I(2, 12), I(2, 3)], t =>
         {
