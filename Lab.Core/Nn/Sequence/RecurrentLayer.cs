@@ -19,7 +19,7 @@ public readonly record struct RecurrentOutput(Tensor Output, Tensor State, Tenso
 public abstract class RecurrentLayer : Module, IMaskedLayer
 {
     // A field, not a collection expression: Debug builds allocate those on every call.
-    private static readonly int[] SwapBatchAndTime = [1, 0, 2];
+    private protected static readonly int[] SwapBatchAndTime = [1, 0, 2];
 
     private readonly Generator _dropoutGenerator;
     private Tensor[] _steps = [];
@@ -95,9 +95,11 @@ public abstract class RecurrentLayer : Module, IMaskedLayer
         var projected = Project(x.Permute(SwapBatchAndTime).Reshape(steps * batch, InputSize)).Reshape(steps, batch, Gates * Units);
         Tensor? recurrentMask = Training && RecurrentDropout > 0 ? DropMask([batch, Units], RecurrentDropout, x.Device) : null;
         var maskByStep = mask?.Transpose(0, 1);
-        if (ReturnSequences && _steps.Length != steps) _steps = new Tensor[steps];
-
         var carry = InitialCarry(batch, initialState, x.Device);
+        if (recurrentMask is null && !t_forceStepLoop && RunSequence(projected, maskByStep, carry, ZeroOutputForMask && mask is not null) is { } whole)
+            return whole;
+
+        if (ReturnSequences && _steps.Length != steps) _steps = new Tensor[steps];
         Tensor? output = null;
         var zero = ZeroOutputForMask && mask is not null ? Tensor.Scalar(0f, x.Device) : null;
         for (int s = 0; s < steps; s++)
@@ -131,6 +133,17 @@ public abstract class RecurrentLayer : Module, IMaskedLayer
         var p = Tensor.MatMul(rows, Kernel);
         return Bias is null ? p : p + Bias;
     }
+
+    /// <summary>
+    /// The whole recurrence as one op, where the layer has one (<see cref="Lstm"/>, without recurrent dropout): the
+    /// same result as the step loop below with one autograd node instead of several per step. Null runs the loop.
+    /// </summary>
+    private protected virtual RecurrentOutput? RunSequence(Tensor projected, Tensor? maskByStep, Tensor initialCarry, bool zeroOutputForMask) => null;
+
+    /// <summary>Runs the step loop on this thread even where the layer has a whole-sequence op (tests compare the two).</summary>
+    internal static bool ForceStepLoop { get => t_forceStepLoop; set => t_forceStepLoop = value; }
+
+    [ThreadStatic] private static bool t_forceStepLoop;
 
     /// <summary>One step from the projected input [B, gates·H] and the carried state; returns the new carry.</summary>
     private protected abstract Tensor Step(Tensor projected, Tensor carry, Tensor? recurrentMask, out Tensor output);

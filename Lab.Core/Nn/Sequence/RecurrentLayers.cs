@@ -59,6 +59,17 @@ public sealed class Lstm : RecurrentLayer
         return next;
     }
 
+    /// <summary>The whole recurrence in one op (<see cref="Tensor.LstmSequence"/>): its rows are the step outputs, then h and c.</summary>
+    private protected override RecurrentOutput? RunSequence(Tensor projected, Tensor? maskByStep, Tensor initialCarry, bool zeroOutputForMask)
+    {
+        int steps = projected.Shape[0];
+        var y = Tensor.LstmSequence(projected, RecurrentKernel, initialCarry, maskByStep, GoBackwards, zeroOutputForMask, OutputInInputOrder);
+        // Without returnSequences the output is the last step's: at the last row, or at row 0 for a backward layer that
+        // keeps its outputs in input order.
+        var output = ReturnSequences ? y.Narrow(0, 0, steps).Permute(SwapBatchAndTime) : y.Select(OutputInInputOrder && GoBackwards ? 0 : steps - 1);
+        return new RecurrentOutput(output, y.Select(steps), y.Select(steps + 1));
+    }
+
     private protected override Tensor InitialCarry(int batch, IReadOnlyList<Tensor>? initialState, Device device)
         => initialState is null ? Tensor.Zeros([2, batch, Units], device) : Tensor.Concat([initialState[0].Unsqueeze(0), initialState[1].Unsqueeze(0)], 0);
 
