@@ -193,6 +193,8 @@ public static partial class OpRegistry
         yield return LstmSequenceCase("LstmSequenceAllMasked[3,1,2]", 3, 1, 2, [0, 0, 0], false, false, true);
         yield return new("GruCell[3,2]", [I(3, 6), I(3, 6), I(3, 2)], t => Tensor.GruCell(t[0], t[1], t[2]), r => GruStep(r[0], r[1], r[2]));
         yield return new("GruCell[2,4]", [I(2, 12), I(2, 12), I(2, 4)], t => Tensor.GruCell(t[0], t[1], t[2]), r => GruStep(r[0], r[1], r[2]));
+        yield return new("GruCell[3,19]", [I(3, 57), I(3, 57), I(3, 19)], t => Tensor.GruCell(t[0], t[1], t[2]), r => GruStep(r[0], r[1], r[2]));
+        yield return new("GruCell[1,37]", [I(1, 111), I(1, 111), I(1, 37)], t => Tensor.GruCell(t[0], t[1], t[2]), r => GruStep(r[0], r[1], r[2]));
         yield return new("Select0[3,4,2]", [I(3, 4, 2)], t => t[0].Select(1), r => r[0].Narrow(0, 1, 1).Reshape([4, 2]));
         yield return new("SelectLast[4,3]", [I(4, 3)], t => t[0].Select(3), r => r[0].Narrow(0, 3, 1).Reshape([3]));
 
