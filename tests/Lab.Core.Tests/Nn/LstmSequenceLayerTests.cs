@@ -42,27 +42,34 @@ public class LstmSequenceLayerTests
     }
 
     [Theory]
-    [InlineData(MergeMode.Concat, true)]
-    [InlineData(MergeMode.Sum, false)]
-    public void BidirectionalMatchesTheStepLoop(MergeMode mode, bool returnSequences)
+    [InlineData(MergeMode.Concat, true, false)]
+    [InlineData(MergeMode.Sum, false, true)]
+    [InlineData(MergeMode.None, true, true)]
+    public void BidirectionalMatchesTheStepLoop(MergeMode mode, bool returnSequences, bool initialStates)
     {
-        Bidirectional Make() => new(OpRegistry.Randomised(new Lstm(4, 7, returnSequences: returnSequences, generator: new Generator(5)), 6), mode);
         var results = new List<float[]>[2];
         for (int pass = 0; pass < 2; pass++)
         {
             RecurrentLayer.ForceStepLoop = pass == 1;
             try
             {
-                var bi = Make();
+                var bi = new Bidirectional(OpRegistry.Randomised(new Lstm(4, 7, returnSequences: returnSequences, returnState: true, generator: new Generator(5)), 6), mode);
                 OpRegistry.Randomised(bi.Backwards, 8);
-                var x = Tensor.RandN(new Generator(9), [3, 6, 4]);
+                var g = new Generator(9);
+                var x = Tensor.RandN(g, [3, 6, 4]);
                 x.RequiresGrad = true;
-                var y = bi.Forward(x, Mask(3, 6, "ragged"));
-                (y * Tensor.RandN(new Generator(10), y.ShapeArray())).Sum().Backward();
-                results[pass] = [y.ToArray(), x.Grad!.ToArray(), .. bi.Parameters().Select(p => p.Grad!.ToArray())];
+                var init = initialStates ? Enumerable.Range(0, 4).Select(_ => Tensor.RandN(g, [3, 7])).ToArray() : null;
+                if (init is not null) foreach (var s in init) s.RequiresGrad = true;
+                var outs = bi.CallWithStates(x, Mask(3, 6, "ragged"), init);
+                Tensor loss = Tensor.Scalar(0f);
+                foreach (var o in outs) loss = loss + (o * Tensor.RandN(g, o.ShapeArray())).Sum();
+                loss.Backward();
+                results[pass] = [.. outs.Select(o => o.ToArray()), x.Grad!.ToArray(), .. bi.Parameters().Select(p => p.Grad!.ToArray()),
+                    .. (init ?? []).Select(s => s.Grad!.ToArray())];
             }
             finally { RecurrentLayer.ForceStepLoop = false; }
         }
+        Assert.Equal(results[1].Count, results[0].Count);
         for (int i = 0; i < results[0].Count; i++) Numeric.AssertClose(results[1][i], results[0][i], 2e-5, $"{mode} result {i}");
     }
 

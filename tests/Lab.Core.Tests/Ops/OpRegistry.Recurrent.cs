@@ -83,6 +83,17 @@ public static partial class OpRegistry
             t => Tensor.LstmSequence(t[0], t[1], t[2], mask is null ? null : MaskOn(mask, steps, t[0].Device), goBackwards, zeroOutput, inInputOrder),
             r => LstmSequenceRef(r[0], r[1], r[2], mask, goBackwards, zeroOutput, inInputOrder));
 
+    /// <summary>Bidirectional's pair: a forward direction (outputs by step) and a backward one (outputs in input order), one mask.</summary>
+    private static OpCase LstmSequencePairCase(string name, int steps, int batch, int hidden, double[]? mask, bool zeroOutput) =>
+        new(name, [I(steps, batch, 4 * hidden), I(hidden, 4 * hidden), I(2, batch, hidden), I(steps, batch, 4 * hidden), I(hidden, 4 * hidden), I(2, batch, hidden)],
+            t => Tensor.LstmSequencePair(t[0], t[1], t[2], false, false, t[3], t[4], t[5], true, true, mask is null ? null : MaskOn(mask, steps, t[0].Device), zeroOutput),
+            r =>
+            {
+                var f = LstmSequenceRef(r[0], r[1], r[2], mask, false, zeroOutput, false);
+                var b = LstmSequenceRef(r[3], r[4], r[5], mask, true, zeroOutput, true);
+                return new R([.. f.Data, .. b.Data], [2, .. f.Shape]);
+            });
+
     // Time-major masks [T, B]: a hole, a sample masked from the start, one masked throughout, one masked at the end.
     private static readonly double[] MaskTB = [1, 0, 0, 1, 1, 0, 0, 1, 0, 1, 1, 0];   // [4, 3]
     private static readonly double[] MaskTB1 = [0, 1, 0];                            // [3, 1]
@@ -191,6 +202,9 @@ public static partial class OpRegistry
         yield return LstmSequenceCase("LstmSequenceMaskedZeroBackwardsInputOrder[4,3,5]", 4, 3, 5, MaskTB, true, true, true);
         yield return LstmSequenceCase("LstmSequenceMaskedRepeatBackwards[3,1,19]", 3, 1, 19, MaskTB1, true, false, false);
         yield return LstmSequenceCase("LstmSequenceAllMasked[3,1,2]", 3, 1, 2, [0, 0, 0], false, false, true);
+        yield return LstmSequencePairCase("LstmSequencePairMaskedZero[4,3,5]", 4, 3, 5, MaskTB, true);
+        yield return LstmSequencePairCase("LstmSequencePairMaskedRepeat[4,3,5]", 4, 3, 5, MaskTB, false);
+        yield return LstmSequencePairCase("LstmSequencePair[2,1,3]", 2, 1, 3, null, false);
         yield return new("GruCell[3,2]", [I(3, 6), I(3, 6), I(3, 2)], t => Tensor.GruCell(t[0], t[1], t[2]), r => GruStep(r[0], r[1], r[2]));
         yield return new("GruCell[2,4]", [I(2, 12), I(2, 12), I(2, 4)], t => Tensor.GruCell(t[0], t[1], t[2]), r => GruStep(r[0], r[1], r[2]));
         yield return new("GruCell[3,19]", [I(3, 57), I(3, 57), I(3, 19)], t => Tensor.GruCell(t[0], t[1], t[2]), r => GruStep(r[0], r[1], r[2]));
