@@ -80,17 +80,26 @@ internal sealed class LstmCellNode : PooledNode<LstmCellNode>
             g.Backend.LstmCellGrad(xProj, hProj, cPrev, _state!, g, dGates, dCPrev, batch, hidden);
             return Grads(Needs(0) ? dGates : null, Needs(1) ? dGates : null, Needs(2) ? dCPrev : null);
         }
-        // The same rule in differentiable ops (createGraph).
+        var (da, dcPrev) = GradientInOps(xProj, hProj, cPrev, g.Select(0), g.Select(1));
+        return Grads(Needs(0) ? da : null, Needs(1) ? da : null, Needs(2) ? dcPrev : null);
+    }
+
+    /// <summary>
+    /// The step's gradient in differentiable ops (createGraph), from the upstream gradients of h and c: the gradient of
+    /// the pre-activations [B, 4H] (of xProj and of hProj alike) and of cPrev.
+    /// </summary>
+    internal static (Tensor DGates, Tensor DCPrev) GradientInOps(Tensor xProj, Tensor hProj, Tensor cPrev, Tensor gh, Tensor gc)
+    {
+        int hidden = cPrev.Shape[1];
         var a = xProj + hProj;
         var i = a.Narrow(1, 0, hidden).Sigmoid();
         var f = a.Narrow(1, hidden, hidden).Sigmoid();
         var cand = a.Narrow(1, 2 * hidden, hidden).Tanh();
         var o = a.Narrow(1, 3 * hidden, hidden).Sigmoid();
         var tc = (f * cPrev + i * cand).Tanh();
-        var (gh, gc) = (g.Select(0), g.Select(1));
         var dc = gc + gh * o * (1f - tc.Square());
         var da = Tensor.Concat([dc * cand * i * (1f - i), dc * cPrev * f * (1f - f), dc * i * (1f - cand.Square()), gh * tc * o * (1f - o)], 1);
-        return Grads(Needs(0) ? da : null, Needs(1) ? da : null, Needs(2) ? dc * f : null);
+        return (da, dc * f);
     }
 }
 

@@ -47,7 +47,10 @@ public sealed class Bidirectional : Module, IMaskedLayer
 
     /// <summary>Both directions' outputs, unmerged (merge mode None's result; the backward one in input order).</summary>
     public (Tensor Forward, Tensor Backward) ForwardBoth(Tensor x, Tensor? mask = null)
-        => (Forwards.Run(x, mask).Output, Backwards.Run(x, mask).Output);
+    {
+        var (f, b) = RecurrentLayer.RunPair(Forwards, Backwards, x, mask, null, null);
+        return (f.Output, b.Output);
+    }
 
     /// <summary>
     /// Keras's return_state: the merged output (or both, for merge mode None), then the forward layer's final states,
@@ -58,8 +61,7 @@ public sealed class Bidirectional : Module, IMaskedLayer
         int n = Forwards.StateCount;
         if (initialState is not null && initialState.Count != 2 * n)
             throw new ArgumentException($"Bidirectional: expected {2 * n} initial state tensors (forward, then backward), got {initialState.Count}.");
-        var f = Forwards.Run(x, mask, initialState?.Take(n).ToArray());
-        var b = Backwards.Run(x, mask, initialState?.Skip(n).ToArray());
+        var (f, b) = RecurrentLayer.RunPair(Forwards, Backwards, x, mask, initialState?.Take(n).ToArray(), initialState?.Skip(n).ToArray());
         var result = new List<Tensor>();
         if (MergeMode == MergeMode.None) { result.Add(f.Output); result.Add(b.Output); }
         else result.Add(Merge(f.Output, b.Output));

@@ -19,7 +19,7 @@ public readonly record struct RecurrentOutput(Tensor Output, Tensor State, Tenso
 public abstract class RecurrentLayer : Module, IMaskedLayer
 {
     // A field, not a collection expression: Debug builds allocate those on every call.
-    private static readonly int[] SwapBatchAndTime = [1, 0, 2];
+    private protected static readonly int[] SwapBatchAndTime = [1, 0, 2];
 
     private readonly Generator _dropoutGenerator;
     private Tensor[] _steps = [];
@@ -83,21 +83,12 @@ public abstract class RecurrentLayer : Module, IMaskedLayer
     /// <summary>The layer on x [B, T, D] with an optional mask [B, T] and initial states (each [B, units]).</summary>
     public RecurrentOutput Run(Tensor x, Tensor? mask = null, IReadOnlyList<Tensor>? initialState = null)
     {
-        if (x.Rank != 3 || x.Shape[2] != InputSize)
-            throw new ArgumentException($"{Describe()}: expected input [batch, steps, {InputSize}], got {ShapeUtil.Format(x.Shape)}.");
-        Masks.Check(LayerName, x, mask);
+        var (projected, recurrentMask, maskByStep, carry) = Prepare(x, mask, initialState);
+        if (recurrentMask is null && !t_forceStepLoop && RunSequence(projected, maskByStep, carry, ZeroOutputForMask && mask is not null) is { } whole)
+            return whole;
         int batch = x.Shape[0], steps = x.Shape[1];
-        if (steps == 0) throw new ArgumentException($"{Describe()}: the input {ShapeUtil.Format(x.Shape)} has no time steps.");
-        CheckInitialState(initialState, batch, x.Device);
 
-        // Input dropout: one mask per sequence, the same at every step (Keras).
-        if (Training && Dropout > 0) x = x * DropMask([batch, 1, InputSize], Dropout, x.Device);
-        var projected = Project(x.Permute(SwapBatchAndTime).Reshape(steps * batch, InputSize)).Reshape(steps, batch, Gates * Units);
-        Tensor? recurrentMask = Training && RecurrentDropout > 0 ? DropMask([batch, Units], RecurrentDropout, x.Device) : null;
-        var maskByStep = mask?.Transpose(0, 1);
         if (ReturnSequences && _steps.Length != steps) _steps = new Tensor[steps];
-
-        var carry = InitialCarry(batch, initialState, x.Device);
         Tensor? output = null;
         var zero = ZeroOutputForMask && mask is not null ? Tensor.Scalar(0f, x.Device) : null;
         for (int s = 0; s < steps; s++)
@@ -125,12 +116,58 @@ public abstract class RecurrentLayer : Module, IMaskedLayer
         return new RecurrentOutput(output!, state, cell);
     }
 
+    /// <summary>
+    /// The recurrence's operands: the input checked, input dropout applied, every step's projection (time-major
+    /// [T, B, gates·H]), the recurrent dropout mask (training only), the mask by step [T, B] and the initial carry.
+    /// </summary>
+    private (Tensor Projected, Tensor? RecurrentMask, Tensor? MaskByStep, Tensor Carry) Prepare(Tensor x, Tensor? mask, IReadOnlyList<Tensor>? initialState)
+    {
+        if (x.Rank != 3 || x.Shape[2] != InputSize)
+            throw new ArgumentException($"{Describe()}: expected input [batch, steps, {InputSize}], got {ShapeUtil.Format(x.Shape)}.");
+        Masks.Check(LayerName, x, mask);
+        int batch = x.Shape[0], steps = x.Shape[1];
+        if (steps == 0) throw new ArgumentException($"{Describe()}: the input {ShapeUtil.Format(x.Shape)} has no time steps.");
+        CheckInitialState(initialState, batch, x.Device);
+
+        // Input dropout: one mask per sequence, the same at every step (Keras).
+        if (Training && Dropout > 0) x = x * DropMask([batch, 1, InputSize], Dropout, x.Device);
+        var projected = Project(x.Permute(SwapBatchAndTime).Reshape(steps * batch, InputSize)).Reshape(steps, batch, Gates * Units);
+        Tensor? recurrentMask = Training && RecurrentDropout > 0 ? DropMask([batch, Units], RecurrentDropout, x.Device) : null;
+        return (projected, recurrentMask, mask?.Transpose(0, 1), InitialCarry(batch, initialState, x.Device));
+    }
+
+    /// <summary>
+    /// Bidirectional's two directions over one input and mask: as one op on two threads where both are LSTMs that run as
+    /// a whole sequence (<see cref="Lstm.RunPair"/>), else each layer's <see cref="Run"/>.
+    /// </summary>
+    internal static (RecurrentOutput Forward, RecurrentOutput Backward) RunPair(RecurrentLayer forward, RecurrentLayer backward, Tensor x, Tensor? mask,
+        IReadOnlyList<Tensor>? forwardState, IReadOnlyList<Tensor>? backwardState)
+    {
+        bool Whole(RecurrentLayer l) => l is Lstm && !(l.Training && l.RecurrentDropout > 0);
+        if (t_forceStepLoop || !Whole(forward) || !Whole(backward) || forward.Units != backward.Units || forward.ZeroOutputForMask != backward.ZeroOutputForMask)
+            return (forward.Run(x, mask, forwardState), backward.Run(x, mask, backwardState));
+        var f = forward.Prepare(x, mask, forwardState);
+        var b = backward.Prepare(x, mask, backwardState);
+        return Lstm.RunPair((Lstm)forward, f.Projected, f.Carry, (Lstm)backward, b.Projected, b.Carry, f.MaskByStep, forward.ZeroOutputForMask && mask is not null);
+    }
+
     /// <summary>x W + b for all steps at once ([T·B, D] to [T·B, gates·H]).</summary>
     private protected virtual Tensor Project(Tensor rows)
     {
         var p = Tensor.MatMul(rows, Kernel);
         return Bias is null ? p : p + Bias;
     }
+
+    /// <summary>
+    /// The whole recurrence as one op, where the layer has one (<see cref="Lstm"/>, without recurrent dropout): the
+    /// same result as the step loop below with one autograd node instead of several per step. Null runs the loop.
+    /// </summary>
+    private protected virtual RecurrentOutput? RunSequence(Tensor projected, Tensor? maskByStep, Tensor initialCarry, bool zeroOutputForMask) => null;
+
+    /// <summary>Runs the step loop on this thread even where the layer has a whole-sequence op (tests compare the two).</summary>
+    internal static bool ForceStepLoop { get => t_forceStepLoop; set => t_forceStepLoop = value; }
+
+    [ThreadStatic] private static bool t_forceStepLoop;
 
     /// <summary>One step from the projected input [B, gates·H] and the carried state; returns the new carry.</summary>
     private protected abstract Tensor Step(Tensor projected, Tensor carry, Tensor? recurrentMask, out Tensor output);

@@ -59,6 +59,33 @@ public sealed class Lstm : RecurrentLayer
         return next;
     }
 
+    /// <summary>The whole recurrence in one op (<see cref="Tensor.LstmSequence"/>): its rows are the step outputs, then h and c.</summary>
+    private protected override RecurrentOutput? RunSequence(Tensor projected, Tensor? maskByStep, Tensor initialCarry, bool zeroOutputForMask)
+    {
+        var y = Tensor.LstmSequence(projected, RecurrentKernel, initialCarry, maskByStep, GoBackwards, zeroOutputForMask, OutputInInputOrder);
+        return Outputs(y);
+    }
+
+    /// <summary>Bidirectional's two LSTMs (of one width) in one op, each direction on its own thread where the CPU has two.</summary>
+    internal static (RecurrentOutput, RecurrentOutput) RunPair(Lstm forward, Tensor forwardProjected, Tensor forwardCarry,
+        Lstm backward, Tensor backwardProjected, Tensor backwardCarry, Tensor? maskByStep, bool zeroOutputForMask)
+    {
+        var y = Tensor.LstmSequencePair(forwardProjected, forward.RecurrentKernel, forwardCarry, forward.GoBackwards, forward.OutputInInputOrder,
+            backwardProjected, backward.RecurrentKernel, backwardCarry, backward.GoBackwards, backward.OutputInInputOrder, maskByStep, zeroOutputForMask);
+        return (forward.Outputs(y.Select(0)), backward.Outputs(y.Select(1)));
+    }
+
+    /// <summary>
+    /// The layer's results from the op's rows [T + 2, B, H]. Without returnSequences the output is the last step's: at
+    /// the last row, or at row 0 for a backward layer that keeps its outputs in input order.
+    /// </summary>
+    private RecurrentOutput Outputs(Tensor y)
+    {
+        int steps = y.Shape[0] - 2;
+        var output = ReturnSequences ? y.Narrow(0, 0, steps).Permute(SwapBatchAndTime) : y.Select(OutputInInputOrder && GoBackwards ? 0 : steps - 1);
+        return new RecurrentOutput(output, y.Select(steps), y.Select(steps + 1));
+    }
+
     private protected override Tensor InitialCarry(int batch, IReadOnlyList<Tensor>? initialState, Device device)
         => initialState is null ? Tensor.Zeros([2, batch, Units], device) : Tensor.Concat([initialState[0].Unsqueeze(0), initialState[1].Unsqueeze(0)], 0);
 

@@ -43,6 +43,61 @@ public static partial class OpRegistry
         return new R(y, [b, h]);
     }
 
+    /// <summary>
+    /// The whole-sequence LSTM op written out: step s reads t = s (T - 1 - s going backwards), a masked sample (mask
+    /// [T, B], time-major) keeps h and c, and its output is zero or repeats its previous output (zeros before the
+    /// first). Rows: the outputs (step s at s, or at t in input order), then the final h and c.
+    /// </summary>
+    private static R LstmSequenceRef(R p, R u, R init, double[]? mask, bool goBackwards, bool zeroOutput, bool inInputOrder)
+    {
+        int steps = p.Shape[0], b = p.Shape[1], h = p.Shape[2] / 4;
+        var y = new double[(steps + 2) * b * h];
+        var hc = init.Data[..(b * h)];
+        var cc = init.Data[(b * h)..];
+        var previous = new double[b * h];
+        for (int s = 0; s < steps; s++)
+        {
+            int t = goBackwards ? steps - 1 - s : s;
+            var xp = new R(p.Data[(t * b * 4 * h)..((t + 1) * b * 4 * h)], [b, 4 * h]);
+            var next = LstmStep(xp, R.MatMul(new R(hc, [b, h]), u, false, false), new R(cc, [b, h])).Data;
+            int row = (inInputOrder ? t : s) * b * h;
+            for (int n = 0; n < b; n++)
+            {
+                bool keep = mask is null || mask[t * b + n] != 0;
+                for (int j = 0; j < h; j++)
+                {
+                    int k = n * h + j;
+                    if (keep) (hc[k], cc[k]) = (next[k], next[b * h + k]);
+                    y[row + k] = keep ? next[k] : zeroOutput ? 0 : previous[k];
+                    previous[k] = y[row + k];
+                }
+            }
+        }
+        hc.CopyTo(y, steps * b * h);
+        cc.CopyTo(y, (steps + 1) * b * h);
+        return new R(y, [steps + 2, b, h]);
+    }
+
+    private static OpCase LstmSequenceCase(string name, int steps, int batch, int hidden, double[]? mask, bool goBackwards, bool zeroOutput, bool inInputOrder) =>
+        new(name, [I(steps, batch, 4 * hidden), I(hidden, 4 * hidden), I(2, batch, hidden)],
+            t => Tensor.LstmSequence(t[0], t[1], t[2], mask is null ? null : MaskOn(mask, steps, t[0].Device), goBackwards, zeroOutput, inInputOrder),
+            r => LstmSequenceRef(r[0], r[1], r[2], mask, goBackwards, zeroOutput, inInputOrder));
+
+    /// <summary>Bidirectional's pair: a forward direction (outputs by step) and a backward one (outputs in input order), one mask.</summary>
+    private static OpCase LstmSequencePairCase(string name, int steps, int batch, int hidden, double[]? mask, bool zeroOutput) =>
+        new(name, [I(steps, batch, 4 * hidden), I(hidden, 4 * hidden), I(2, batch, hidden), I(steps, batch, 4 * hidden), I(hidden, 4 * hidden), I(2, batch, hidden)],
+            t => Tensor.LstmSequencePair(t[0], t[1], t[2], false, false, t[3], t[4], t[5], true, true, mask is null ? null : MaskOn(mask, steps, t[0].Device), zeroOutput),
+            r =>
+            {
+                var f = LstmSequenceRef(r[0], r[1], r[2], mask, false, zeroOutput, false);
+                var b = LstmSequenceRef(r[3], r[4], r[5], mask, true, zeroOutput, true);
+                return new R([.. f.Data, .. b.Data], [2, .. f.Shape]);
+            });
+
+    // Time-major masks [T, B]: a hole, a sample masked from the start, one masked throughout, one masked at the end.
+    private static readonly double[] MaskTB = [1, 0, 0, 1, 1, 0, 0, 1, 0, 1, 1, 0];   // [4, 3]
+    private static readonly double[] MaskTB1 = [0, 1, 0];                            // [3, 1]
+
     // Ragged masks: right padding, a hole in the middle, a sample whose first steps are masked.
     private static readonly double[] MaskBT = [1, 1, 1, 0, 1, 0, 1, 1];      // [2, 4]
     private static readonly double[] MaskBT3 = [1, 1, 0, 1, 0, 0, 1, 1, 1];  // [3, 3]
@@ -126,6 +181,9 @@ public static partial class OpRegistry
     {
         yield return new("LstmCell[3,2]", [I(3, 8), I(3, 8), I(3, 2)], t => Tensor.LstmCell(t[0], t[1], t[2]), r => LstmStep(r[0], r[1], r[2]));
         yield return new("LstmCell[1,5]", [I(1, 20), I(1, 20), I(1, 5)], t => Tensor.LstmCell(t[0], t[1], t[2]), r => LstmStep(r[0], r[1], r[2]));
+        // Unit counts past one vector with a tail (the CPU kernel's vector loops and scalar remainders).
+        yield return new("LstmCell[3,19]", [I(3, 76), I(3, 76), I(3, 19)], t => Tensor.LstmCell(t[0], t[1], t[2]), r => LstmStep(r[0], r[1], r[2]));
+        yield return new("LstmCell[1,37]", [I(1, 148), I(1, 148), I(1, 37)], t => Tensor.LstmCell(t[0], t[1], t[2]), r => LstmStep(r[0], r[1], r[2]));
         // The step's state read through Select, as the layer does: h and c each feed on.
         yield return new("LstmCellSelect[2,3]", [I(2, 12), I(2, 12), I(2, 3)], t =>
         {
@@ -137,8 +195,20 @@ public static partial class OpRegistry
             int n = s.Numel / 2;
             return new R(Enumerable.Range(0, n).Select(k => s.Data[k] * s.Data[n + k] + s.Data[n + k]).ToArray(), [2, 3]);
         });
+        // The whole-sequence op, every input differentiated (the layer cases below differentiate x only).
+        yield return LstmSequenceCase("LstmSequence[4,3,5]", 4, 3, 5, null, false, false, false);
+        yield return LstmSequenceCase("LstmSequenceBackwards[4,3,5]", 4, 3, 5, null, true, false, false);
+        yield return LstmSequenceCase("LstmSequenceMaskedRepeat[4,3,5]", 4, 3, 5, MaskTB, false, false, false);
+        yield return LstmSequenceCase("LstmSequenceMaskedZeroBackwardsInputOrder[4,3,5]", 4, 3, 5, MaskTB, true, true, true);
+        yield return LstmSequenceCase("LstmSequenceMaskedRepeatBackwards[3,1,19]", 3, 1, 19, MaskTB1, true, false, false);
+        yield return LstmSequenceCase("LstmSequenceAllMasked[3,1,2]", 3, 1, 2, [0, 0, 0], false, false, true);
+        yield return LstmSequencePairCase("LstmSequencePairMaskedZero[4,3,5]", 4, 3, 5, MaskTB, true);
+        yield return LstmSequencePairCase("LstmSequencePairMaskedRepeat[4,3,5]", 4, 3, 5, MaskTB, false);
+        yield return LstmSequencePairCase("LstmSequencePair[2,1,3]", 2, 1, 3, null, false);
         yield return new("GruCell[3,2]", [I(3, 6), I(3, 6), I(3, 2)], t => Tensor.GruCell(t[0], t[1], t[2]), r => GruStep(r[0], r[1], r[2]));
         yield return new("GruCell[2,4]", [I(2, 12), I(2, 12), I(2, 4)], t => Tensor.GruCell(t[0], t[1], t[2]), r => GruStep(r[0], r[1], r[2]));
+        yield return new("GruCell[3,19]", [I(3, 57), I(3, 57), I(3, 19)], t => Tensor.GruCell(t[0], t[1], t[2]), r => GruStep(r[0], r[1], r[2]));
+        yield return new("GruCell[1,37]", [I(1, 111), I(1, 111), I(1, 37)], t => Tensor.GruCell(t[0], t[1], t[2]), r => GruStep(r[0], r[1], r[2]));
         yield return new("Select0[3,4,2]", [I(3, 4, 2)], t => t[0].Select(1), r => r[0].Narrow(0, 1, 1).Reshape([4, 2]));
         yield return new("SelectLast[4,3]", [I(4, 3)], t => t[0].Select(3), r => r[0].Narrow(0, 3, 1).Reshape([3]));
 
