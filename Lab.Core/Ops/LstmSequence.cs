@@ -93,28 +93,22 @@ internal sealed class LstmSequenceNode : PooledNode<LstmSequenceNode>
         return y;
     }
 
-    /// <summary>Both directions' forward or backward loops: on two threads through the CPU's worker pool, else one after the other.</summary>
+    /// <summary>
+    /// Both directions' forward or backward loops, side by side (Tracing.SideBySide: on two threads through the CPU's
+    /// worker pool, also in a traced step's replay; one after the other on other backends or a busy pool).
+    /// </summary>
     private unsafe void RunBoth(bool forward)
     {
-        // Only the plain CPU backend: its kernels run on any thread (a recording stand-in or a GPU stream would not).
-        if (_all[0].Backend is CpuBackend && Cpu.Gemm.MaxThreads > 1)
-        {
-            var handle = System.Runtime.InteropServices.GCHandle.Alloc(this);
-            try
-            {
-                if (Cpu.WorkerPool.TryRun(2, 2, forward ? &ForwardPart : &BackwardPart, (void*)System.Runtime.InteropServices.GCHandle.ToIntPtr(handle))) return;
-            }
-            finally { handle.Free(); }
-        }
-        foreach (var d in _all)
-            if (forward) d.Forward(); else d.Backward();
+        var handle = System.Runtime.InteropServices.GCHandle.Alloc(this);
+        try { Tracing.SideBySide.Run(_all[0].Backend, 2, forward ? &ForwardPart : &BackwardPart, (void*)System.Runtime.InteropServices.GCHandle.ToIntPtr(handle)); }
+        finally { handle.Free(); }
     }
 
     private static unsafe LstmSequenceNode Of(void* state) => (LstmSequenceNode)System.Runtime.InteropServices.GCHandle.FromIntPtr((nint)state).Target!;
 
-    private static unsafe void ForwardPart(void* state, int part, int parts) => Of(state)._all[part].Forward();
+    private static unsafe void ForwardPart(void* state, int part, IBackend backend) => Of(state)._all[part].Forward(backend);
 
-    private static unsafe void BackwardPart(void* state, int part, int parts) => Of(state)._all[part].Backward();
+    private static unsafe void BackwardPart(void* state, int part, IBackend backend) => Of(state)._all[part].Backward(backend);
 
     private static int OutputIndex(int s, int t, bool inInputOrder) => inInputOrder ? t : s;
 
@@ -197,9 +191,12 @@ internal sealed class LstmSequenceNode : PooledNode<LstmSequenceNode>
             _zero = mask is null ? null : Tensor.Scalar(0f, device);
         }
 
-        public void Forward()
+        public void Forward() => Forward(Backend);
+
+        /// <summary>The forward loop, its kernels on <paramref name="be"/> (the part's backend when run side by side).</summary>
+        public void Forward(IBackend be)
         {
-            var (projected, kernel, y, be) = (_projected!, _kernel!, Y!, Backend);
+            var (projected, kernel, y) = (_projected!, _kernel!, Y!);
             int steps = projected.Shape[0], batch = projected.Shape[1], hidden = projected.Shape[2] / 4;
             int plane = batch * hidden, all = steps * plane;
             Span<int> bh = [batch, hidden], b4h = [batch, 4 * hidden], state = [2, batch, hidden], keepShape = [batch, 1], none = [];
@@ -257,9 +254,12 @@ internal sealed class LstmSequenceNode : PooledNode<LstmSequenceNode>
             _dSum = _mask is null ? null : Tensor.Empty([2, batch, hidden], device);
         }
 
-        public void Backward()
+        public void Backward() => Backward(Backend);
+
+        /// <summary>The backward loop, its kernels on <paramref name="be"/> (the part's backend when run side by side).</summary>
+        public void Backward(IBackend be)
         {
-            var (projected, kernel, g, be) = (_projected!, _kernel!, _g!, Backend);
+            var (projected, kernel, g) = (_projected!, _kernel!, _g!);
             int steps = projected.Shape[0], batch = projected.Shape[1], hidden = projected.Shape[2] / 4;
             int plane = batch * hidden, all = steps * plane;
             var (dProjected, dCarry, dCell, dState) = (DProjected!, DCarry!, _dCell!, _dState!);
