@@ -12,7 +12,8 @@ public class BackendCoverageTests
     /// Methods that are not kernels a replay runs: allocation (a zeroed one is recorded as a Fill), reading back (an error
     /// while recording) and capability queries (forwarded, so the recorded step takes the eager step's path).
     /// </summary>
-    private static readonly string[] NotReplayed = ["Allocate", "Download", "FusesConv2dReluMaxPool2d", "FusesConv2dReluMaxPool2dGradWeight"];
+    private static readonly string[] NotReplayed = ["Allocate", "Download", "FusesConv2dReluMaxPool2d", "FusesConv2dReluMaxPool2dGradWeight",
+        "FusesConv2dReluMaxPool2dGradInput"];
 
     [Fact]
     public void Every_backend_method_has_a_recorded_kernel_kind()
@@ -110,12 +111,13 @@ public class BackendCoverageTests
         // (AVX-512 machines; elsewhere the op composes them and the kinds are not expected).
         var fg = new ConvGeometry(1, 1, 6, 6, 2, 3, 3, 1, 1, 0, 0);
         var fp = new PoolGeometry(1, 2, 4, 4, 2, 2, 2, 2, 0, 0);
-        if (b.FusesConv2dReluMaxPool2d(fg, fp) && b.FusesConv2dReluMaxPool2dGradWeight(fg, fp))
+        if (b.FusesConv2dReluMaxPool2d(fg, fp) && b.FusesConv2dReluMaxPool2dGradWeight(fg, fp) && b.FusesConv2dReluMaxPool2dGradInput(fg, fp))
         {
             var (plane, fw, fb) = (In(1, 1, 6, 6), In(2, 1, 3, 3), In(2));
             var fused = Out(1, 2, 2, 2); var fusedArgmax = Out(1, 2, 2, 2); b.Conv2dReluMaxPool2d(plane, fw, fb, fused, fusedArgmax, fg, fp);
             var fusedDw = Out(2, 1, 3, 3); var fusedDb = Out(2);
             b.Conv2dReluMaxPool2dGradWeight(plane, In(1, 2, 2, 2), fused, fusedArgmax, fusedDw, fusedDb, fg, fp);
+            var fusedDx = Out(1, 1, 6, 6); b.Conv2dReluMaxPool2dGradInput(In(1, 2, 2, 2), fused, fusedArgmax, fw, fusedDx, fg, fp);
         }
         var avg = Out(1, 2, 2, 2); b.AvgPool2d(planes, avg, pg);
         var avgDx = Out(1, 2, 4, 4); b.AvgPool2dGrad(poolDy, avgDx, pg);
@@ -144,7 +146,7 @@ public class BackendCoverageTests
         }
         var kinds = Enum.GetValues<KernelKind>().AsEnumerable();
         if (!Backends.CpuBackend.Instance.FusesConv2dReluMaxPool2d(new ConvGeometry(1, 1, 6, 6, 2, 3, 3, 1, 1, 0, 0), new PoolGeometry(1, 2, 4, 4, 2, 2, 2, 2, 0, 0)))
-            kinds = kinds.Except([KernelKind.Conv2dReluMaxPool2d, KernelKind.Conv2dReluMaxPool2dGradWeight]);
+            kinds = kinds.Except([KernelKind.Conv2dReluMaxPool2d, KernelKind.Conv2dReluMaxPool2dGradWeight, KernelKind.Conv2dReluMaxPool2dGradInput]);
         Assert.Equal(kinds, trace.RecordedKinds.Distinct().Order());
     }
 }
