@@ -78,7 +78,7 @@ public sealed unsafe partial class CpuBackend
     }
 
     public bool FusesConv2dReluMaxPool2dGradWeight(in ConvGeometry conv, in PoolGeometry pool) =>
-        DirectConvPool.Applies(conv, pool) || ConvPoolGrad.Applies(conv, pool);
+        DirectConvPool.Applies(conv, pool) || (ConvPoolGrad.Applies(conv, pool) && ConvPoolGrad.Pays(conv));
 
     public void Conv2dReluMaxPool2dGradWeight(in StorageView x, in StorageView dy, in StorageView y, in StorageView indices,
         in StorageView dw, in StorageView db, in ConvGeometry conv, in PoolGeometry pool)
@@ -90,7 +90,8 @@ public sealed unsafe partial class CpuBackend
         }
     }
 
-    public bool FusesConv2dReluMaxPool2dGradInput(in ConvGeometry conv, in PoolGeometry pool) => ConvPoolGrad.Applies(conv, pool);
+    public bool FusesConv2dReluMaxPool2dGradInput(in ConvGeometry conv, in PoolGeometry pool) =>
+        ConvPoolGrad.Applies(conv, pool) && ConvPoolGrad.Pays(conv);
 
     public void Conv2dReluMaxPool2dGradInput(in StorageView dy, in StorageView y, in StorageView indices, in StorageView w,
         in StorageView dx, in ConvGeometry conv, in PoolGeometry pool)

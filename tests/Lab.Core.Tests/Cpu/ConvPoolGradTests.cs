@@ -101,6 +101,31 @@ public class ConvPoolGradTests
         Assert.False(ConvPoolGrad.Applies(g, PoolOf(g) with { KernelH = 3, KernelW = 3 }));
     }
 
+    /// <summary>The backend takes the sparse kernels only where they beat the dense products (see <see cref="ConvPoolGrad.Pays"/>).</summary>
+    [Fact]
+    public void OnlyLayersWhereItPays_TakeTheSparseKernels()
+    {
+        var be = CpuBackend.Instance;
+        foreach (var (g, pays) in new (ConvGeometry, bool)[]
+        {
+            (new(32, 32, 13, 13, 64, 3, 3, 1, 1, 0, 0), true),  // MnistCnn's second layer
+            (new(32, 64, 5, 5, 64, 3, 3, 1, 1, 0, 0), true),
+            (new(16, 16, 8, 8, 32, 3, 3, 2, 2, 1, 1), true),
+            (new(2, 24, 9, 9, 4, 3, 3, 1, 1, 0, 0), true),      // 24 of 32 lanes
+            (new(2, 32, 9, 9, 4, 5, 5, 1, 1, 0, 0), true),      // 25 of 27 taps
+            (new(2, 24, 9, 9, 4, 5, 5, 1, 1, 0, 0), false),     // both: 0.69
+            (new(16, 8, 6, 6, 16, 3, 3, 1, 1, 0, 0), false),    // half the lanes
+            (new(16, 32, 8, 8, 64, 1, 1, 1, 1, 0, 0), false),   // one tap of nine
+            (new(16, 17, 8, 8, 8, 3, 3, 1, 1, 0, 0), false),    // 17 of 32 lanes
+            (new(32, 1, 28, 28, 32, 3, 3, 1, 1, 0, 0), false),  // MnistCnn's first layer: its own weight kernel, dense dx
+        })
+        {
+            Assert.True(ConvPoolGrad.Applies(g, PoolOf(g)));
+            Assert.Equal(pays, be.FusesConv2dReluMaxPool2dGradInput(g, PoolOf(g)));
+            Assert.Equal(pays || g.C == 1, be.FusesConv2dReluMaxPool2dGradWeight(g, PoolOf(g)));
+        }
+    }
+
     private static PoolGeometry PoolOf(in ConvGeometry g) => new(g.N, g.K, g.OutH, g.OutW, 2, 2, 2, 2, 0, 0);
 
     /// <summary>Every third channel's bias so negative that all its windows stop at ReLU.</summary>
