@@ -9,16 +9,18 @@ namespace Lab.Bench;
 /// <summary>
 /// Seconds-long tuning runs for the convolution kernels: best-of-rounds microseconds and GFLOP/s per seed layer and
 /// pass, optionally with the naive loops beside them.
-/// `conv-quick [naive] [chunk=F] [minmacs=M] [threads=T] [orient=0|1|2] [wide=P] [forward|gradInput|gradWeight] [shape...]`.
+/// `conv-quick [naive] [chunk=F] [minmacs=M] [threads=T] [orient=0|1|2] [wide=P] [forward|gradInput|gradWeight|poolGrad] [shape...]`;
+/// poolGrad times the backward of the layer followed by ReLU and a 2x2 max pool both ways: the dense products of the
+/// scattered gradient, and straight from the pooled gradient (Cpu.ConvPoolGrad), rounds of the two interleaved.
 /// </summary>
 public static class ConvQuickBench
 {
-    public const string Usage = "[naive] [profile] [chunk=F] [minmacs=M] [threads=T] [orient=0|1|2] [wide=P] [forward|gradInput|gradWeight] [shape...]";
+    public const string Usage = "[naive] [profile] [chunk=F] [minmacs=M] [threads=T] [orient=0|1|2] [wide=P] [forward|gradInput|gradWeight|poolGrad] [shape...]";
 
     public static void Run(string[] args)
     {
         const string command = "conv-quick";
-        TuningArgs.Check(command, Usage, args, ["naive", "profile", "forward", "gradInput", "gradWeight", .. ConvShapes.All.Keys],
+        TuningArgs.Check(command, Usage, args, ["naive", "profile", "forward", "gradInput", "gradWeight", "poolGrad", .. ConvShapes.All.Keys],
             ["chunk", "minmacs", "threads", "orient", "wide"]);
         foreach (var arg in args)
         {
@@ -35,7 +37,7 @@ public static class ConvQuickBench
             return;
         }
         var names = args.Where(ConvShapes.All.ContainsKey).ToList();
-        s_passes = args.Where(a => a is "forward" or "gradInput" or "gradWeight").ToHashSet();
+        s_passes = args.Where(a => a is "forward" or "gradInput" or "gradWeight" or "poolGrad").ToHashSet();
         if (names.Count == 0) names = ConvShapes.All.Keys.ToList();
         Console.WriteLine($"{"shape",-8} {"pass",-10} {"us",10} {"GFLOP/s",8} {(naive ? "naive us  speed-up" : "")}");
         foreach (var name in names)
@@ -53,7 +55,39 @@ public static class ConvQuickBench
             Row(name, "forward", g, () => be.Conv2d(x, w, b, y, g), naive ? () => NaiveConv.Conv2d(x.Span, w.Span, b.Span, y.Span, g) : null);
             Row(name, "gradInput", g, () => be.Conv2dGradInput(dy, w, dx, g), naive ? () => NaiveConv.Conv2dGradInput(dy.Span, w.Span, dx.Span, g) : null);
             Row(name, "gradWeight", g, () => be.Conv2dGradWeight(x, dy, dw, g), naive ? () => NaiveConv.Conv2dGradWeight(x.Span, dy.Span, dw.Span, g) : null);
+            if (s_passes.Contains("poolGrad")) PoolGrad(name, g, x, w, b, gen);
         }
+    }
+
+    /// <summary>Conv → ReLU → 2x2 pool backward (dx, dw, db): the dense products against the sparse kernels, best rounds interleaved.</summary>
+    private static void PoolGrad(string name, in ConvGeometry g, Tensor x, Tensor w, Tensor b, Generator gen)
+    {
+        var be = CpuBackend.Instance;
+        var pool = new PoolGeometry(g.N, g.K, g.OutH, g.OutW, 2, 2, 2, 2, 0, 0);
+        if (!be.FusesConv2dReluMaxPool2dGradInput(g, pool)) { Console.WriteLine($"{name,-8} poolGrad: no sparse kernel for this shape"); return; }
+        var z = Tensor.Empty([g.N, g.K, g.OutH, g.OutW]);
+        var (y, idx, gy) = (Tensor.Empty([g.N, g.K, pool.OutH, pool.OutW]), Tensor.Empty([g.N, g.K, pool.OutH, pool.OutW]), Tensor.RandN(gen, [g.N, g.K, pool.OutH, pool.OutW]));
+        be.Conv2d(x, w, b, z, g);
+        be.ReluMaxPool2d(z, y, idx, pool);
+        var (dx, dw, db) = (Tensor.Empty([g.N, g.C, g.H, g.W]), Tensor.Empty([g.K, g.C, g.R, g.S]), Tensor.Empty([g.K]));
+        var g1 = g;
+        Action dense = () =>
+        {
+            be.ReluMaxPool2dGrad(gy, y, idx, z, pool);
+            be.Conv2dGradInput(z, w, dx, g1);
+            be.Conv2dGradWeight(x, z, dw, g1);
+            be.ChannelSum(z, db, g1.N, g1.K, g1.OutH * g1.OutW);
+        };
+        Action sparse = () =>
+        {
+            be.Conv2dReluMaxPool2dGradWeight(x, gy, y, idx, dw, db, g1, pool);
+            be.Conv2dReluMaxPool2dGradInput(gy, y, idx, w, dx, g1, pool);
+        };
+        double d = double.MaxValue, s = double.MaxValue;
+        for (int round = 0; round < 5; round++) (d, s) = (Math.Min(d, BestMicroseconds(dense)), Math.Min(s, BestMicroseconds(sparse)));
+        double sw = BestMicroseconds(() => be.Conv2dReluMaxPool2dGradWeight(x, gy, y, idx, dw, db, g1, pool));
+        double sx = BestMicroseconds(() => be.Conv2dReluMaxPool2dGradInput(gy, y, idx, w, dx, g1, pool));
+        Console.WriteLine($"{name,-8} poolGrad   dense {d,10:F2} us  sparse {s,10:F2} us  {d / s,6:F2}x  (sparse dW+db {sw:F2} us, dx {sx:F2} us)");
     }
 
     private static HashSet<string> s_passes = [];

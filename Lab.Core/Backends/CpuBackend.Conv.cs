@@ -77,13 +77,27 @@ public sealed unsafe partial class CpuBackend
         }
     }
 
-    public bool FusesConv2dReluMaxPool2dGradWeight(in ConvGeometry conv, in PoolGeometry pool) => DirectConvPool.Applies(conv, pool);
+    public bool FusesConv2dReluMaxPool2dGradWeight(in ConvGeometry conv, in PoolGeometry pool) =>
+        DirectConvPool.Applies(conv, pool) || (ConvPoolGrad.Applies(conv, pool) && ConvPoolGrad.Pays(conv));
 
     public void Conv2dReluMaxPool2dGradWeight(in StorageView x, in StorageView dy, in StorageView y, in StorageView indices,
         in StorageView dw, in StorageView db, in ConvGeometry conv, in PoolGeometry pool)
     {
         fixed (float* px = x.Span, pdy = dy.Span, py = y.Span, pi = indices.Span, pdw = dw.Span, pdb = db.IsNone ? default : db.Span)
-            DirectConvPool.GradWeight(px, pdy, py, pi, pdw, db.IsNone ? null : pdb, conv, pool);
+        {
+            if (DirectConvPool.Applies(conv, pool)) DirectConvPool.GradWeight(px, pdy, py, pi, pdw, db.IsNone ? null : pdb, conv, pool);
+            else ConvPoolGrad.GradWeight(px, pdy, py, pi, pdw, db.IsNone ? null : pdb, conv, pool);
+        }
+    }
+
+    public bool FusesConv2dReluMaxPool2dGradInput(in ConvGeometry conv, in PoolGeometry pool) =>
+        ConvPoolGrad.Applies(conv, pool) && ConvPoolGrad.Pays(conv);
+
+    public void Conv2dReluMaxPool2dGradInput(in StorageView dy, in StorageView y, in StorageView indices, in StorageView w,
+        in StorageView dx, in ConvGeometry conv, in PoolGeometry pool)
+    {
+        fixed (float* pdy = dy.Span, py = y.Span, pi = indices.Span, pw = w.Span, pdx = dx.Span)
+            ConvPoolGrad.GradInput(pdy, py, pi, pw, pdx, conv, pool);
     }
 
     public void AvgPool2d(in StorageView x, in StorageView y, in PoolGeometry g)

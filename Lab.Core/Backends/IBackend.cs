@@ -164,6 +164,15 @@ public interface IBackend
     void Conv2dReluMaxPool2dGradWeight(in StorageView x, in StorageView dy, in StorageView y, in StorageView indices,
         in StorageView dw, in StorageView db, in ConvGeometry conv, in PoolGeometry pool) =>
         throw new NotSupportedException($"{Device}: no fused convolution, ReLU and max pool kernel.");
+    /// <summary>Whether <see cref="Conv2dReluMaxPool2dGradInput"/> has a kernel for these geometries.</summary>
+    bool FusesConv2dReluMaxPool2dGradInput(in ConvGeometry conv, in PoolGeometry pool) => false;
+    /// <summary>
+    /// The input gradient dx (overwritten) of <see cref="Conv2dReluMaxPool2d"/> for pooled gradient dy, from its output y and
+    /// indices and the weights w, without the convolution-sized gradient (where <see cref="FusesConv2dReluMaxPool2dGradInput"/>).
+    /// </summary>
+    void Conv2dReluMaxPool2dGradInput(in StorageView dy, in StorageView y, in StorageView indices, in StorageView w,
+        in StorageView dx, in ConvGeometry conv, in PoolGeometry pool) =>
+        throw new NotSupportedException($"{Device}: no fused convolution, ReLU and max pool kernel.");
     void AvgPool2d(in StorageView x, in StorageView y, in PoolGeometry g);
     /// <summary>The adjoint of <see cref="AvgPool2d"/> (it overwrites dx).</summary>
     void AvgPool2dGrad(in StorageView dy, in StorageView dx, in PoolGeometry g);

@@ -66,14 +66,25 @@ internal sealed class ConvReluPoolNode : PooledNode<ConvReluPoolNode>
         var (x, w) = (Inputs[0], Inputs[1]);
         var grads = GradBuffer(Inputs.Length);
         bool recorded = Tensor.ShouldRecord(gy);
-        if (!recorded && !Needs(0) && gy.Backend.FusesConv2dReluMaxPool2dGradWeight(_conv, _pool))
+        if (!recorded && gy.Backend.FusesConv2dReluMaxPool2dGradWeight(_conv, _pool)
+            && (!Needs(0) || gy.Backend.FusesConv2dReluMaxPool2dGradInput(_conv, _pool)))
         {
-            // A first layer: only the weights and bias, straight from the pooled gradient.
-            var dw = Tensor.Empty(w.Shape, gy.Device);
+            // Straight from the pooled gradient, without the convolution-sized one (a first layer needs no input gradient).
             var db = Inputs.Length == 3 && Needs(2) ? Tensor.Empty([_conv.K], gy.Device) : null;
-            gy.Backend.Conv2dReluMaxPool2dGradWeight(x, gy, _y!, _indices!, dw, db, _conv, _pool);
-            if (Needs(1)) grads[1] = dw;
-            if (db is not null) grads[2] = db;
+            if (Needs(1) || db is not null)
+            {
+                var dw = Tensor.Empty(w.Shape, gy.Device);
+                gy.Backend.Conv2dReluMaxPool2dGradWeight(x, gy, _y!, _indices!, dw, db, _conv, _pool);
+                if (Needs(1)) grads[1] = dw;
+                if (db is not null) grads[2] = db;
+            }
+            if (Needs(0))
+            {
+                var dx = Tensor.Empty(x.Shape, gy.Device);
+                gy.Backend.Conv2dReluMaxPool2dGradInput(gy, _y!, _indices!, w, dx, _conv, _pool);
+                Anomaly.Check("Conv2dReluMaxPool2dBackward", dx);
+                grads[0] = dx;
+            }
             return grads;
         }
         Tensor dz;

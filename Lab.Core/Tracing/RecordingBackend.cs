@@ -299,6 +299,17 @@ internal sealed class RecordingBackend(Recording recording, IBackend inner) : IB
         (e.Conv, e.Pool) = (conv, pool);
     }
 
+    /// <summary>A capability query, not a kernel.</summary>
+    public bool FusesConv2dReluMaxPool2dGradInput(in ConvGeometry conv, in PoolGeometry pool) => Inner.FusesConv2dReluMaxPool2dGradInput(conv, pool);
+
+    public void Conv2dReluMaxPool2dGradInput(in StorageView dy, in StorageView y, in StorageView indices, in StorageView w,
+        in StorageView dx, in ConvGeometry conv, in PoolGeometry pool)
+    {
+        Inner.Conv2dReluMaxPool2dGradInput(dy, y, indices, w, dx, conv, pool);
+        var e = Add(KernelKind.Conv2dReluMaxPool2dGradInput, O(dy), O(y), O(indices), O(w), O(dx));
+        (e.Conv, e.Pool) = (conv, pool);
+    }
+
     public void AvgPool2d(in StorageView x, in StorageView y, in PoolGeometry g) { Inner.AvgPool2d(x, y, g); Add(KernelKind.AvgPool2d, O(x), O(y)).Pool = g; }
 
     public void AvgPool2dGrad(in StorageView dy, in StorageView dx, in PoolGeometry g) { Inner.AvgPool2dGrad(dy, dx, g); Add(KernelKind.AvgPool2dGrad, O(dy), O(dx)).Pool = g; }

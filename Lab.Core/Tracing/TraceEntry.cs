@@ -53,7 +53,7 @@ internal enum KernelKind
     Upload, Copy, Fill, Unary, UnaryGrad, Binary, Where, Axpy, Reduce, Softmax, SoftmaxGrad, MatMul, Permute, CopyBlocks,
     IndexSelect, IndexAdd, Gather, ScatterAdd, AdamStep, SgdStep, RmsPropStep, SumOfSquares, LayerNorm, LayerNormGrad,
     Conv2d, Conv2dGradInput, Conv2dGradWeight, ChannelSum, MaxPool2d, MaxPool2dGrad, MaxPool2dGather, AvgPool2d, AvgPool2dGrad,
-    ReluMaxPool2d, ReluMaxPool2dGrad, Conv2dReluMaxPool2d, Conv2dReluMaxPool2dGradWeight,
+    ReluMaxPool2d, ReluMaxPool2dGrad, Conv2dReluMaxPool2d, Conv2dReluMaxPool2dGradWeight, Conv2dReluMaxPool2dGradInput,
     LstmCell, LstmCellGrad, GruCell, GruCellGrad, BatchNormTrain, BatchNormEval, BatchNormGrad,
 }
 
@@ -123,6 +123,7 @@ internal sealed class KernelEntry(IBackend backend, KernelKind kind, Operand[] v
             case KernelKind.ReluMaxPool2dGrad: b.ReluMaxPool2dGrad(V(0), V(1), V(2), V(3), Pool); break;
             case KernelKind.Conv2dReluMaxPool2d: b.Conv2dReluMaxPool2d(V(0), V(1), V(2), V(3), V(4), Conv, Pool); break;
             case KernelKind.Conv2dReluMaxPool2dGradWeight: b.Conv2dReluMaxPool2dGradWeight(V(0), V(1), V(2), V(3), V(4), V(5), Conv, Pool); break;
+            case KernelKind.Conv2dReluMaxPool2dGradInput: b.Conv2dReluMaxPool2dGradInput(V(0), V(1), V(2), V(3), V(4), Conv, Pool); break;
             case KernelKind.AvgPool2d: b.AvgPool2d(V(0), V(1), Pool); break;
             case KernelKind.AvgPool2dGrad: b.AvgPool2dGrad(V(0), V(1), Pool); break;
             case KernelKind.LstmCell: b.LstmCell(V(0), V(1), V(2), V(3), N(0), N(1)); break;
@@ -149,9 +150,10 @@ internal sealed class KernelEntry(IBackend backend, KernelKind kind, Operand[] v
         else if (Kind == KernelKind.Reduce) sb.Append(' ').Append(OpNames.Of((ReduceOp)I[0]));
         sb.Append(' ').Append(string.Join(", ", Views.Select(v => v.Format())));
         if (F.Length > 0) sb.Append(" f=[").Append(string.Join(", ", F.Select(f => f.ToString("R", CultureInfo.InvariantCulture)))).Append(']');
-        if (Kind is KernelKind.Conv2d or KernelKind.Conv2dGradInput or KernelKind.Conv2dGradWeight or KernelKind.Conv2dReluMaxPool2d or KernelKind.Conv2dReluMaxPool2dGradWeight)
+        if (Kind is KernelKind.Conv2d or KernelKind.Conv2dGradInput or KernelKind.Conv2dGradWeight or KernelKind.Conv2dReluMaxPool2d or KernelKind.Conv2dReluMaxPool2dGradWeight
+            or KernelKind.Conv2dReluMaxPool2dGradInput)
             sb.Append(' ').Append(Conv);
-        if (Kind is >= KernelKind.MaxPool2d and <= KernelKind.Conv2dReluMaxPool2dGradWeight) sb.Append(' ').Append(Pool);
+        if (Kind is >= KernelKind.MaxPool2d and <= KernelKind.Conv2dReluMaxPool2dGradInput) sb.Append(' ').Append(Pool);
         if (Kind == KernelKind.AdamStep) sb.Append(' ').Append(Adam);
         return sb.ToString();
     }

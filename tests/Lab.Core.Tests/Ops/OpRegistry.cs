@@ -200,6 +200,11 @@ public static partial class OpRegistry
             r => R.Pool(R.Conv2d(r[0], r[1], r[2], 1, 0).Map(v => Math.Max(v, 0)), 2, 2, 0, true)));
         cases.Add(new("Conv2dReluMaxPool2dOverlap", [I(1, 2, 7, 6), I(3, 2, 2, 2)], t => Tensor.Conv2dReluMaxPool2d(t[0], t[1], null, 3, 2),
             r => R.Pool(R.Conv2d(r[0], r[1], null, 1, 0).Map(v => Math.Max(v, 0)), 3, 2, 0, true)));
+        // 2x2 pools take their gradients straight from the pooled gradient on AVX-512 (Cpu.ConvPoolGrad): here with a
+        // strided, padded 2x3 kernel over 17 channels (a partial block of 16), an odd last row and column left out.
+        cases.Add(new("Conv2dReluMaxPool2dStridePad", [I(2, 17, 6, 9), I(3, 17, 2, 3), I(3)],
+            t => Tensor.Conv2dReluMaxPool2d(t[0], t[1], t[2], 2, stride: (1, 2), padding: 1),
+            r => R.Pool(R.Conv2d(r[0], r[1], r[2], (1, 2), (1, 1, 1, 1)).Map(v => Math.Max(v, 0)), 2, 2, 0, true)));
         cases.Add(new("Conv2dReluMaxPool2dStridePadGroups", [I(2, 4, 7, 7), I(4, 2, 3, 3), I(4)],
             t => Tensor.Conv2dReluMaxPool2d(t[0], t[1], t[2], (2, 1), (1, 2), stride: 2, padding: 1, groups: 2),
             r => R.Pool(R.Conv2d(r[0], r[1], r[2], (2, 2), (1, 1, 1, 1), groups: 2).Map(v => Math.Max(v, 0)), (2, 1), (1, 2), (0, 0), true)));

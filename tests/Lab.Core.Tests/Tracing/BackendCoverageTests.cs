@@ -12,7 +12,8 @@ public class BackendCoverageTests
     /// Methods that are not kernels a replay runs: allocation (a zeroed one is recorded as a Fill), reading back (an error
     /// while recording) and capability queries (forwarded, so the recorded step takes the eager step's path).
     /// </summary>
-    private static readonly string[] NotReplayed = ["Allocate", "Download", "FusesConv2dReluMaxPool2d", "FusesConv2dReluMaxPool2dGradWeight"];
+    private static readonly string[] NotReplayed = ["Allocate", "Download", "FusesConv2dReluMaxPool2d", "FusesConv2dReluMaxPool2dGradWeight",
+        "FusesConv2dReluMaxPool2dGradInput"];
 
     [Fact]
     public void Every_backend_method_has_a_recorded_kernel_kind()
@@ -117,6 +118,16 @@ public class BackendCoverageTests
             var fusedDw = Out(2, 1, 3, 3); var fusedDb = Out(2);
             b.Conv2dReluMaxPool2dGradWeight(plane, In(1, 2, 2, 2), fused, fusedArgmax, fusedDw, fusedDb, fg, fp);
         }
+        // The input gradient straight from the pooled gradient (AVX-512, layers of 16 channels and more): 16 x 4 x 4 -> 2 x 2 x 2 -> 2 x 1 x 1.
+        var sg = new ConvGeometry(1, 16, 4, 4, 2, 3, 3, 1, 1, 0, 0);
+        var sp = new PoolGeometry(1, 2, 2, 2, 2, 2, 2, 2, 0, 0);
+        if (b.FusesConv2dReluMaxPool2dGradInput(sg, sp))
+        {
+            var (sx, sw) = (In(1, 16, 4, 4), In(2, 16, 3, 3));
+            var sz = Out(1, 2, 2, 2); b.Conv2d(sx, sw, In(2), sz, sg);
+            var sy = Out(1, 2, 1, 1); var sArgmax = Out(1, 2, 1, 1); b.ReluMaxPool2d(sz, sy, sArgmax, sp);
+            var sdx = Out(1, 16, 4, 4); b.Conv2dReluMaxPool2dGradInput(In(1, 2, 1, 1), sy, sArgmax, sw, sdx, sg, sp);
+        }
         var avg = Out(1, 2, 2, 2); b.AvgPool2d(planes, avg, pg);
         var avgDx = Out(1, 2, 4, 4); b.AvgPool2dGrad(poolDy, avgDx, pg);
 
@@ -138,13 +149,15 @@ public class BackendCoverageTests
         using var trace = TracedStep.Create("every kernel", EveryKernel, new TraceOptions { Verify = false });
         for (ulong call = 0; call < 4; call++)
         {
-            var input = Tensor.RandN(new Generator(call + 1), [1024]);
+            var input = Tensor.RandN(new Generator(call + 1), [2048]);
             var expected = EveryKernel([input]);
             TraceAssert.BitEqual(expected, trace.Run(input), $"call {call + 1}, output");
         }
         var kinds = Enum.GetValues<KernelKind>().AsEnumerable();
         if (!Backends.CpuBackend.Instance.FusesConv2dReluMaxPool2d(new ConvGeometry(1, 1, 6, 6, 2, 3, 3, 1, 1, 0, 0), new PoolGeometry(1, 2, 4, 4, 2, 2, 2, 2, 0, 0)))
             kinds = kinds.Except([KernelKind.Conv2dReluMaxPool2d, KernelKind.Conv2dReluMaxPool2dGradWeight]);
+        if (!Backends.CpuBackend.Instance.FusesConv2dReluMaxPool2dGradInput(new ConvGeometry(1, 16, 4, 4, 2, 3, 3, 1, 1, 0, 0), new PoolGeometry(1, 2, 2, 2, 2, 2, 2, 2, 0, 0)))
+            kinds = kinds.Except([KernelKind.Conv2dReluMaxPool2dGradInput]);
         Assert.Equal(kinds, trace.RecordedKinds.Distinct().Order());
     }
 }
