@@ -9,16 +9,17 @@ namespace Lab.Bench;
 /// <summary>
 /// Seconds-long tuning runs for the convolution kernels: best-of-rounds microseconds and GFLOP/s per seed layer and
 /// pass, optionally with the naive loops beside them.
-/// `conv-quick [naive] [chunk=F] [minmacs=M] [threads=T] [orient=0|1|2] [wide=P] [forward|gradInput|gradWeight] [shape...]`.
+/// `conv-quick [naive] [gemm] [chunk=F] [minmacs=M] [threads=T] [orient=0|1|2] [wide=P] [forward|gradInput|gradWeight] [shape...]`
+/// (gemm: the im2col/GEMM path even for the tiny layers that <see cref="DirectConvLanes"/> takes).
 /// </summary>
 public static class ConvQuickBench
 {
-    public const string Usage = "[naive] [profile] [chunk=F] [minmacs=M] [threads=T] [orient=0|1|2] [wide=P] [forward|gradInput|gradWeight] [shape...]";
+    public const string Usage = "[naive] [gemm] [profile] [chunk=F] [minmacs=M] [threads=T] [orient=0|1|2] [wide=P] [forward|gradInput|gradWeight] [shape...]";
 
     public static void Run(string[] args)
     {
         const string command = "conv-quick";
-        TuningArgs.Check(command, Usage, args, ["naive", "profile", "forward", "gradInput", "gradWeight", .. ConvShapes.All.Keys],
+        TuningArgs.Check(command, Usage, args, ["naive", "gemm", "profile", "forward", "gradInput", "gradWeight", .. ConvShapes.All.Keys],
             ["chunk", "minmacs", "threads", "orient", "wide"]);
         foreach (var arg in args)
         {
@@ -29,6 +30,7 @@ public static class ConvQuickBench
             else if (arg.StartsWith("wide=")) ConvGemm.WideMap = (int)TuningArgs.Value(command, arg, 0, int.MaxValue);
         }
         bool naive = args.Contains("naive");
+        DirectConvLanes.Disabled = args.Contains("gemm");
         if (args.Contains("profile"))
         {
             foreach (var name in args.Where(ConvShapes.All.ContainsKey)) Profile(name);
