@@ -165,11 +165,32 @@ internal static unsafe class DirectConvLanes
                     a30 = Avx512F.FusedMultiplyAdd(v, x0, a30); a31 = Avx512F.FusedMultiplyAdd(v, x1, a31);
                     a32 = Avx512F.FusedMultiplyAdd(v, x2, a32); a33 = Avx512F.FusedMultiplyAdd(v, x3, a33);
                 }
+                if (k0 + 4 <= rows && j0 + 4 <= pixels)
+                {
+                    // A whole tile: four rows of four consecutive pixels, stored from the registers.
+                    float* d0 = dst + ((long)k0 * pixels + j0) * Lanes, d1 = d0 + (long)pixels * Lanes, d2 = d1 + (long)pixels * Lanes, d3 = d2 + (long)pixels * Lanes;
+                    if (bias is not null)
+                    {
+                        // The bias last, as the GEMM path adds it.
+                        var b0 = Vector512.Create(bias[k0]);
+                        var b1 = Vector512.Create(bias[k0 + 1]);
+                        var b2 = Vector512.Create(bias[k0 + 2]);
+                        var b3 = Vector512.Create(bias[k0 + 3]);
+                        (a00, a01, a02, a03) = (a00 + b0, a01 + b0, a02 + b0, a03 + b0);
+                        (a10, a11, a12, a13) = (a10 + b1, a11 + b1, a12 + b1, a13 + b1);
+                        (a20, a21, a22, a23) = (a20 + b2, a21 + b2, a22 + b2, a23 + b2);
+                        (a30, a31, a32, a33) = (a30 + b3, a31 + b3, a32 + b3, a33 + b3);
+                    }
+                    Vector512.Store(a00, d0); Vector512.Store(a01, d0 + Lanes); Vector512.Store(a02, d0 + 2 * Lanes); Vector512.Store(a03, d0 + 3 * Lanes);
+                    Vector512.Store(a10, d1); Vector512.Store(a11, d1 + Lanes); Vector512.Store(a12, d1 + 2 * Lanes); Vector512.Store(a13, d1 + 3 * Lanes);
+                    Vector512.Store(a20, d2); Vector512.Store(a21, d2 + Lanes); Vector512.Store(a22, d2 + 2 * Lanes); Vector512.Store(a23, d2 + 3 * Lanes);
+                    Vector512.Store(a30, d3); Vector512.Store(a31, d3 + Lanes); Vector512.Store(a32, d3 + 2 * Lanes); Vector512.Store(a33, d3 + 3 * Lanes);
+                    continue;
+                }
                 acc[0] = a00; acc[1] = a01; acc[2] = a02; acc[3] = a03; acc[4] = a10; acc[5] = a11; acc[6] = a12; acc[7] = a13;
                 acc[8] = a20; acc[9] = a21; acc[10] = a22; acc[11] = a23; acc[12] = a30; acc[13] = a31; acc[14] = a32; acc[15] = a33;
                 for (int i = 0; i < 4 && k0 + i < rows; i++)
                 {
-                    // The bias last, as the GEMM path adds it.
                     var b = bias is null ? Vector512<float>.Zero : Vector512.Create(bias[k0 + i]);
                     for (int j = 0; j < 4 && j0 + j < pixels; j++)
                     {
@@ -222,18 +243,27 @@ internal static unsafe class DirectConvLanes
                     a30 = Avx512F.FusedMultiplyAdd(v, x0, a30); a31 = Avx512F.FusedMultiplyAdd(v, x1, a31);
                     a32 = Avx512F.FusedMultiplyAdd(v, x2, a32); a33 = Avx512F.FusedMultiplyAdd(v, x3, a33);
                 }
+                if (t0 + 4 <= taps && j0 + 4 <= pixels)
+                {
+                    // A whole tile, added from the registers one read-modify-write at a time (two elements may share a pixel).
+                    float* q0 = dst + pixel[j0], q1 = dst + pixel[j0 + 1], q2 = dst + pixel[j0 + 2], q3 = dst + pixel[j0 + 3];
+                    int o0 = tap[t0], o1 = tap[t1], o2 = tap[t2], o3 = tap[t3];
+                    Add(q0 + o0, a00); Add(q1 + o0, a01); Add(q2 + o0, a02); Add(q3 + o0, a03);
+                    Add(q0 + o1, a10); Add(q1 + o1, a11); Add(q2 + o1, a12); Add(q3 + o1, a13);
+                    Add(q0 + o2, a20); Add(q1 + o2, a21); Add(q2 + o2, a22); Add(q3 + o2, a23);
+                    Add(q0 + o3, a30); Add(q1 + o3, a31); Add(q2 + o3, a32); Add(q3 + o3, a33);
+                    continue;
+                }
                 acc[0] = a00; acc[1] = a01; acc[2] = a02; acc[3] = a03; acc[4] = a10; acc[5] = a11; acc[6] = a12; acc[7] = a13;
                 acc[8] = a20; acc[9] = a21; acc[10] = a22; acc[11] = a23; acc[12] = a30; acc[13] = a31; acc[14] = a32; acc[15] = a33;
                 for (int i = 0; i < 4 && t0 + i < taps; i++)
-                    for (int j = 0; j < 4 && j0 + j < pixels; j++)
-                    {
-                        // One read-modify-write at a time: two tile elements may land on the same pixel.
-                        float* at = dst + pixel[j0 + j] + tap[t0 + i];
-                        Vector512.Store(Vector512.Load(at) + acc[i * 4 + j], at);
-                    }
+                    for (int j = 0; j < 4 && j0 + j < pixels; j++) Add(dst + pixel[j0 + j] + tap[t0 + i], acc[i * 4 + j]);
             }
         }
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Add(float* at, Vector512<float> v) => Vector512.Store(Vector512.Load(at) + v, at);
 
     /// <summary>
     /// dw[k, t] (+)= sum over j and lanes of dy[k, j] src[pixel[j] + tap[t]]. Filters and taps past the end of a 4 x 4
@@ -274,7 +304,18 @@ internal static unsafe class DirectConvLanes
                     a30 = Avx512F.FusedMultiplyAdd(v, x0, a30); a31 = Avx512F.FusedMultiplyAdd(v, x1, a31);
                     a32 = Avx512F.FusedMultiplyAdd(v, x2, a32); a33 = Avx512F.FusedMultiplyAdd(v, x3, a33);
                 }
-                Vector512.Store(LaneSums(a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33), sums);
+                var all = LaneSums(a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33);
+                if (k0 + 4 <= rows && t0 + 4 <= taps)
+                {
+                    // A whole tile: lanes 4i to 4i + 3 are filter k0 + i's four taps.
+                    float* r0 = dw + (long)k0 * taps + t0;
+                    Put(r0, all.GetLower().GetLower(), accumulate);
+                    Put(r0 + taps, all.GetLower().GetUpper(), accumulate);
+                    Put(r0 + 2 * taps, all.GetUpper().GetLower(), accumulate);
+                    Put(r0 + 3 * taps, all.GetUpper().GetUpper(), accumulate);
+                    continue;
+                }
+                Vector512.Store(all, sums);
                 for (int i = 0; i < 4 && k0 + i < rows; i++)
                 {
                     float* row = dw + (long)(k0 + i) * taps + t0;
@@ -283,6 +324,9 @@ internal static unsafe class DirectConvLanes
             }
         }
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Put(float* at, Vector128<float> v, bool accumulate) => Vector128.Store(accumulate ? Vector128.Load(at) + v : v, at);
 
     /// <summary>Lane l of the result is the sum of the 16 lanes of the l-th argument: four levels of pairwise sums, two vectors at a time.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -321,8 +365,13 @@ internal static unsafe class DirectConvLanes
         for (int f0 = 0; f0 < features; f0 += Lanes)
         {
             int count = Math.Min(Lanes, features - f0);
-            var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
-            for (int n = 0; n < b; n++) block[n] = Avx512F.MaskLoad(src + (long)n * features + f0, mask, Vector512<float>.Zero);
+            if (count == Lanes)
+                for (int n = 0; n < b; n++) block[n] = Vector512.Load(src + (long)n * features + f0);
+            else
+            {
+                var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
+                for (int n = 0; n < b; n++) block[n] = Avx512F.MaskLoad(src + (long)n * features + f0, mask, Vector512<float>.Zero);
+            }
             for (int n = b; n < Lanes; n++) block[n] = Vector512<float>.Zero;
             Transpose(block);
             if (!bordered)
@@ -357,8 +406,13 @@ internal static unsafe class DirectConvLanes
                 }
             for (int f = count; f < Lanes; f++) block[f] = Vector512<float>.Zero;
             Transpose(block);
-            var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
-            for (int n = 0; n < b; n++) Avx512F.MaskStore(dst + (long)n * features + f0, mask, block[n]);
+            if (count == Lanes)
+                for (int n = 0; n < b; n++) Vector512.Store(block[n], dst + (long)n * features + f0);
+            else
+            {
+                var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
+                for (int n = 0; n < b; n++) Avx512F.MaskStore(dst + (long)n * features + f0, mask, block[n]);
+            }
         }
     }
 
