@@ -35,6 +35,11 @@ public sealed unsafe partial class CpuBackend
 
     public void ChannelSum(in StorageView dy, in StorageView db, int n, int channels, int spatial)
     {
+        if (ChannelSums.Applies(spatial))
+        {
+            fixed (float* pdy = dy.Span, pdb = db.Span) ChannelSums.Sum(pdy, pdb, n, channels, spatial);
+            return;
+        }
         ReadOnlySpan<float> g = dy.Span;
         Span<float> d = db.Span;
         d.Clear();
