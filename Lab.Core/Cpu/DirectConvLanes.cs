@@ -365,15 +365,25 @@ internal static unsafe class DirectConvLanes
         for (int f0 = 0; f0 < features; f0 += Lanes)
         {
             int count = Math.Min(Lanes, features - f0);
-            if (count == Lanes)
-                for (int n = 0; n < b; n++) block[n] = Vector512.Load(src + (long)n * features + f0);
-            else
+            // Rows from b on load nothing (an all-false mask reads no memory) and stay zero.
+            var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
+            float* s0 = src + f0;
+            Vector512<float> r0 = Row(s0, 0, b, features, mask), r1 = Row(s0, 1, b, features, mask), r2 = Row(s0, 2, b, features, mask), r3 = Row(s0, 3, b, features, mask);
+            Vector512<float> r4 = Row(s0, 4, b, features, mask), r5 = Row(s0, 5, b, features, mask), r6 = Row(s0, 6, b, features, mask), r7 = Row(s0, 7, b, features, mask);
+            Vector512<float> r8 = Row(s0, 8, b, features, mask), r9 = Row(s0, 9, b, features, mask), r10 = Row(s0, 10, b, features, mask), r11 = Row(s0, 11, b, features, mask);
+            Vector512<float> r12 = Row(s0, 12, b, features, mask), r13 = Row(s0, 13, b, features, mask), r14 = Row(s0, 14, b, features, mask), r15 = Row(s0, 15, b, features, mask);
+            Transpose(ref r0, ref r1, ref r2, ref r3, ref r4, ref r5, ref r6, ref r7, ref r8, ref r9, ref r10, ref r11, ref r12, ref r13, ref r14, ref r15);
+            if (!bordered && count == Lanes)
             {
-                var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
-                for (int n = 0; n < b; n++) block[n] = Avx512F.MaskLoad(src + (long)n * features + f0, mask, Vector512<float>.Zero);
+                float* d = dst + (long)f0 * Lanes;
+                Vector512.Store(r0, d); Vector512.Store(r1, d + 16); Vector512.Store(r2, d + 32); Vector512.Store(r3, d + 48);
+                Vector512.Store(r4, d + 64); Vector512.Store(r5, d + 80); Vector512.Store(r6, d + 96); Vector512.Store(r7, d + 112);
+                Vector512.Store(r8, d + 128); Vector512.Store(r9, d + 144); Vector512.Store(r10, d + 160); Vector512.Store(r11, d + 176);
+                Vector512.Store(r12, d + 192); Vector512.Store(r13, d + 208); Vector512.Store(r14, d + 224); Vector512.Store(r15, d + 240);
+                continue;
             }
-            for (int n = b; n < Lanes; n++) block[n] = Vector512<float>.Zero;
-            Transpose(block);
+            block[0] = r0; block[1] = r1; block[2] = r2; block[3] = r3; block[4] = r4; block[5] = r5; block[6] = r6; block[7] = r7;
+            block[8] = r8; block[9] = r9; block[10] = r10; block[11] = r11; block[12] = r12; block[13] = r13; block[14] = r14; block[15] = r15;
             if (!bordered)
                 for (int f = 0; f < count; f++) Vector512.Store(block[f], dst + (long)(f0 + f) * Lanes);
             else
@@ -384,6 +394,10 @@ internal static unsafe class DirectConvLanes
                 }
         }
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Row(float* s0, int n, int b, int features, Vector512<float> mask) =>
+        Avx512F.MaskLoad(s0 + (long)n * features, n < b ? mask : Vector512<float>.Zero, Vector512<float>.Zero);
 
     /// <summary>The inverse of <see cref="ToLanes"/>: the first b lanes of each vector back to rows of channels x h x w.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -396,6 +410,21 @@ internal static unsafe class DirectConvLanes
         for (int f0 = 0; f0 < features; f0 += Lanes)
         {
             int count = Math.Min(Lanes, features - f0);
+            if (!bordered && count == Lanes && b == Lanes)
+            {
+                // A whole block of a full batch: from 16 vectors to 16 rows in registers.
+                float* s0 = src + (long)f0 * Lanes, d = dst + f0;
+                Vector512<float> r0 = Vector512.Load(s0), r1 = Vector512.Load(s0 + 16), r2 = Vector512.Load(s0 + 32), r3 = Vector512.Load(s0 + 48);
+                Vector512<float> r4 = Vector512.Load(s0 + 64), r5 = Vector512.Load(s0 + 80), r6 = Vector512.Load(s0 + 96), r7 = Vector512.Load(s0 + 112);
+                Vector512<float> r8 = Vector512.Load(s0 + 128), r9 = Vector512.Load(s0 + 144), r10 = Vector512.Load(s0 + 160), r11 = Vector512.Load(s0 + 176);
+                Vector512<float> r12 = Vector512.Load(s0 + 192), r13 = Vector512.Load(s0 + 208), r14 = Vector512.Load(s0 + 224), r15 = Vector512.Load(s0 + 240);
+                Transpose(ref r0, ref r1, ref r2, ref r3, ref r4, ref r5, ref r6, ref r7, ref r8, ref r9, ref r10, ref r11, ref r12, ref r13, ref r14, ref r15);
+                Vector512.Store(r0, d); Vector512.Store(r1, d + features); Vector512.Store(r2, d + 2 * features); Vector512.Store(r3, d + 3 * features);
+                Vector512.Store(r4, d + 4 * features); Vector512.Store(r5, d + 5 * features); Vector512.Store(r6, d + 6 * features); Vector512.Store(r7, d + 7 * features);
+                Vector512.Store(r8, d + 8 * features); Vector512.Store(r9, d + 9 * features); Vector512.Store(r10, d + 10 * features); Vector512.Store(r11, d + 11 * features);
+                Vector512.Store(r12, d + 12 * features); Vector512.Store(r13, d + 13 * features); Vector512.Store(r14, d + 14 * features); Vector512.Store(r15, d + 15 * features);
+                continue;
+            }
             if (!bordered)
                 for (int f = 0; f < count; f++) block[f] = Vector512.Load(src + (long)(f0 + f) * Lanes);
             else
@@ -417,17 +446,18 @@ internal static unsafe class DirectConvLanes
     }
 
     /// <summary>
-    /// Transposes the 16 x 16 block m[0..16) in registers: four rounds of interleaving row i with row i + 8. Each round
+    /// Transposes the 16 x 16 block r0..r15 in registers: four rounds of interleaving row i with row i + 8. Each round
     /// moves element (row, column) to (row bits 2-0 : column bit 3, column bits 2-0 : row bit 3), a rotation of the eight
     /// index bits by one, so four rounds swap row and column.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose(Vector512<float>* m)
+    private static void Transpose(ref Vector512<float> r0, ref Vector512<float> r1, ref Vector512<float> r2, ref Vector512<float> r3,
+        ref Vector512<float> r4, ref Vector512<float> r5, ref Vector512<float> r6, ref Vector512<float> r7,
+        ref Vector512<float> r8, ref Vector512<float> r9, ref Vector512<float> r10, ref Vector512<float> r11,
+        ref Vector512<float> r12, ref Vector512<float> r13, ref Vector512<float> r14, ref Vector512<float> r15)
     {
         var lo = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
         var hi = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-        Vector512<float> r0 = m[0], r1 = m[1], r2 = m[2], r3 = m[3], r4 = m[4], r5 = m[5], r6 = m[6], r7 = m[7];
-        Vector512<float> r8 = m[8], r9 = m[9], r10 = m[10], r11 = m[11], r12 = m[12], r13 = m[13], r14 = m[14], r15 = m[15];
         for (int round = 0; round < 2; round++)
         {
             var t0 = Avx512F.PermuteVar16x32x2(r0, lo, r8); var t1 = Avx512F.PermuteVar16x32x2(r0, hi, r8);
@@ -447,6 +477,15 @@ internal static unsafe class DirectConvLanes
             r12 = Avx512F.PermuteVar16x32x2(t6, lo, t14); r13 = Avx512F.PermuteVar16x32x2(t6, hi, t14);
             r14 = Avx512F.PermuteVar16x32x2(t7, lo, t15); r15 = Avx512F.PermuteVar16x32x2(t7, hi, t15);
         }
+    }
+
+    /// <summary>The block m[0..16) transposed in place (see the register form).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose(Vector512<float>* m)
+    {
+        Vector512<float> r0 = m[0], r1 = m[1], r2 = m[2], r3 = m[3], r4 = m[4], r5 = m[5], r6 = m[6], r7 = m[7];
+        Vector512<float> r8 = m[8], r9 = m[9], r10 = m[10], r11 = m[11], r12 = m[12], r13 = m[13], r14 = m[14], r15 = m[15];
+        Transpose(ref r0, ref r1, ref r2, ref r3, ref r4, ref r5, ref r6, ref r7, ref r8, ref r9, ref r10, ref r11, ref r12, ref r13, ref r14, ref r15);
         m[0] = r0; m[1] = r1; m[2] = r2; m[3] = r3; m[4] = r4; m[5] = r5; m[6] = r6; m[7] = r7;
         m[8] = r8; m[9] = r9; m[10] = r10; m[11] = r11; m[12] = r12; m[13] = r13; m[14] = r14; m[15] = r15;
     }
