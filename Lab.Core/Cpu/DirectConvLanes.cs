@@ -35,6 +35,13 @@ internal static unsafe class DirectConvLanes
     private const int MaxScratchFloats = 64 * 1024, MaxTable = 2048;
 
     /// <summary>
+    /// Multiply-adds from which a layer is the (threaded) GEMM path's: ConvGemm's default threading threshold, as a
+    /// constant, so that tuning that threshold (tests, conv-quick) never moves a layer between the two paths, whose
+    /// gradients differ in the last bits.
+    /// </summary>
+    private const long MaxMacs = 1L << 19;
+
+    /// <summary>
     /// Whether the backend takes this convolution here: AVX-512, no groups, at least half the lanes of the last block
     /// filled, small enough to stay single-threaded and in L1/L2 (larger layers are the GEMM's).
     /// </summary>
@@ -44,7 +51,7 @@ internal static unsafe class DirectConvLanes
         int blocks = (g.N + Lanes - 1) / Lanes;
         if (2 * g.N < blocks * Lanes) return false;
         long macs = (long)g.N * g.K * g.C * g.R * g.S * g.OutH * g.OutW;
-        return macs < ConvGemm.MinMacsForThreads && Fits(g);
+        return macs < MaxMacs && Fits(g);
     }
 
     /// <summary>The scratch and table limits, whatever the batch (tests call the kernels on any batch).</summary>
