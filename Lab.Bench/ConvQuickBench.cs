@@ -9,18 +9,19 @@ namespace Lab.Bench;
 /// <summary>
 /// Seconds-long tuning runs for the convolution kernels: best-of-rounds microseconds and GFLOP/s per seed layer and
 /// pass, optionally with the naive loops beside them.
-/// `conv-quick [naive] [chunk=F] [minmacs=M] [threads=T] [orient=0|1|2] [wide=P] [forward|gradInput|gradWeight|poolGrad] [shape...]`;
-/// poolGrad times the backward of the layer followed by ReLU and a 2x2 max pool both ways: the dense products of the
-/// scattered gradient, and straight from the pooled gradient (Cpu.ConvPoolGrad), rounds of the two interleaved.
+/// `conv-quick [naive] [gemm] [chunk=F] [minmacs=M] [threads=T] [orient=0|1|2] [wide=P] [forward|gradInput|gradWeight|gradBias|poolGrad] [shape...]`
+/// (gemm: the im2col/GEMM path even for the tiny layers that <see cref="DirectConvLanes"/> takes). poolGrad times the
+/// backward of the layer followed by ReLU and a 2x2 max pool both ways: the dense products of the scattered gradient,
+/// and straight from the pooled gradient (Cpu.ConvPoolGrad), rounds of the two interleaved.
 /// </summary>
 public static class ConvQuickBench
 {
-    public const string Usage = "[naive] [profile] [chunk=F] [minmacs=M] [threads=T] [orient=0|1|2] [wide=P] [forward|gradInput|gradWeight|poolGrad] [shape...]";
+    public const string Usage = "[naive] [gemm] [profile] [chunk=F] [minmacs=M] [threads=T] [orient=0|1|2] [wide=P] [forward|gradInput|gradWeight|gradBias|poolGrad] [shape...]";
 
     public static void Run(string[] args)
     {
         const string command = "conv-quick";
-        TuningArgs.Check(command, Usage, args, ["naive", "profile", "forward", "gradInput", "gradWeight", "poolGrad", .. ConvShapes.All.Keys],
+        TuningArgs.Check(command, Usage, args, ["naive", "gemm", "profile", "forward", "gradInput", "gradWeight", "gradBias", "poolGrad", .. ConvShapes.All.Keys],
             ["chunk", "minmacs", "threads", "orient", "wide"]);
         foreach (var arg in args)
         {
@@ -31,13 +32,14 @@ public static class ConvQuickBench
             else if (arg.StartsWith("wide=")) ConvGemm.WideMap = (int)TuningArgs.Value(command, arg, 0, int.MaxValue);
         }
         bool naive = args.Contains("naive");
+        DirectConvLanes.Disabled = args.Contains("gemm");
         if (args.Contains("profile"))
         {
             foreach (var name in args.Where(ConvShapes.All.ContainsKey)) Profile(name);
             return;
         }
         var names = args.Where(ConvShapes.All.ContainsKey).ToList();
-        s_passes = args.Where(a => a is "forward" or "gradInput" or "gradWeight" or "poolGrad").ToHashSet();
+        s_passes = args.Where(a => a is "forward" or "gradInput" or "gradWeight" or "gradBias" or "poolGrad").ToHashSet();
         if (names.Count == 0) names = ConvShapes.All.Keys.ToList();
         Console.WriteLine($"{"shape",-8} {"pass",-10} {"us",10} {"GFLOP/s",8} {(naive ? "naive us  speed-up" : "")}");
         foreach (var name in names)
@@ -55,6 +57,7 @@ public static class ConvQuickBench
             Row(name, "forward", g, () => be.Conv2d(x, w, b, y, g), naive ? () => NaiveConv.Conv2d(x.Span, w.Span, b.Span, y.Span, g) : null);
             Row(name, "gradInput", g, () => be.Conv2dGradInput(dy, w, dx, g), naive ? () => NaiveConv.Conv2dGradInput(dy.Span, w.Span, dx.Span, g) : null);
             Row(name, "gradWeight", g, () => be.Conv2dGradWeight(x, dy, dw, g), naive ? () => NaiveConv.Conv2dGradWeight(x.Span, dy.Span, dw.Span, g) : null);
+            Row(name, "gradBias", g, () => be.ChannelSum(dy, b, g.N, g.K, g.OutH * g.OutW), null, rate: false);
             if (s_passes.Contains("poolGrad")) PoolGrad(name, g, x, w, b, gen);
         }
     }
@@ -114,11 +117,12 @@ public static class ConvQuickBench
         }
     }
 
-    private static void Row(string name, string pass, in ConvGeometry g, Action fast, Action? naive)
+    /// <summary>One pass's best time; <paramref name="rate"/> off for the bias gradient, whose work is no convolution's.</summary>
+    private static void Row(string name, string pass, in ConvGeometry g, Action fast, Action? naive, bool rate = true)
     {
         if (s_passes.Count > 0 && !s_passes.Contains(pass)) return;
         double us = BestMicroseconds(fast);
-        string line = $"{name,-8} {pass,-10} {us,10:F2} {ConvShapes.Flops(g) / us / 1e3,8:F2}";
+        string line = $"{name,-8} {pass,-10} {us,10:F2} {(rate ? (ConvShapes.Flops(g) / us / 1e3).ToString("F2") : "-"),8}";
         if (naive is not null)
         {
             double nus = BestMicroseconds(naive);

@@ -23,6 +23,10 @@ public static class ConvShapes
         ["vae3"] = new(16, 8, 4, 4, 16, 3, 3, 1, 1, 0, 0),
         ["vaeT1"] = new(16, 8, 5, 5, 16, 2, 2, 1, 1, 0, 0),
         ["vaeT3"] = new(16, 1, 8, 8, 4, 3, 3, 1, 1, 0, 0),
+        // GAN, batch 16: the discriminator's 4 -> 8 (3x3 on 6x6; its 1 -> 4 is vaeT3, its 8 -> 16 vae3) and the generator's
+        // ConvTranspose2d 8 -> 4 (2x2 on 5x5; its 16 -> 8 is vaeT1).
+        ["gan2"] = new(16, 4, 6, 6, 8, 3, 3, 1, 1, 0, 0),
+        ["ganT2"] = new(16, 4, 6, 6, 8, 2, 2, 1, 1, 0, 0),
         // Not in a seed model: a strided, padded layer and a 1x1 layer of the sizes a small DCGAN uses.
         ["s2pad1"] = new(16, 16, 8, 8, 32, 3, 3, 2, 2, 1, 1),
         ["1x1"] = new(16, 32, 8, 8, 64, 1, 1, 1, 1, 0, 0),

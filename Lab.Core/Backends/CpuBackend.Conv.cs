@@ -9,23 +9,37 @@ public sealed unsafe partial class CpuBackend
     public void Conv2d(in StorageView x, in StorageView w, in StorageView bias, in StorageView y, in ConvGeometry g)
     {
         fixed (float* px = x.Span, pw = w.Span, pb = bias.IsNone ? default : bias.Span, py = y.Span)
-            ConvGemm.Forward(px, pw, bias.IsNone ? null : pb, py, g);
+        {
+            if (DirectConvLanes.Applies(g)) DirectConvLanes.Forward(px, pw, bias.IsNone ? null : pb, py, g);
+            else ConvGemm.Forward(px, pw, bias.IsNone ? null : pb, py, g);
+        }
     }
 
     public void Conv2dGradInput(in StorageView dy, in StorageView w, in StorageView dx, in ConvGeometry g)
     {
         fixed (float* pdy = dy.Span, pw = w.Span, pdx = dx.Span)
-            ConvGemm.GradInput(pdy, pw, pdx, g);
+        {
+            if (DirectConvLanes.Applies(g)) DirectConvLanes.GradInput(pdy, pw, pdx, g);
+            else ConvGemm.GradInput(pdy, pw, pdx, g);
+        }
     }
 
     public void Conv2dGradWeight(in StorageView x, in StorageView dy, in StorageView dw, in ConvGeometry g)
     {
         fixed (float* px = x.Span, pdy = dy.Span, pdw = dw.Span)
-            ConvGemm.GradWeight(px, pdy, pdw, g);
+        {
+            if (DirectConvLanes.Applies(g)) DirectConvLanes.GradWeight(px, pdy, pdw, g);
+            else ConvGemm.GradWeight(px, pdy, pdw, g);
+        }
     }
 
     public void ChannelSum(in StorageView dy, in StorageView db, int n, int channels, int spatial)
     {
+        if (ChannelSums.Applies(spatial))
+        {
+            fixed (float* pdy = dy.Span, pdb = db.Span) ChannelSums.Sum(pdy, pdb, n, channels, spatial);
+            return;
+        }
         ReadOnlySpan<float> g = dy.Span;
         Span<float> d = db.Span;
         d.Clear();

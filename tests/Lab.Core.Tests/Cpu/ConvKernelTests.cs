@@ -180,7 +180,7 @@ public class ConvKernelTests
     public void ChannelSum_MatchesLoop()
     {
         var rng = new Random(4);
-        foreach (var (n, c, spatial) in new[] { (1, 1, 1), (3, 5, 4), (2, 7, 33), (10, 8, 4), (32, 64, 9) })
+        foreach (var (n, c, spatial) in new[] { (1, 1, 1), (3, 5, 4), (2, 7, 33), (10, 8, 4), (32, 64, 9), (16, 16, 16), (5, 3, 17), (4, 2, 64), (3, 2, 65), (2, 3, 100), (0, 3, 4) })
         {
             var dy = Values(rng, n * c * spatial);
             var expected = new double[c];

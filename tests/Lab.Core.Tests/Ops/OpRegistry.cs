@@ -171,6 +171,11 @@ public static partial class OpRegistry
             r => R.ConvTranspose2d(r[0], r[1], r[2], (2, 2), (1, 1), (0, 0), groups: 2)));
         cases.Add(new("ConvTranspose2dDepthwise", [I(1, 3, 3, 4), I(3, 1, 3, 3)], t => Tensor.ConvTranspose2d(t[0], t[1], null, (1, 2), 1, outputPadding: (0, 1), groups: 3),
             r => R.ConvTranspose2d(r[0], r[1], null, (1, 2), (1, 1), (0, 1), groups: 3)));
+        // Batches of 8 and more take the batch-in-lanes kernels (DirectConvLanes), every product and its gradients.
+        cases.Add(new("Conv2dLanes", [I(9, 2, 5, 4), I(3, 2, 3, 3), I(3)], t => Tensor.Conv2d(t[0], t[1], t[2], (2, 1), 1),
+            r => R.Conv2d(r[0], r[1], r[2], (2, 1), (1, 1, 1, 1))));
+        cases.Add(new("ConvTranspose2dLanes", [I(8, 3, 3, 3), I(3, 2, 2, 2), I(2)], t => Tensor.ConvTranspose2d(t[0], t[1], t[2], 2),
+            r => R.ConvTranspose2d(r[0], r[1], r[2], 2, 0)));
         // Pooling: non-square inputs and windows, per-axis options, strides that leave input unused, batch 1,
         // ceil mode (with and without a dropped last window), dilation, and both average divisors.
         cases.Add(new("MaxPool2d", [I(2, 3, 4, 6)], t => t[0].MaxPool2d(2), r => R.Pool(r[0], 2, 2, 0, true)));
