@@ -7,33 +7,9 @@ namespace Lab.Core.Tests.Cpu;
 /// on every unit count from 1 to 40 (every tail of an 8- or 16-lane vector, whole vectors, several rows), batch 1 and
 /// odd batches, and pre-activations large enough to saturate every gate.
 /// </summary>
-public class LstmKernelTests
+public class LstmKernelTests : GateKernelTests
 {
-    private static double Sig(double v) => 1 / (1 + Math.Exp(-v));
-
-    [Theory]
-    [InlineData(1, 1)]
-    [InlineData(1, 16)]
-    [InlineData(3, 7)]
-    [InlineData(5, 37)]
-    [InlineData(2, 64)]
-    [InlineData(32, 64)]
-    public void ForwardAndBackwardMatchTheEquations(int batch, int hidden) => Check(batch, hidden, scale: 2, seed: 1);
-
-    [Fact]
-    public void EveryUnitCountCoversItsTail()
-    {
-        for (int hidden = 1; hidden <= 40; hidden++)
-        {
-            Check(1, hidden, scale: 2, seed: (ulong)hidden);
-            Check(3, hidden, scale: 2, seed: 100 + (ulong)hidden);
-        }
-    }
-
-    [Fact]
-    public void SaturatedGatesStayFinite() => Check(4, 21, scale: 40, seed: 9);
-
-    private static void Check(int batch, int hidden, float scale, ulong seed)
+    protected override void Check(int batch, int hidden, float scale, ulong seed)
     {
         var g = new Generator(seed);
         float[] Draw(int n, float s) => Enumerable.Range(0, n).Select(_ => s * (float)g.NextNormal()).ToArray();
