@@ -120,7 +120,8 @@ public static partial class Plots
         int magnitude = (int)Math.Floor(Math.Log10(Math.Abs(value)));
         if (magnitude >= 6 || magnitude < -4) return value.ToString("0.##e0", CultureInfo.InvariantCulture).Replace('-', '\u2212');
         int decimals = Math.Max(0, significant - 1 - magnitude);
-        return Math.Round(value, decimals).ToString("0." + new string('#', decimals), CultureInfo.InvariantCulture).Replace('-', '\u2212');
+        // Halves round away from zero, as the tables' numbers do (40.25 reads 40.3 in both).
+        return Math.Round(value, decimals, MidpointRounding.AwayFromZero).ToString("0." + new string('#', decimals), CultureInfo.InvariantCulture).Replace('-', '\u2212');
     }
 
     private static string I(int v) => v.ToString(CultureInfo.InvariantCulture);

@@ -6,6 +6,8 @@ public class BarLabelTests
     [Theory]
     [InlineData(0, "0")]
     [InlineData(50.94, "50.9")]
+    [InlineData(40.25, "40.3")]
+    [InlineData(-40.25, "\u221240.3")]
     [InlineData(1_162, "1162")]
     [InlineData(9_999, "9999")]
     [InlineData(10_000, "10k")]
