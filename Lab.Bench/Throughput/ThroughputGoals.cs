@@ -66,7 +66,7 @@ public static class ThroughputGoals
     {
         var eager = results.FirstOrDefault(r => r.Workload == workload && r.Device == device && r.Impl == "genlab" && r.Ok);
         var traced = results.FirstOrDefault(r => r.Workload == workload && r.Device == device && r.Impl == ThroughputCommand.TracedImpl && r.Ok);
-        return traced is not null && (eager is null || traced.StepsPerS > eager.StepsPerS) ? (traced, "traced") : (eager, "eager");
+        return ThroughputTable.TracedIsFaster(eager, traced) ? (traced, "traced") : (eager, "eager");
     }
 
     private static ThroughputGoal Judge(string goal, double value, double target, string measured, string unit)

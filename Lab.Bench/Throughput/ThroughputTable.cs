@@ -64,7 +64,7 @@ public sealed class ThroughputTable
                 }
                 var best = Best(theirs);
                 // GenLab's faster form (eager or traced) against the best peer, naming the traced step when it is the one.
-                bool byTrace = ourTrace is { Ok: true } && (ours is not { Ok: true } || ourTrace.StepsPerS > ours.StepsPerS);
+                bool byTrace = TracedIsFaster(ours, ourTrace);
                 var ratio = Ratio(byTrace ? ourTrace : ours, best);
                 double target = Target(workload);
                 var names = new List<string>();
@@ -81,6 +81,10 @@ public sealed class ThroughputTable
 
     public IReadOnlyList<string> Header { get; }
     public IReadOnlyList<IReadOnlyList<string>> Rows { get; }
+
+    /// <summary>Whether GenLab's traced result is the faster form to set against the peers (it ran, and eager did not or was slower).</summary>
+    public static bool TracedIsFaster(ThroughputResult? eager, ThroughputResult? traced) =>
+        traced is { Ok: true } && (eager is not { Ok: true } || traced.StepsPerS > eager.StepsPerS);
 
     /// <summary>The fastest peer that ran, or null when none did.</summary>
     public static ThroughputResult? Best(IEnumerable<ThroughputResult?> peers) =>

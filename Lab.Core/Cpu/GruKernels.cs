@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
+using static Lab.Core.Cpu.GateScratch;
 
 namespace Lab.Core.Cpu;
 
@@ -11,8 +12,6 @@ namespace Lab.Core.Cpu;
 /// </summary>
 internal static class GruKernels
 {
-    [ThreadStatic] private static float[]? t_scratch;
-
     /// <summary>h = z hPrev + (1 - z) n with z = σ(x_z + r_z), r = σ(x_r + r_r), n = tanh(x_h + r r_h).</summary>
     public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> r, ReadOnlySpan<float> hPrev, Span<float> h, int batch, int hidden)
     {
@@ -107,13 +106,5 @@ internal static class GruKernels
         }
         var candidate = act.Slice(2 * plane, plane);
         TensorPrimitives.Tanh(candidate, candidate);
-    }
-
-    private static Vector<float> Load(ReadOnlySpan<float> s, int at) => Vector.LoadUnsafe(ref MemoryMarshal.GetReference(s), (nuint)at);
-
-    private static Span<float> Scratch(int floats)
-    {
-        if (t_scratch is null || t_scratch.Length < floats) t_scratch = GC.AllocateUninitializedArray<float>(floats);
-        return t_scratch.AsSpan(0, floats);
     }
 }

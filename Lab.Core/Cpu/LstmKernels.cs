@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
+using static Lab.Core.Cpu.GateScratch;
 
 namespace Lab.Core.Cpu;
 
@@ -18,8 +19,6 @@ namespace Lab.Core.Cpu;
 /// </remarks>
 internal static class LstmKernels
 {
-    [ThreadStatic] private static float[]? t_scratch;
-
     /// <summary>c = σ(a_f) cPrev + σ(a_i) tanh(a_c̃) into state's second plane, h = σ(a_o) tanh(c) into its first.</summary>
     public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> r, ReadOnlySpan<float> cPrev, Span<float> state, int batch, int hidden)
     {
@@ -103,14 +102,5 @@ internal static class LstmKernels
         TensorPrimitives.Tanh(candidate, candidate);
         var output = act.Slice(3 * plane, plane);
         TensorPrimitives.Sigmoid(output, output);
-    }
-
-    /// <summary>A vector of <paramref name="s"/> from <paramref name="at"/>; the callers' loops keep it in bounds.</summary>
-    private static Vector<float> Load(ReadOnlySpan<float> s, int at) => Vector.LoadUnsafe(ref MemoryMarshal.GetReference(s), (nuint)at);
-
-    private static Span<float> Scratch(int floats)
-    {
-        if (t_scratch is null || t_scratch.Length < floats) t_scratch = GC.AllocateUninitializedArray<float>(floats);
-        return t_scratch.AsSpan(0, floats);
     }
 }

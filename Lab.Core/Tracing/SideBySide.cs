@@ -58,23 +58,15 @@ internal sealed unsafe class SideBySideEntry(IBackend backend, TraceEntry[][] pa
 
     public override void Run()
     {
-        if (Parts.Length > 1 && Backend is CpuBackend && Cpu.Gemm.MaxThreads > 1)
-        {
-            var handle = GCHandle.Alloc(this);
-            try
-            {
-                if (Cpu.WorkerPool.TryRun(Parts.Length, 2, &Part, (void*)GCHandle.ToIntPtr(handle))) return;
-            }
-            finally { handle.Free(); }
-        }
-        foreach (var part in Parts) RunPart(part);
+        var handle = GCHandle.Alloc(this);
+        try { SideBySide.Run(Backend, Parts.Length, &Part, (void*)GCHandle.ToIntPtr(handle)); }
+        finally { handle.Free(); }
     }
 
-    private static void Part(void* state, int part, int parts) => RunPart(((SideBySideEntry)GCHandle.FromIntPtr((nint)state).Target!).Parts[part]);
-
-    private static void RunPart(TraceEntry[] entries)
+    // The parts' kernels were recorded with their backend: the one SideBySide.Run passes is not needed.
+    private static void Part(void* state, int part, IBackend _)
     {
-        foreach (var entry in entries) entry.Run();
+        foreach (var entry in ((SideBySideEntry)GCHandle.FromIntPtr((nint)state).Target!).Parts[part]) entry.Run();
     }
 
     public override string Describe() =>
